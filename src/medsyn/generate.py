@@ -1,0 +1,226 @@
+"""Generation with llama-cpp-python: prompt rendering, seeded calls, raw JSONL records.
+
+Only newly generated tokens are kept (the paper decoded the echoed prompt too and parsed it as data).
+Chat models get their GGUF's own chat template, rendered in a Jinja2 sandbox (templates come from model
+files, which are untrusted input); base models get plain completion.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from medsyn.errors import GenerationError, ModelError
+from medsyn.parse import RowParser
+from medsyn.seeds import derive_seed
+from medsyn.spec import DatasetSpec
+
+
+@dataclass
+class GenerationSettings:
+    mode: str  # "grammar" | "free"
+    target_rows: int
+    max_calls: int
+    temperature: float
+    top_p: float
+    top_k: int
+    min_p: float
+    repeat_penalty: float
+    max_tokens: int | None  # None: derived from rows per call (grammar) / free_max_tokens
+    free_max_tokens: int
+    prefill: bool
+    seed: int
+
+
+def render_chat_template(template: str, messages: list[dict], bos_token: str, eos_token: str) -> str:
+    """Render a GGUF chat template in a sandbox: a template cannot reach Python internals or mutate objects."""
+
+    def raise_exception(message: str) -> None:
+        raise jinja2.TemplateError(message)
+
+    def strftime_now(fmt: str) -> str:
+        return datetime.datetime.now().strftime(fmt)
+
+    env = ImmutableSandboxedEnvironment(loader=jinja2.BaseLoader(), trim_blocks=True, lstrip_blocks=True)
+    try:
+        return env.from_string(template).render(
+            messages=messages,
+            bos_token=bos_token,
+            eos_token=eos_token,
+            add_generation_prompt=True,
+            raise_exception=raise_exception,
+            strftime_now=strftime_now,
+            tools=None,
+        )
+    except jinja2.TemplateError as exc:  # includes SecurityError from the sandbox
+        raise ModelError(f"the model's chat template failed to render: {exc}") from None
+
+
+def build_prompt_text(prompt: dict, chat: str, template: str | None, bos: str, eos: str, prefill: bool) -> str:
+    messages = [{"role": "system", "content": prompt["system"]}, {"role": "user", "content": prompt["user"]}]
+    if chat == "template":
+        if not template:
+            raise ModelError(
+                "the model has no chat template (tokenizer.chat_template); set 'chat: completion' for base models"
+            )
+        text = render_chat_template(template, messages, bos, eos)
+    elif chat == "completion":
+        text = f"{prompt['system']}\n\n{prompt['user']}\n\n"
+    else:
+        raise ModelError(f"unknown chat handling {chat!r}; expected 'template' or 'completion'")
+    return text + (prompt["prefill"] if prefill else "")
+
+
+class LlamaBackend:
+    """One loaded GGUF. One per job: llama-cpp-python objects are not shared between threads or jobs."""
+
+    def __init__(self, model_path: str, n_ctx: int, n_threads: int, n_gpu_layers: int = 0, seed: int = 1):
+        import llama_cpp
+
+        if n_gpu_layers and not llama_cpp.llama_supports_gpu_offload():
+            raise ModelError(
+                f"the model asks for n_gpu_layers={n_gpu_layers} but this llama-cpp-python build cannot offload "
+                "to a GPU; reinstall it with CMAKE_ARGS=\"-DGGML_CUDA=on\" (see README) or set n_gpu_layers: 0"
+            )
+        self.llama_cpp = llama_cpp
+        self.llm = llama_cpp.Llama(
+            model_path=model_path,
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            n_gpu_layers=n_gpu_layers,
+            seed=seed,
+            verbose=False,
+        )
+        self.n_ctx = n_ctx
+
+    @property
+    def chat_template(self) -> str | None:
+        return self.llm.metadata.get("tokenizer.chat_template")
+
+    def special_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    def tokenize(self, text: str) -> list[int]:
+        tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        bos = self.llm.token_bos()
+        add_bos = self.llm.metadata.get("tokenizer.ggml.add_bos_token", "true") != "false"
+        if add_bos and bos >= 0 and (not tokens or tokens[0] != bos):
+            tokens = [bos] + tokens
+        return tokens
+
+    def system_info(self) -> dict:
+        return {
+            "llama_cpp_python": self.llama_cpp.__version__,
+            "system_info": self.llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
+            "gpu_offload_supported": bool(self.llama_cpp.llama_supports_gpu_offload()),
+        }
+
+    def complete(self, tokens: list[int], grammar_text: str | None, max_tokens: int, seed: int, s: GenerationSettings):
+        grammar = None
+        if grammar_text:
+            grammar = self.llama_cpp.LlamaGrammar.from_string(grammar_text, verbose=False)
+        out = self.llm.create_completion(
+            prompt=tokens,
+            max_tokens=max_tokens,
+            temperature=s.temperature,
+            top_p=s.top_p,
+            top_k=s.top_k,
+            min_p=s.min_p,
+            repeat_penalty=s.repeat_penalty,
+            seed=seed,
+            grammar=grammar,
+        )
+        choice = out["choices"][0]
+        return choice["text"], choice.get("finish_reason"), out["usage"]
+
+
+def row_token_budget(backend: LlamaBackend, prompt: dict, rows: int) -> int:
+    """Tokens needed for ``rows`` rows: 1.5x the longest example (or header-sized guess) per row."""
+    samples = prompt["example_rows"] or [prompt["header"]]
+    longest = max(len(backend.tokenize(r + "\n")) for r in samples)
+    return int(math.ceil(1.5 * longest * rows)) + 16
+
+
+def run_generation(
+    backend: LlamaBackend,
+    spec: DatasetSpec,
+    prompt: dict,
+    chat: str,
+    settings: GenerationSettings,
+    run_key: tuple,
+    out_jsonl: str | Path,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Call the model until ``target_rows`` valid rows or ``max_calls`` calls; one JSONL record per call."""
+    text = build_prompt_text(
+        prompt,
+        chat,
+        backend.chat_template,
+        backend.special_text(backend.llm.token_bos()),
+        backend.special_text(backend.llm.token_eos()),
+        settings.prefill,
+    )
+    tokens = backend.tokenize(text)
+    grammar = prompt["grammar"] if settings.mode == "grammar" else None
+    if settings.max_tokens:
+        max_tokens = settings.max_tokens
+    elif settings.mode == "grammar":
+        max_tokens = row_token_budget(backend, prompt, prompt["rows_per_call"])
+    else:
+        max_tokens = settings.free_max_tokens
+    if len(tokens) + max_tokens > backend.n_ctx:
+        raise GenerationError(
+            f"prompt {prompt['dataset']}/{prompt['prompt_type']} needs {len(tokens)} prompt tokens + {max_tokens} "
+            f"completion tokens, more than the model's n_ctx={backend.n_ctx}; raise n_ctx for this model, lower "
+            "prompts.n_examples or generation.rows_per_call"
+        )
+    parser = RowParser(spec, prompt["example_rows"], prompt["user"])
+    out_jsonl = Path(out_jsonl)
+    valid = 0
+    calls = 0
+    started = time.perf_counter()
+    with open(out_jsonl, "w") as fh:
+        while valid < settings.target_rows and calls < settings.max_calls:
+            seed = derive_seed(*run_key, calls)
+            t0 = time.perf_counter()
+            completion, finish, usage = backend.complete(tokens, grammar, max_tokens, seed, settings)
+            seconds = time.perf_counter() - t0
+            accepted = parser.feed(completion, call=calls, truncated=finish == "length")
+            valid += len(accepted)
+            record = {
+                "call": calls,
+                "prompt_id": f"{prompt['dataset']}/{prompt['prompt_type']}/seed{prompt['seed']}",
+                "seed": seed,
+                "text": completion,
+                "finish_reason": finish,
+                "prompt_tokens": usage["prompt_tokens"],
+                "completion_tokens": usage["completion_tokens"],
+                "seconds": round(seconds, 4),
+                "rows_accepted": len(accepted),
+            }
+            fh.write(json.dumps(record) + "\n")
+            fh.flush()
+            calls += 1
+            log(
+                f"call {calls}/{settings.max_calls}: {usage['completion_tokens']} tokens in {seconds:.1f}s, "
+                f"{len(accepted)} valid rows (total {valid}/{settings.target_rows})"
+            )
+    return {
+        "calls": calls,
+        "valid_rows_seen": valid,
+        "prompt_tokens": len(tokens),
+        "max_tokens": max_tokens,
+        "seconds": round(time.perf_counter() - started, 3),
+        "prompt_text": text,
+    }

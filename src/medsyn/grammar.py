@@ -1,0 +1,149 @@
+"""Compile a dataset spec into a GBNF grammar for CSV rows.
+
+Every string the grammar accepts is a row the parser accepts: columns in spec order, categorical levels
+spelled exactly, numbers with the spec's decimals and inside the spec's plausible range, ``NA`` only where
+the spec allows missing values.
+
+Numeric ranges are compiled exactly: a value with ``d`` decimals is the integer ``N = value * 10**d``, and the
+set of decimal strings of ``N`` in ``[lo, hi]`` is a union of fixed-length digit-class sequences (the classic
+"regex for a numeric range" construction). The decimal point is inserted ``d`` classes from the right, so the
+grammar stays a plain concatenation of character classes: cheap for llama.cpp's grammar sampler.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from medsyn.spec import MISSING_TEXT, Column, DatasetSpec
+
+DigitSeq = list[tuple[int, int]]  # one (lowest, highest) digit per position
+
+
+def _same_length_sequences(a: str, b: str) -> list[DigitSeq]:
+    """Digit-class sequences matching exactly the equal-length digit strings in [a, b]."""
+    if not a:
+        return [[]]
+    a0, b0 = int(a[0]), int(b[0])
+    if a0 == b0:
+        return [[(a0, a0)] + s for s in _same_length_sequences(a[1:], b[1:])]
+    rest = len(a) - 1
+    seqs: list[DigitSeq] = []
+    first_full, last_full = a0, b0
+    if a[1:] != "0" * rest:  # a0 only with a tail from a[1:] upwards
+        seqs += [[(a0, a0)] + s for s in _same_length_sequences(a[1:], "9" * rest)]
+        first_full = a0 + 1
+    upper: list[DigitSeq] = []
+    if b[1:] != "9" * rest:  # b0 only with a tail up to b[1:]
+        upper = [[(b0, b0)] + s for s in _same_length_sequences("0" * rest, b[1:])]
+        last_full = b0 - 1
+    if first_full <= last_full:
+        seqs.append([(first_full, last_full)] + [(0, 9)] * rest)
+    return seqs + upper
+
+
+def integer_range_sequences(lo: int, hi: int, min_width: int = 1) -> list[DigitSeq]:
+    """Sequences for the integers in [lo, hi] written without leading zeros, padded to ``min_width`` digits."""
+    if lo < 0 or lo > hi:
+        raise ValueError(f"bad range [{lo}, {hi}]")
+    seqs: list[DigitSeq] = []
+    width_lo = max(len(str(lo)), min_width)
+    width_hi = max(len(str(hi)), min_width)
+    for width in range(width_lo, width_hi + 1):
+        start = lo if width == width_lo else 10 ** (width - 1)
+        end = min(hi, 10**width - 1)
+        if start <= end:
+            seqs += _same_length_sequences(str(start).zfill(width), str(end).zfill(width))
+    return seqs
+
+
+def scaled_range(column: Column) -> tuple[int, int]:
+    """The spec range of a numeric column as integers in units of its last decimal."""
+    scale = 10**column.decimals if column.type == "float" else 1
+    lo = math.ceil(round(column.min * scale, 6))
+    hi = math.floor(round(column.max * scale, 6))
+    return lo, hi
+
+
+def numeric_sequences(column: Column) -> list[list[str]]:
+    """Each alternative as a list of atoms: a digit class '[a-b]', a digit 'x', or the point '.'."""
+    decimals = column.decimals if column.type == "float" else 0
+    lo, hi = scaled_range(column)
+    out = []
+    for seq in integer_range_sequences(lo, hi, min_width=decimals + 1):
+        atoms = [str(x) if x == y else f"[{x}-{y}]" for x, y in seq]
+        if decimals:
+            atoms.insert(len(atoms) - decimals, ".")
+        out.append(atoms)
+    return out
+
+
+# --- GBNF rendering ------------------------------------------------------------------------------------------
+
+
+def _gbnf_literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _gbnf_atoms(atoms: list[str]) -> str:
+    parts: list[str] = []
+    literal = ""
+    for atom in atoms:
+        if atom.startswith("["):
+            if literal:
+                parts.append(_gbnf_literal(literal))
+                literal = ""
+            parts.append(atom)
+        else:
+            literal += atom
+    if literal:
+        parts.append(_gbnf_literal(literal))
+    return " ".join(parts)
+
+
+def column_gbnf(column: Column) -> str:
+    if column.is_numeric:
+        alternatives = [_gbnf_atoms(seq) for seq in numeric_sequences(column)]
+    else:
+        alternatives = [_gbnf_literal(level) for level in column.levels]
+    if column.allow_missing:
+        alternatives.append(_gbnf_literal(MISSING_TEXT))
+    return " | ".join(alternatives)
+
+
+def rule_name(index: int) -> str:
+    return f"col{index}"
+
+
+def spec_to_gbnf(spec: DatasetSpec, rows: int) -> str:
+    """A grammar for exactly ``rows`` CSV rows (each ending in a newline), then end of text."""
+    if rows < 1:
+        raise ValueError("rows must be >= 1")
+    lines = [f"root ::= {' '.join(['row'] * rows)}"]
+    fields = ' "," '.join(rule_name(i) for i in range(len(spec.columns)))
+    lines.append(f'row ::= {fields} "\\n"')
+    for i, column in enumerate(spec.columns):
+        lines.append(f"# {column.name} ({column.type})")
+        lines.append(f"{rule_name(i)} ::= {column_gbnf(column)}")
+    return "\n".join(lines) + "\n"
+
+
+# --- the same language as a Python regex (used by tests and the parser's fast path) -------------------------
+
+
+def _regex_atoms(atoms: list[str]) -> str:
+    return "".join(a if a.startswith("[") else re.escape(a) for a in atoms)
+
+
+def column_regex(column: Column) -> str:
+    if column.is_numeric:
+        alternatives = [_regex_atoms(seq) for seq in numeric_sequences(column)]
+    else:
+        alternatives = [re.escape(level) for level in column.levels]
+    if column.allow_missing:
+        alternatives.append(re.escape(MISSING_TEXT))
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def row_regex(spec: DatasetSpec) -> re.Pattern:
+    return re.compile(",".join(column_regex(c) for c in spec.columns))

@@ -1,0 +1,262 @@
+"""From raw LLM text to validated rows, with a reason for every rejected row.
+
+The parser never raises on model output. It reads CSV lines with "," or ", " separators, numbered or bulleted
+lists, markdown tables, code fences and chat role markers; a line that does not look like a record at all
+(prose, code, headings) is counted as non-data, not as a rejected row.
+
+Copies of the prompt's example rows are always counted and, by default, excluded: the paper counted them as
+synthetic data, which made half of many runs copies of real patients.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from medsyn.spec import MISSING_TEXT, Column, DatasetSpec
+
+REASONS = (
+    "field_count",
+    "truncated",
+    "missing_not_allowed",
+    "not_a_number",
+    "not_an_integer",
+    "out_of_range",
+    "unknown_category",
+    "example_copy",
+    "prompt_echo",
+    "duplicate",
+)
+COPY_REASONS = ("example_copy", "prompt_echo", "duplicate")  # well-formed rows rejected for not being new
+MISSING_WORDS = {"", "na", "n/a", "nan", "none", "null", "unknown_value", "?"}
+
+# Chat markup that survives decoding: <|im_start|>, </s>, [INST], "GPT4 Correct Assistant:", "user:" ...
+_INLINE_MARKUP = re.compile(r"<\|[^|>]{1,40}\|>|</?s>|<(?:start|end)_of_turn>|\[/?INST\]|<<SYS>>|<</SYS>>")
+_ROLE_PREFIX = re.compile(
+    r"^\s*(?:(?:GPT4\s+(?:Correct\s+)?)?(?:system|user|assistant|human|model|answer|output)\s*:\s*)", re.I
+)
+_LIST_PREFIX = re.compile(
+    r"^\s*(?:\(?\d{1,5}[.):]\s+|[-*\u2022]\s+|(?:patient\s+)?(?:record|row|patient)\s*#?\s*\d+\s*[:.)-]\s*)", re.I
+)
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
+_STRIP_CHARS = " \t\"'`*"
+
+
+@dataclass
+class Reject:
+    call: int
+    line: int
+    reason: str
+    text: str
+    detail: str = ""
+
+
+@dataclass
+class ParseResult:
+    rows: list[list[str]] = field(default_factory=list)  # canonical text per spec column ("NA" = missing)
+    rejects: list[Reject] = field(default_factory=list)
+    non_data_lines: int = 0
+    header_lines: int = 0
+    copies_kept: int = 0
+
+    def reason_counts(self) -> dict[str, int]:
+        counts = Counter(r.reason for r in self.rejects)
+        return {reason: counts.get(reason, 0) for reason in REASONS}
+
+
+def _normalize_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip())
+
+
+class RowParser:
+    """Stateful across calls of one run, so duplicates are detected run-wide."""
+
+    def __init__(
+        self,
+        spec: DatasetSpec,
+        example_rows: list[str] = (),
+        prompt_text: str = "",
+        keep_example_copies: bool = False,
+        reject_duplicates: bool = True,
+    ):
+        self.spec = spec
+        self.n_cols = len(spec.columns)
+        self.examples = set(example_rows)
+        self.prompt_lines = {_normalize_line(x) for x in prompt_text.splitlines() if x.strip()}
+        self.keep_example_copies = keep_example_copies
+        self.reject_duplicates = reject_duplicates
+        self.seen: set[str] = set()
+        self.header_names = {c.name.lower() for c in spec.columns} | {c.lower() for c in spec.id_columns}
+        self.level_lookup = {
+            c.name: {lvl.lower(): lvl for lvl in c.levels} for c in spec.columns if not c.is_numeric
+        }
+        self.result = ParseResult()
+
+    # -- line splitting -------------------------------------------------------------------------------------
+
+    def _segments(self, text: str) -> list[str]:
+        """Lines, with inline chat markup turned into line breaks (Mistral glues '[/INST]' to a row)."""
+        out = []
+        for line in text.splitlines():
+            out.extend(_INLINE_MARKUP.sub("\n", line).split("\n"))
+        return out
+
+    def _fields(self, line: str) -> list[str] | None:
+        """The fields of a candidate record, or None for a non-data line."""
+        line = _ROLE_PREFIX.sub("", line)
+        line = _LIST_PREFIX.sub("", line).strip()
+        if not line or line.startswith("```") or _TABLE_RULE.match(line):
+            return None
+        if line.startswith("|") or (line.count("|") >= 2 and "," not in line):
+            fields = [f.strip(_STRIP_CHARS) for f in line.strip("|").split("|")]
+        else:
+            try:
+                fields = next(csv.reader([line], skipinitialspace=True))
+            except (csv.Error, StopIteration):
+                return None
+            fields = [f.strip(_STRIP_CHARS) for f in fields]
+        if fields and fields[-1] == "" and len(fields) == self.n_cols + 1:
+            fields = fields[:-1]  # trailing comma
+        if len(fields) < max(2, math.ceil(self.n_cols / 2)):
+            return None
+        return fields
+
+    def _is_header(self, fields: list[str]) -> bool:
+        named = sum(f.lower() in self.header_names for f in fields)
+        return named >= max(2, len(fields) // 2)
+
+    # -- field validation ----------------------------------------------------------------------------------
+
+    def _value(self, col: Column, text: str) -> tuple[str | None, str]:
+        """(canonical text, "") when valid, else (None, reason)."""
+        if text.lower() in MISSING_WORDS or text in self.spec.missing_tokens:
+            return (MISSING_TEXT, "") if col.allow_missing else (None, "missing_not_allowed")
+        if col.is_numeric:
+            try:
+                value = float(text.replace(" ", ""))
+            except ValueError:
+                return None, "not_a_number"
+            if not math.isfinite(value):
+                return None, "not_a_number"
+            if col.type == "integer" and value != round(value):
+                return None, "not_an_integer"
+            if value < col.min or value > col.max:
+                return None, "out_of_range"
+            return col.format_value(value), ""
+        canonical = self.level_lookup[col.name].get(text.lower())
+        if canonical is None and text.endswith(".0"):  # '1.0' for a level '1'
+            canonical = self.level_lookup[col.name].get(text[:-2].lower())
+        if canonical is None:
+            return None, "unknown_category"
+        return canonical, ""
+
+    # -- public ---------------------------------------------------------------------------------------------
+
+    def feed(self, text: str, call: int = 0, truncated: bool = False) -> list[list[str]]:
+        """Parse one call's text; returns the rows accepted from it (also appended to ``result.rows``)."""
+        accepted: list[list[str]] = []
+        segments = self._segments(text)
+        last_candidate = max((i for i, s in enumerate(segments) if s.strip()), default=-1)
+        n_ids = len(self.spec.id_columns)
+        for lineno, segment in enumerate(segments):
+            if not segment.strip():
+                continue
+            fields = self._fields(segment)
+            if fields is None:
+                self.result.non_data_lines += 1
+                continue
+            if self._is_header(fields):
+                self.result.header_lines += 1
+                continue
+            if n_ids and len(fields) == self.n_cols + n_ids:
+                fields = fields[n_ids:]  # an ID column the spec drops (the paper's cirrhosis rows)
+            raw = _normalize_line(segment)
+
+            def reject(reason: str, detail: str = "") -> None:
+                if truncated and lineno == last_candidate and reason not in ("example_copy", "duplicate"):
+                    reason = "truncated"
+                self.result.rejects.append(Reject(call, lineno, reason, raw[:300], detail))
+
+            if len(fields) != self.n_cols:
+                reject("field_count", f"{len(fields)} fields, expected {self.n_cols}")
+                continue
+            values, failure = [], None
+            for col, text_value in zip(self.spec.columns, fields):
+                value, reason = self._value(col, text_value)
+                if value is None:
+                    failure = (reason, f"{col.name}={text_value!r}")
+                    break
+                values.append(value)
+            if failure:
+                reject(*failure)
+                continue
+            canonical = ",".join(values)
+            if canonical in self.examples:
+                if not self.keep_example_copies:
+                    reject("example_copy")
+                    continue
+                self.result.copies_kept += 1
+            elif raw in self.prompt_lines:
+                reject("prompt_echo")
+                continue
+            if self.reject_duplicates and canonical in self.seen:
+                reject("duplicate")
+                continue
+            self.seen.add(canonical)
+            accepted.append(values)
+        self.result.rows.extend(accepted)
+        return accepted
+
+
+def parse_calls(
+    calls: list[dict],
+    spec: DatasetSpec,
+    example_rows: list[str] = (),
+    prompt_text: str = "",
+    keep_example_copies: bool = False,
+    reject_duplicates: bool = True,
+) -> tuple[RowParser, dict]:
+    """Parse every call record (``text``, ``finish_reason``, token counts) of one run; returns parser and report."""
+    parser = RowParser(spec, example_rows, prompt_text, keep_example_copies, reject_duplicates)
+    for i, call in enumerate(calls):
+        parser.feed(call.get("text", ""), call=call.get("call", i), truncated=call.get("finish_reason") == "length")
+    result = parser.result
+    reasons = result.reason_counts()
+    accepted = len(result.rows)
+    rejected = sum(reasons.values())
+    candidates = accepted + rejected
+    seconds = sum(float(c.get("seconds", 0.0)) for c in calls)
+    completion_tokens = sum(int(c.get("completion_tokens", 0)) for c in calls)
+    spec_invalid = sum(v for k, v in reasons.items() if k not in COPY_REASONS)
+    report = {
+        "calls": len(calls),
+        "completion_tokens": completion_tokens,
+        "generation_seconds": round(seconds, 3),
+        "candidate_rows": candidates,
+        "accepted": accepted,
+        "rejected": rejected,
+        "rejected_by_reason": reasons,
+        "valid_share": round(accepted / candidates, 4) if candidates else None,
+        # valid per spec: parses with the right fields, types, levels and ranges (copies/duplicates included)
+        "spec_valid_rows": candidates - spec_invalid,
+        "spec_valid_share": round((candidates - spec_invalid) / candidates, 4) if candidates else None,
+        "example_copies": reasons["example_copy"] + result.copies_kept,
+        "example_copies_kept": result.copies_kept,
+        "duplicates": reasons["duplicate"],
+        "non_data_lines": result.non_data_lines,
+        "header_lines": result.header_lines,
+        "rows_per_second": round(accepted / seconds, 4) if seconds > 0 else None,
+        "tokens_per_valid_row": round(completion_tokens / accepted, 2) if accepted else None,
+    }
+    return parser, report
+
+
+def rows_to_frame(rows: list[list[str]], spec: DatasetSpec):
+    """Canonical row text -> a DataFrame of strings ('' for missing), ready for ``data.coerce_to_spec``."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=spec.column_names, dtype=object)
+    return frame.replace({MISSING_TEXT: ""})

@@ -1,0 +1,191 @@
+"""The four SynLLM prompt types, built automatically from a spec and the train split.
+
+A  example-driven       task + header + example rows
+B  definitions          A + one definition per column (type, unit, range, levels)
+C  statistics/metadata  B + statistics computed from the train split (never hand-typed)
+D  rule-based           definitions + statistics + the spec's clinical rules, no example rows
+
+All statistics and examples come from the train split; the holdout never reaches a prompt.
+The assistant turn is prefilled with the CSV header (and, for A-C, the example rows), so the model continues
+a table instead of starting a chat answer; prefilling measurably stops models from copying the examples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from medsyn.grammar import spec_to_gbnf
+from medsyn.seeds import derive_seed
+from medsyn.spec import MISSING_TEXT, Column, DatasetSpec
+
+PROMPT_TYPES = {
+    "A": "example-driven",
+    "B": "definitions",
+    "C": "statistics/metadata",
+    "D": "rule-based, no examples",
+}
+
+
+@dataclass
+class PromptArtifact:
+    dataset: str
+    prompt_type: str
+    prompt_name: str
+    seed: int
+    system: str
+    user: str
+    prefill: str
+    header: str
+    example_row_ids: list[int]
+    example_rows: list[str]
+    rows_per_call: int
+    grammar: str
+    columns: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def format_row(row: pd.Series, spec: DatasetSpec) -> str:
+    return ",".join(col.format_value(row[col.name]) for col in spec.columns)
+
+
+def draw_examples(train: pd.DataFrame, n: int, seed: int, dataset: str) -> pd.DataFrame:
+    """``n`` train rows drawn with the run seed; the same rows for prompts A-C of one seed (comparability)."""
+    if n <= 0:
+        return train.iloc[:0]
+    n = min(n, len(train))
+    rng = np.random.default_rng(derive_seed("examples", dataset, seed))
+    positions = np.sort(rng.choice(len(train), size=n, replace=False))
+    return train.iloc[positions]
+
+
+def _fmt(x: float) -> str:
+    """Compact number text: 3 significant digits, no trailing zeros (5-40, 0.0526, 1.8e+03 -> 1800)."""
+    x = float(x)
+    if x == int(x) and abs(x) < 1e6:
+        return str(int(x))
+    if abs(x) >= 100:
+        return f"{x:.0f}"
+    return f"{x:.3g}"
+
+
+def describe_column(col: Column) -> str:
+    if col.is_numeric:
+        unit = f" {col.unit}" if col.unit else ""
+        kind = "integer" if col.type == "integer" else f"number with {col.decimals} decimals"
+        text = f"{kind}, {_fmt(col.min)}-{_fmt(col.max)}{unit}"
+    else:
+        levels = [f"{lvl} ({col.level_meanings[lvl]})" if lvl in col.level_meanings else lvl for lvl in col.levels]
+        text = "one of " + ", ".join(levels)
+    if col.allow_missing:
+        text += f", or {MISSING_TEXT} if unknown"
+    return f"- {col.name}: {col.definition} [{text}]"
+
+
+def column_statistics(train: pd.DataFrame, spec: DatasetSpec) -> list[str]:
+    lines = []
+    for col in spec.columns:
+        values = train[col.name]
+        missing = values.isna().mean()
+        miss = f"; missing {missing:.0%}" if missing > 0 else ""
+        if col.is_numeric:
+            v = values.dropna().astype(float)
+            q1, med, q3 = np.percentile(v, [25, 50, 75])
+            lines.append(
+                f"- {col.name}: mean {_fmt(v.mean())}, sd {_fmt(v.std())}, median {_fmt(med)}, "
+                f"quartiles {_fmt(q1)}-{_fmt(q3)}, observed range {_fmt(v.min())}-{_fmt(v.max())}{miss}"
+            )
+        else:
+            shares = values.dropna().value_counts(normalize=True)
+            parts = ", ".join(f"{lvl} {shares.get(lvl, 0.0):.0%}" for lvl in col.levels)
+            lines.append(f"- {col.name}: {parts}{miss}")
+    return lines
+
+
+def correlation_notes(train: pd.DataFrame, spec: DatasetSpec, threshold: float = 0.3, limit: int = 6) -> list[str]:
+    numeric = [c.name for c in spec.columns if c.is_numeric]
+    if len(numeric) < 2:
+        return []
+    corr = train[numeric].astype(float).corr(method="spearman")
+    pairs = []
+    for i, a in enumerate(numeric):
+        for b in numeric[i + 1 :]:
+            r = corr.loc[a, b]
+            if np.isfinite(r) and abs(r) >= threshold:
+                pairs.append((abs(r), a, b, r))
+    pairs.sort(reverse=True)
+    return [f"- {a} and {b}: rank correlation {r:+.2f}" for _, a, b, r in pairs[:limit]]
+
+
+def target_notes(train: pd.DataFrame, spec: DatasetSpec, limit: int = 6) -> list[str]:
+    """Mean of each numeric column per target class: the class-conditional structure the paper's prompts hint at."""
+    numeric = [c.name for c in spec.columns if c.is_numeric]
+    if not numeric:
+        return []
+    means = train.groupby(spec.target, dropna=True)[numeric].mean()
+    lines = []
+    for name in numeric[:limit]:
+        parts = ", ".join(f"{spec.target}={cls}: {_fmt(means.loc[cls, name])}" for cls in means.index)
+        lines.append(f"- mean {name} by {spec.target}: {parts}")
+    return lines
+
+
+def build_prompt(
+    spec: DatasetSpec,
+    train: pd.DataFrame,
+    prompt_type: str,
+    seed: int,
+    n_examples: int,
+    rows_per_call: int,
+) -> PromptArtifact:
+    if prompt_type not in PROMPT_TYPES:
+        raise ValueError(f"unknown prompt type {prompt_type!r}; expected one of {sorted(PROMPT_TYPES)}")
+    header = ",".join(spec.column_names)
+    examples = draw_examples(train, 0 if prompt_type == "D" else n_examples, seed, spec.name)
+    example_rows = [format_row(row, spec) for _, row in examples.iterrows()]
+
+    system = (
+        f"You are a synthetic medical data generator for {spec.domain}. You write realistic, varied, new "
+        "patient records as CSV rows. You never copy example records."
+    )
+    parts = [
+        f"Generate {rows_per_call} new synthetic patient records for the table '{spec.title}'.",
+        f"Write CSV rows with these {len(spec.columns)} columns, in this order:",
+        header,
+    ]
+    if prompt_type in ("B", "C", "D"):
+        parts += ["", "Column definitions:"] + [describe_column(c) for c in spec.columns]
+    if prompt_type in ("C", "D"):
+        parts += ["", f"Statistics of the real data ({len(train)} patients):"] + column_statistics(train, spec)
+        notes = correlation_notes(train, spec) + target_notes(train, spec)
+        if notes:
+            parts += ["", "Relations between columns in the real data:"] + notes
+    if prompt_type == "D" and spec.rules:
+        parts += ["", "Clinical rules the records must respect:"] + [f"- {r.text}" for r in spec.rules]
+    if example_rows:
+        parts += ["", "Example records:"] + example_rows
+    parts += [
+        "",
+        f"Write {rows_per_call} new records, one per line, in exactly this format, with no other text. "
+        f"Write {MISSING_TEXT} for an unknown value.",
+    ]
+    prefill = header + "\n" + "".join(r + "\n" for r in example_rows)
+    return PromptArtifact(
+        dataset=spec.name,
+        prompt_type=prompt_type,
+        prompt_name=PROMPT_TYPES[prompt_type],
+        seed=seed,
+        system=system,
+        user="\n".join(parts),
+        prefill=prefill,
+        header=header,
+        example_row_ids=[int(i) for i in examples.index],
+        example_rows=example_rows,
+        rows_per_call=rows_per_call,
+        grammar=spec_to_gbnf(spec, rows_per_call),
+        columns=spec.column_names,
+    )

@@ -1,0 +1,213 @@
+"""Dataset specs: the declarative description of one medical table.
+
+A spec (``config/datasets/<name>.yaml``) says where the real table comes from and what each column means.
+Everything downstream (type coercion, prompts, grammar, parsing, evaluation) reads the spec, never
+the raw file's guesses.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pandas as pd
+import yaml
+
+from medsyn.errors import SpecError
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "dataset.schema.yaml"
+NUMERIC_TYPES = ("integer", "float")
+MISSING_TEXT = "NA"  # how a missing value is written in prompts, grammar and generated rows
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # integer | float | categorical | binary
+    definition: str
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+    decimals: int = 0
+    levels: tuple[str, ...] = ()
+    level_meanings: dict[str, str] = field(default_factory=dict)
+    allow_missing: bool = False
+    missing_codes: tuple[str, ...] = ()
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
+
+    def format_value(self, value: Any) -> str:
+        """Canonical text of one value, as written in prompts and generated rows."""
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return MISSING_TEXT
+        if self.type == "integer":
+            return str(int(round(float(value))))
+        if self.type == "float":
+            return f"{float(value):.{self.decimals}f}"
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    text: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    title: str
+    description: str
+    domain: str
+    source: dict[str, Any]
+    target: str
+    columns: tuple[Column, ...]
+    id_columns: tuple[str, ...] = ()
+    quasi_identifiers: tuple[str, ...] = ()
+    missing_tokens: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    path: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def with_csv(self, csv_path: str | None) -> "DatasetSpec":
+        """The same spec reading its rows from ``csv_path`` (config override)."""
+        if not csv_path:
+            return self
+        source = {k: v for k, v in self.source.items() if k != "loader"}
+        source["csv"] = csv_path
+        return DatasetSpec(**{**self.__dict__, "source": source})
+
+
+def _schema() -> dict:
+    with open(SCHEMA_PATH) as fh:
+        return yaml.safe_load(fh)
+
+
+def _canonical_level(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
+    """Validate a parsed spec and build it; every error names ``origin`` and the key at fault."""
+    try:
+        jsonschema.validate(data, _schema())
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        raise SpecError(f"{origin}: invalid dataset spec at '{where}': {exc.message}") from None
+
+    columns = []
+    for raw in data["columns"]:
+        name = raw["name"]
+        ctype = raw["type"]
+        levels = tuple(_canonical_level(v) for v in raw.get("levels", []))
+        if ctype in NUMERIC_TYPES:
+            for key in ("min", "max"):
+                if key not in raw:
+                    raise SpecError(f"{origin}: numeric column '{name}' needs '{key}' (plausible range)")
+            if raw["min"] > raw["max"]:
+                raise SpecError(f"{origin}: column '{name}' has min {raw['min']} > max {raw['max']}")
+            if raw["min"] < 0:
+                raise SpecError(f"{origin}: column '{name}': negative ranges are not supported (min {raw['min']})")
+            if ctype == "float" and "decimals" not in raw:
+                raise SpecError(f"{origin}: float column '{name}' needs 'decimals'")
+        else:
+            if not levels:
+                raise SpecError(f"{origin}: {ctype} column '{name}' needs 'levels'")
+            if ctype == "binary" and len(levels) != 2:
+                raise SpecError(f"{origin}: binary column '{name}' needs exactly 2 levels, got {list(levels)}")
+            if len(set(levels)) != len(levels):
+                raise SpecError(f"{origin}: column '{name}' lists a level twice: {list(levels)}")
+            for level in levels:
+                if any(ch in level for ch in ',\n"') or level.strip() != level or level == MISSING_TEXT:
+                    raise SpecError(
+                        f"{origin}: column '{name}' level {level!r} must not contain commas, quotes, newlines, "
+                        f"outer spaces or be '{MISSING_TEXT}'"
+                    )
+        if raw.get("missing_codes") and not raw.get("allow_missing"):
+            raise SpecError(f"{origin}: column '{name}' has missing_codes but not allow_missing: true")
+        columns.append(
+            Column(
+                name=name,
+                type=ctype,
+                definition=raw["definition"],
+                unit=raw.get("unit"),
+                min=raw.get("min"),
+                max=raw.get("max"),
+                decimals=int(raw.get("decimals", 0)),
+                levels=levels,
+                level_meanings={str(k): str(v) for k, v in (raw.get("level_meanings") or {}).items()},
+                allow_missing=bool(raw.get("allow_missing", False)),
+                missing_codes=tuple(_canonical_level(v) for v in raw.get("missing_codes", [])),
+            )
+        )
+
+    names = [c.name for c in columns]
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise SpecError(f"{origin}: column names listed twice: {dupes}")
+    if data["target"] not in names:
+        raise SpecError(f"{origin}: target '{data['target']}' is not one of the columns {names}")
+    if data["target"] in [c.name for c in columns if c.is_numeric]:
+        raise SpecError(f"{origin}: target '{data['target']}' must be categorical or binary")
+    for key in ("quasi_identifiers",):
+        for name in data.get(key, []):
+            if name not in names:
+                raise SpecError(f"{origin}: {key} lists '{name}', which is not a column")
+    for name in data.get("id_columns", []):
+        if name in names:
+            raise SpecError(f"{origin}: id column '{name}' must not also be listed under columns")
+
+    rules = []
+    for raw in data.get("rules", []):
+        params = {k: v for k, v in raw.items() if k not in ("id", "kind", "text")}
+        rules.append(Rule(id=raw["id"], kind=raw["kind"], text=raw["text"], params=params))
+
+    return DatasetSpec(
+        name=data["name"],
+        title=data["title"],
+        description=data.get("description", ""),
+        domain=data.get("domain", "medical research"),
+        source=dict(data["source"]),
+        target=data["target"],
+        columns=tuple(columns),
+        id_columns=tuple(data.get("id_columns", [])),
+        quasi_identifiers=tuple(data.get("quasi_identifiers", [])),
+        missing_tokens=tuple(str(t) for t in data.get("missing_tokens", [])),
+        rules=tuple(rules),
+        path=origin,
+    )
+
+
+def load_spec(path: str | Path) -> DatasetSpec:
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"dataset spec not found: {path}")
+    try:
+        with open(path) as fh:
+            data = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: a dataset spec must be a mapping, got {type(data).__name__}")
+    spec = spec_from_dict(data, origin=str(path))
+    if spec.name != path.stem:
+        raise SpecError(f"{path}: 'name: {spec.name}' must equal the file name '{path.stem}'")
+    return spec

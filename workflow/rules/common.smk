@@ -1,0 +1,48 @@
+# Pure Python helpers: config validation, the run grid, wildcard constraints and parameter lookups.
+# The logic lives in src/medsyn/config.py so tests import it directly.
+import re
+from pathlib import Path
+
+from medsyn.config import check_dataset_specs, runs, validate_config
+
+CONFIG = validate_config(config)
+check_dataset_specs(CONFIG)
+RUNS = runs(CONFIG)
+
+
+wildcard_constraints:
+    model="|".join(re.escape(m) for m in CONFIG["models"]),
+    dataset="|".join(re.escape(d) for d in CONFIG["datasets"]),
+    prompt="[A-D]",
+    mode="grammar|free",
+    seed=r"\d+",
+
+
+def run_files(name, model=None):
+    """One file per run (model x dataset x prompt x mode x seed); ``model`` restricts to one model."""
+    return [f"{run.dir}/{name}" for run in runs(CONFIG, model)]
+
+
+def dataset_params(wildcards):
+    entry = CONFIG["datasets"][wildcards.dataset]
+    return {"spec": entry["spec"], "csv": entry.get("csv")}
+
+
+def model_entry(wildcards):
+    return CONFIG["models"][wildcards.model]
+
+
+def generation_params(wildcards):
+    gen = dict(CONFIG["generation"])
+    gen["prefill"] = gen["prefill"][wildcards.mode]
+    gen.pop("models")
+    gen.pop("modes")
+    return gen
+
+
+def model_mem_mb(wildcards, attempt):
+    """GGUF size plus KV cache and runtime headroom; grows with each retry."""
+    entry = CONFIG["models"][wildcards.model]
+    path = Path(f"resources/models/{wildcards.model}.gguf")
+    size_mb = path.stat().st_size / 2**20 if path.exists() else 1200
+    return int((size_mb + entry["n_ctx"] * 0.25 + 500) * attempt)

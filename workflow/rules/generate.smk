@@ -1,0 +1,22 @@
+rule generate:
+    """Prompt one model: seeded calls until target_rows valid rows or max_calls; raw text kept as JSONL."""
+    input:
+        model="resources/models/{model}.gguf",
+        prompt="results/prompts/{dataset}/{prompt}/seed{seed}.json",
+    output:
+        raw="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/raw.jsonl",
+        meta="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/generation.json",
+    params:
+        spec=lambda wc: CONFIG["datasets"][wc.dataset]["spec"],
+        model=model_entry,
+        generation=generation_params,
+    threads: 4
+    resources:
+        mem_mb=model_mem_mb,
+        runtime=120,
+    log:
+        "logs/generate/{model}/{dataset}/{prompt}/{mode}/seed{seed}.log",
+    benchmark:
+        "benchmarks/generate/{model}/{dataset}/{prompt}/{mode}/seed{seed}.tsv"
+    script:
+        "../../scripts/generate.py"

@@ -1,0 +1,31 @@
+rule parse:
+    """Raw text -> validated synthetic.csv, with a report counting rows accepted and rejected per reason."""
+    input:
+        raw="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/raw.jsonl",
+        meta="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/generation.json",
+        prompt="results/prompts/{dataset}/{prompt}/seed{seed}.json",
+    output:
+        synthetic="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/synthetic.csv",
+        report="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/parse_report.json",
+        rejects="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/rejects.tsv",
+    params:
+        spec=lambda wc: CONFIG["datasets"][wc.dataset]["spec"],
+        parse=CONFIG["parse"],
+        target_rows=CONFIG["generation"]["target_rows"],
+    log:
+        "logs/parse/{model}/{dataset}/{prompt}/{mode}/seed{seed}.log",
+    script:
+        "../../scripts/parse_run.py"
+
+
+rule model_summary:
+    """Convenience target: every run of one model (ask for this file to (re)run one model only)."""
+    input:
+        reports=lambda wc: run_files("parse_report.json", model=wc.model),
+    output:
+        "results/models/{model}/summary.json",
+    log:
+        "logs/model_summary/{model}.log",
+    localrule: True
+    script:
+        "../../scripts/model_summary.py"

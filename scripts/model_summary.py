@@ -5,7 +5,7 @@ from medsyn.step import read_json, run_step, write_json
 
 def main(snakemake, log):
     reports = [read_json(p) for p in snakemake.input.reports]
-    valid = sum(r["accepted"] for r in reports)
+    valid = sum(r["rows_kept"] for r in reports)
     write_json(
         snakemake.output[0],
         {"model": snakemake.wildcards.model, "runs": len(reports), "valid_rows": valid, "reports": reports},

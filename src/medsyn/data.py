@@ -108,8 +108,11 @@ def _canonical_text(values: pd.Series) -> pd.Series:
     return out
 
 
-def coerce_to_spec(raw: pd.DataFrame, spec: DatasetSpec, origin: str) -> pd.DataFrame:
-    """Typed table in spec column order. Raises DataError naming ``origin`` and the column at fault."""
+def coerce_to_spec(raw: pd.DataFrame, spec: DatasetSpec, origin: str, real: bool = True) -> pd.DataFrame:
+    """Typed table in spec column order. Raises DataError naming ``origin`` and the column at fault.
+
+    ``real=False`` (synthetic tables) accepts an empty table or a column that is missing in every row.
+    """
     raw = raw.rename(columns=lambda c: str(c).strip())
     missing_cols = [c for c in spec.column_names if c not in raw.columns]
     if missing_cols:
@@ -125,7 +128,7 @@ def coerce_to_spec(raw: pd.DataFrame, spec: DatasetSpec, origin: str) -> pd.Data
     for col in spec.columns:
         text = raw[col.name].astype(str).str.strip()
         is_missing = text.isin(missing_tokens) | _canonical_text(text).isin(col.missing_codes)
-        if is_missing.all():
+        if real and is_missing.all():
             raise DataError(f"{origin}: column '{col.name}' is missing in every row")
         if is_missing.any() and not col.allow_missing:
             raise DataError(
@@ -206,7 +209,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, spec: DatasetSpec, index:
     tmp.replace(path)
 
 
-def read_table(path: str | Path, spec: DatasetSpec) -> pd.DataFrame:
+def read_table(path: str | Path, spec: DatasetSpec, real: bool = True) -> pd.DataFrame:
     """Read a table written by ``write_table`` (or any CSV with the spec's columns) back with spec dtypes."""
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
-    return coerce_to_spec(raw, spec, origin=str(path))
+    return coerce_to_spec(raw, spec, origin=str(path), real=real)

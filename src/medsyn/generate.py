@@ -146,10 +146,13 @@ class LlamaBackend:
 
 
 def row_token_budget(backend: LlamaBackend, prompt: dict, rows: int) -> int:
-    """Tokens needed for ``rows`` rows: 1.5x the longest example (or header-sized guess) per row."""
-    samples = prompt["example_rows"] or [prompt["header"]]
-    longest = max(len(backend.tokenize(r + "\n")) for r in samples)
-    return int(math.ceil(1.5 * longest * rows)) + 16
+    """Completion tokens for ``rows`` grammar rows: 1.25x the tokens of the widest row the spec allows.
+
+    Too small a budget cuts the last row (counted as 'truncated'); too large only reserves context.
+    """
+    samples = [prompt["widest_row"]] + prompt["example_rows"]
+    longest = max(len(backend.llm.tokenize((r + "\n").encode(), add_bos=False, special=False)) for r in samples)
+    return int(math.ceil(1.25 * longest * rows)) + 16
 
 
 def run_generation(

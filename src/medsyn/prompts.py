@@ -43,6 +43,7 @@ class PromptArtifact:
     example_rows: list[str]
     rows_per_call: int
     grammar: str
+    widest_row: str = ""  # the longest row the grammar allows: sizes the completion budget
     columns: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -51,6 +52,20 @@ class PromptArtifact:
 
 def format_row(row: pd.Series, spec: DatasetSpec) -> str:
     return ",".join(col.format_value(row[col.name]) for col in spec.columns)
+
+
+def widest_row(spec: DatasetSpec) -> str:
+    """The longest row text the spec allows (longest level, widest number, or NA per column)."""
+    fields = []
+    for col in spec.columns:
+        if col.is_numeric:
+            options = [col.format_value(col.min), col.format_value(col.max)]
+        else:
+            options = list(col.levels)
+        if col.allow_missing:
+            options.append(MISSING_TEXT)
+        fields.append(max(options, key=len))
+    return ",".join(fields)
 
 
 def draw_examples(train: pd.DataFrame, n: int, seed: int, dataset: str) -> pd.DataFrame:
@@ -187,5 +202,6 @@ def build_prompt(
         example_rows=example_rows,
         rows_per_call=rows_per_call,
         grammar=spec_to_gbnf(spec, rows_per_call),
+        widest_row=widest_row(spec),
         columns=spec.column_names,
     )

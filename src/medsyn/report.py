@@ -44,7 +44,7 @@ def build_context(config: dict, specs: dict[str, DatasetSpec], reports: list[dic
         synth = {}
         for r in runs:
             key = (r["model"], r["dataset"], r["prompt_type"], r["mode"], r["seed"])
-            frame = read_table(synthetic_paths[key], spec)
+            frame = read_table(synthetic_paths[key], spec, real=False)
             synth[key] = column_summary(frame, spec) if len(frame) else {}
             r["run_label"] = f"{r['model']} {r['prompt_type']} {r['mode']} s{r['seed']}"
             r["key"] = key

@@ -1,0 +1,39 @@
+"""Shared fixtures. Tests that need an LLM use the real SmolLM2 GGUF (installed by scripts/install.sh)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+# ../shared/data holds the paper's Kaggle tables (never copied into the repo); CI lays shared/ beside the clone.
+SHARED_DATA = Path(os.environ.get("MEDSYN_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def repo_config() -> dict:
+    with open(REPO / "config" / "config.yaml") as fh:
+        return yaml.safe_load(fh)
+
+
+@pytest.fixture(scope="session")
+def smollm2_path(tmp_path_factory) -> str:
+    from medsyn.models import materialize
+
+    entry = repo_config()["models"]["smollm2-135m-instruct"]
+    out = tmp_path_factory.mktemp("models") / "smollm2.gguf"
+    materialize("smollm2-135m-instruct", entry, out)
+    return str(out)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "diabetes.csv").is_file():
+        pytest.fail(f"the paper's tables are expected in {SHARED_DATA} (set MEDSYN_SHARED_DATA)")
+    return SHARED_DATA
+
+
+def spec_path(name: str) -> Path:
+    return REPO / "config" / "datasets" / f"{name}.yaml"

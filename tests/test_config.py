@@ -1,0 +1,42 @@
+import pytest
+
+from conftest import repo_config
+from medsyn.config import runs, validate_config
+from medsyn.errors import ConfigError
+
+
+def test_repo_config_is_valid_and_defaults_filled():
+    cfg = validate_config(repo_config())
+    assert cfg["split"]["holdout_fraction"] == 0.3
+    assert cfg["parse"]["keep_example_copies"] is False
+    assert cfg["models"]["smollm2-135m-instruct"]["n_gpu_layers"] == 0
+    n = len(cfg["datasets"]) * len(cfg["prompts"]["types"]) * len(cfg["seeds"]) * len(cfg["generation"]["modes"])
+    assert len(runs(cfg)) == n * len(cfg["generation"]["models"])
+
+
+def test_typo_names_the_key():
+    cfg = repo_config()
+    cfg["generation"]["temprature"] = 0.5
+    with pytest.raises(ConfigError, match=r"config key 'generation'.*'temprature' was unexpected"):
+        validate_config(cfg)
+
+
+def test_bad_value_names_the_key():
+    cfg = repo_config()
+    cfg["generation"]["top_p"] = 3
+    with pytest.raises(ConfigError, match=r"config key 'generation.top_p'"):
+        validate_config(cfg)
+
+
+def test_unknown_model_id():
+    cfg = repo_config()
+    cfg["generation"]["models"] = ["llama-9000"]
+    with pytest.raises(ConfigError, match=r"unknown model id 'llama-9000'"):
+        validate_config(cfg)
+
+
+def test_bad_sha256_format():
+    cfg = repo_config()
+    cfg["models"]["smollm2-135m-instruct"]["sha256"] = "abc"
+    with pytest.raises(ConfigError, match=r"models.smollm2-135m-instruct.sha256"):
+        validate_config(cfg)

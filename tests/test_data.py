@@ -126,3 +126,26 @@ def test_pima_zero_codes_are_missing():
     frame = load_real(spec)
     assert frame["Insulin"].isna().sum() == 374
     assert frame["Insulin"].min() > 0
+
+
+def test_synthetic_tables_may_be_empty_or_have_all_missing_columns(cirrhosis):
+    spec, frame = cirrhosis
+    empty = _raw(spec, frame).iloc[:0]
+    assert len(coerce_to_spec(empty, spec, "synthetic.csv", real=False)) == 0
+    raw = _raw(spec, frame).iloc[:5].copy()
+    raw["Copper"] = "NA"
+    assert coerce_to_spec(raw, spec, "synthetic.csv", real=False)["Copper"].isna().all()
+
+
+def test_three_way_split_keeps_reference_apart(cirrhosis):
+    from medsyn.data import split_real
+
+    spec, frame = cirrhosis
+    parts = split_real(frame, spec, 0.25, 0.15, seed=1)
+    ids = [set(p.index) for p in parts.values()]
+    assert sum(map(len, ids)) == len(frame) and set.union(*ids) == set(frame.index)
+    assert all(a.isdisjoint(b) for i, a in enumerate(ids) for b in ids[i + 1 :])
+    assert abs(len(parts["reference"]) - 0.15 * len(frame)) <= 2
+    assert abs(len(parts["holdout"]) - 0.25 * len(frame)) <= 2
+    with pytest.raises(DataError, match="must leave some train rows"):
+        split_real(frame, spec, 0.6, 0.4, seed=1)

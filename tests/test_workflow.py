@@ -49,8 +49,9 @@ def test_single_model_target_plans_only_that_model(tmp_path):
 
 def test_paper_tables_by_config_alone(tmp_path, shared_data):
     cfg = repo_config()
-    cfg["datasets"] = {"diabetes": {"csv": str(shared_data / "diabetes.csv")},
-                       "stroke": {"csv": str(shared_data / "stroke.csv")}}
+    cfg["datasets"] = ["diabetes", "stroke"]
+    cfg["dataset_options"] = {"diabetes": {"csv": str(shared_data / "diabetes.csv")},
+                              "stroke": {"csv": str(shared_data / "stroke.csv")}}
     proc = snakemake(tmp_path, cfg, "-n", "results/report.html")
     assert job_counts(proc.stdout)["generate"] == 8
 
@@ -66,7 +67,8 @@ def test_config_typo_is_reported_with_its_key(tmp_path):
 @pytest.mark.llm
 def test_tiny_end_to_end_run(tmp_path, shared_data):
     cfg = repo_config()
-    cfg["datasets"] = {"pima": {}, "stroke": {"csv": str(shared_data / "stroke.csv")}}
+    cfg["datasets"] = ["pima", "stroke"]
+    cfg["dataset_options"] = {"stroke": {"csv": str(shared_data / "stroke.csv")}}
     cfg["prompts"] = {"types": ["A", "D"], "n_examples": 2}
     cfg["generation"].update(target_rows=4, rows_per_call=4, max_calls=2)
     snakemake(tmp_path, cfg, "results/report.html")

@@ -68,7 +68,9 @@ def validate_config(config: dict) -> dict:
             raise ConfigError(
                 f"config key 'generation.models': unknown model id '{model}'; registered: {sorted(config['models'])}"
             )
-    for name, entry in config["datasets"].items():
+    options = config["dataset_options"]
+    for name in config["datasets"]:
+        entry = options.setdefault(name, {})
         spec = Path(entry.get("spec") or f"config/datasets/{name}.yaml")
         if "spec" not in entry and not spec.is_file():
             spec = REPO_SPEC_DIR / f"{name}.yaml"
@@ -77,11 +79,12 @@ def validate_config(config: dict) -> dict:
 
 
 def check_dataset_specs(config: dict) -> None:
-    for name, entry in config["datasets"].items():
-        if not Path(entry["spec"]).is_file():
+    for name in config["datasets"]:
+        spec = config["dataset_options"][name]["spec"]
+        if not Path(spec).is_file():
             raise ConfigError(
-                f"config key 'datasets.{name}': unknown dataset id; no spec file {entry['spec']} "
-                "(add one, or set datasets.<id>.spec)"
+                f"config key 'datasets': unknown dataset id '{name}'; no spec file {spec} "
+                f"(add one, or set dataset_options.{name}.spec)"
             )
 
 

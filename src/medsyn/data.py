@@ -198,6 +198,26 @@ def split_train_holdout(
     return frame.loc[np.sort(train_idx)], frame.loc[np.sort(holdout_idx)]
 
 
+def split_real(
+    frame: pd.DataFrame, spec: DatasetSpec, holdout_fraction: float, reference_fraction: float, seed: int
+) -> dict[str, pd.DataFrame]:
+    """train / holdout / reference, each stratified on the target; only train is ever shown to a generator.
+
+    The holdout is the privacy non-member set and the utility test set; the reference is an unseen real sample
+    scored exactly like a generator (the best fidelity reachable, the privacy level of truly new rows). Keeping
+    the two apart matters: scored as "synthetic", the holdout would sit at distance 0 from itself.
+    """
+    unseen_fraction = holdout_fraction + reference_fraction
+    if not 0 < unseen_fraction < 1:
+        raise DataError(f"split fractions must leave some train rows: holdout {holdout_fraction} + reference "
+                        f"{reference_fraction} >= 1")
+    train, unseen = split_train_holdout(frame, spec, unseen_fraction, seed)
+    if reference_fraction == 0:
+        return {"train": train, "holdout": unseen, "reference": unseen.iloc[:0]}
+    holdout, reference = split_train_holdout(unseen, spec, reference_fraction / unseen_fraction, seed + 1)
+    return {"train": train, "holdout": holdout, "reference": reference}
+
+
 def write_table(frame: pd.DataFrame, path: str | Path, spec: DatasetSpec, index: bool = True) -> None:
     """CSV with canonical value text (missing cells empty); written atomically."""
     text = pd.DataFrame(index=frame.index)

@@ -24,8 +24,12 @@ def run_files(name, model=None):
 
 
 def dataset_params(wildcards):
-    entry = CONFIG["datasets"][wildcards.dataset]
+    entry = CONFIG["dataset_options"][wildcards.dataset]
     return {"spec": entry["spec"], "csv": entry.get("csv")}
+
+
+def spec_path(wildcards):
+    return CONFIG["dataset_options"][wildcards.dataset]["spec"]
 
 
 def model_entry(wildcards):

@@ -1,8 +1,9 @@
 rule prepare_data:
-    """Load the real table, coerce it to its spec, and split it (seeded, stratified) into train and holdout."""
+    """Load the real table, coerce it to its spec, split it (seeded, stratified): train, holdout, reference."""
     output:
         train="results/data/{dataset}/train.csv",
         holdout="results/data/{dataset}/holdout.csv",
+        reference="results/data/{dataset}/reference.csv",
         split="results/data/{dataset}/split.json",
     params:
         dataset=dataset_params,

@@ -7,7 +7,7 @@ rule generate:
         raw="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/raw.jsonl",
         meta="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/generation.json",
     params:
-        spec=lambda wc: CONFIG["datasets"][wc.dataset]["spec"],
+        spec=spec_path,
         model=model_entry,
         generation=generation_params,
     threads: 4

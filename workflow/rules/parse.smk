@@ -9,7 +9,7 @@ rule parse:
         report="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/parse_report.json",
         rejects="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/rejects.tsv",
     params:
-        spec=lambda wc: CONFIG["datasets"][wc.dataset]["spec"],
+        spec=spec_path,
         parse=CONFIG["parse"],
         target_rows=CONFIG["generation"]["target_rows"],
     log:

@@ -5,7 +5,7 @@ rule make_prompt:
     output:
         "results/prompts/{dataset}/{prompt}/seed{seed}.json",
     params:
-        spec=lambda wc: CONFIG["datasets"][wc.dataset]["spec"],
+        spec=spec_path,
         n_examples=CONFIG["prompts"]["n_examples"],
         rows_per_call=CONFIG["generation"]["rows_per_call"],
     log:

@@ -2,6 +2,11 @@
 
 import csv
 import json
+import sys
+from pathlib import Path
+
+if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
+    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
 
 from medsyn.data import coerce_to_spec, write_table
 from medsyn.parse import parse_calls, rows_to_frame

@@ -1,6 +1,11 @@
 """Render results/report.html from every run's parse report (Snakemake adapter over medsyn.report)."""
 
+import sys
 from pathlib import Path
+
+if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
+    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
+
 
 from medsyn.report import build_context, render
 from medsyn.spec import load_spec

@@ -8,6 +8,8 @@ rule prepare_data:
     params:
         dataset=dataset_params,
         split=CONFIG["split"],
+    conda:
+        "../envs/medsyn.yaml"
     log:
         "logs/prepare_data/{dataset}.log",
     script:

@@ -14,6 +14,8 @@ rule generate:
     resources:
         mem_mb=model_mem_mb,
         runtime=120,
+    conda:
+        "../envs/medsyn.yaml"
     log:
         "logs/generate/{model}/{dataset}/{prompt}/{mode}/seed{seed}.log",
     benchmark:

@@ -4,6 +4,8 @@ rule prepare_model:
         "resources/models/{model}.gguf",
     params:
         entry=model_entry,
+    conda:
+        "../envs/medsyn.yaml"
     log:
         "logs/prepare_model/{model}.log",
     localrule: True

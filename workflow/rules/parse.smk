@@ -12,6 +12,8 @@ rule parse:
         spec=spec_path,
         parse=CONFIG["parse"],
         target_rows=CONFIG["generation"]["target_rows"],
+    conda:
+        "../envs/medsyn.yaml"
     log:
         "logs/parse/{model}/{dataset}/{prompt}/{mode}/seed{seed}.log",
     script:
@@ -24,6 +26,8 @@ rule model_summary:
         reports=lambda wc: run_files("parse_report.json", model=wc.model),
     output:
         "results/models/{model}/summary.json",
+    conda:
+        "../envs/medsyn.yaml"
     log:
         "logs/model_summary/{model}.log",
     localrule: True

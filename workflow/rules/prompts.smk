@@ -8,6 +8,8 @@ rule make_prompt:
         spec=spec_path,
         n_examples=CONFIG["prompts"]["n_examples"],
         rows_per_call=CONFIG["generation"]["rows_per_call"],
+    conda:
+        "../envs/medsyn.yaml"
     log:
         "logs/make_prompt/{dataset}/{prompt}/seed{seed}.log",
     script:

@@ -10,6 +10,8 @@ rule report:
         "results/report.html",
     params:
         config=CONFIG,
+    conda:
+        "../envs/medsyn.yaml"
     log:
         "logs/report/report.log",
     localrule: True

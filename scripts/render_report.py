@@ -7,7 +7,7 @@ if "snakemake" in globals():  # src/ importable without a pip install of medsyn 
     sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
 
 
-from medsyn.report import build_context, render
+from medsyn.report import add_key_metrics, build_context, render
 from medsyn.spec import load_spec
 from medsyn.step import read_json, run_step
 
@@ -27,7 +27,9 @@ def main(snakemake, log):
     trains = {Path(p).parent.name: p for p in snakemake.input.train}
     synthetic = {_key(p): p for p in snakemake.input.synthetic}
     metas = {_key(p): read_json(p) for p in snakemake.input.meta}
-    html = render(build_context(config, specs, reports, splits, trains, synthetic, metas))
+    context = build_context(config, specs, reports, splits, trains, synthetic, metas)
+    add_key_metrics(context, snakemake.input.key_metrics)
+    html = render(context)
     tmp = Path(snakemake.output[0] + ".tmp")
     tmp.write_text(html)
     tmp.replace(snakemake.output[0])

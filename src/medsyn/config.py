@@ -68,6 +68,11 @@ def validate_config(config: dict) -> dict:
             raise ConfigError(
                 f"config key 'generation.models': unknown model id '{model}'; registered: {sorted(config['models'])}"
             )
+    for name, ext in config["external"].items():
+        if ext["dataset"] not in config["datasets"]:
+            raise ConfigError(
+                f"config key 'external.{name}.dataset': '{ext['dataset']}' is not in datasets {config['datasets']}"
+            )
     options = config["dataset_options"]
     for name in config["datasets"]:
         entry = options.setdefault(name, {})
@@ -99,6 +104,21 @@ class Run:
     @property
     def dir(self) -> str:
         return f"results/models/{self.model}/{self.dataset}/{self.prompt}/{self.mode}/seed{self.seed}"
+
+
+def baseline_dirs(config: dict) -> list[str]:
+    return [
+        f"results/baselines/{b}/{d}/seed{s}"
+        for b, d, s in itertools.product(config["evaluation"]["baselines"], config["datasets"], config["seeds"])
+    ]
+
+
+def external_dirs(config: dict) -> list[str]:
+    return [
+        f"results/external/{name}/{ext['dataset']}/{label}"
+        for name, ext in config["external"].items()
+        for label in ext["runs"]
+    ]
 
 
 def runs(config: dict, model: str | None = None) -> list[Run]:

@@ -67,6 +67,29 @@ def build_context(config: dict, specs: dict[str, DatasetSpec], reports: list[dic
     }
 
 
+def add_key_metrics(context: dict, key_metrics_tsv: str) -> None:
+    """Per dataset: every generator, baseline and import with the key metrics (means over seeds)."""
+    from medsyn.evaluate.aggregate import KEY_METRICS
+
+    table = pd.read_csv(key_metrics_tsv, sep="\t")
+    order = {"baseline": 0, "llm": 1, "external": 2}
+    metrics = [(m, label, help_) for m, label, help_ in KEY_METRICS if m in table.columns]
+    context["key_metrics"] = metrics
+    for ds in context["datasets"]:
+        rows = table[table["dataset"] == ds["spec"].name].copy()
+        rows["_order"] = rows["kind"].map(order)
+        rows = rows.sort_values(["_order", "generator", "prompt", "mode"])
+        ds["evaluation"] = [
+            {
+                "label": f"{r['generator']}" + ("" if r["kind"] == "baseline" else f" {r['prompt']} {r['mode']}"),
+                "kind": r["kind"],
+                "n_seeds": int(r["n_seeds"]),
+                "values": ["-" if pd.isna(r[m]) else f"{r[m]:.3f}" for m, _, _ in metrics],
+            }
+            for _, r in rows.iterrows()
+        ]
+
+
 def render(context: dict) -> str:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),

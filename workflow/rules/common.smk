@@ -3,7 +3,13 @@
 import re
 from pathlib import Path
 
-from medsyn.config import check_dataset_specs, runs, validate_config
+from medsyn.config import (
+    baseline_dirs,
+    check_dataset_specs,
+    external_dirs,
+    runs,
+    validate_config,
+)
 
 CONFIG = validate_config(config)
 check_dataset_specs(CONFIG)
@@ -16,11 +22,42 @@ wildcard_constraints:
     prompt="[A-D]",
     mode="grammar|free",
     seed=r"\d+",
+    baseline="|".join(["holdout", "marginals", "copula", "bootstrap"]),
+    generator="|".join(re.escape(g) for g in CONFIG["external"]) or "NO_EXTERNAL",
 
 
 def run_files(name, model=None):
     """One file per run (model x dataset x prompt x mode x seed); ``model`` restricts to one model."""
     return [f"{run.dir}/{name}" for run in runs(CONFIG, model)]
+
+
+def all_metrics_files():
+    """Every table the evaluation scores: LLM runs, baselines and imported generators."""
+    return (
+        run_files("metrics.json")
+        + [f"{d}/metrics.json" for d in baseline_dirs(CONFIG)]
+        + [f"{d}/metrics.json" for d in external_dirs(CONFIG)]
+    )
+
+
+def baseline_rows():
+    return CONFIG["evaluation"]["baseline_rows"] or CONFIG["generation"]["target_rows"]
+
+
+def external_run(wildcards):
+    return CONFIG["external"][wildcards.generator]["runs"][wildcards.label]
+
+
+def external_inputs(wildcards):
+    run = external_run(wildcards)
+    return {k: v for k, v in run.items() if k in ("csv", "raw", "prompt")}
+
+
+def split_files(wildcards):
+    return {
+        part: f"results/data/{wildcards.dataset}/{part}.csv"
+        for part in ("train", "holdout", "reference")
+    }
 
 
 def dataset_params(wildcards):

@@ -6,6 +6,7 @@ rule report:
         meta=run_files("generation.json"),
         train=expand("results/data/{dataset}/train.csv", dataset=CONFIG["datasets"]),
         split=expand("results/data/{dataset}/split.json", dataset=CONFIG["datasets"]),
+        key_metrics="results/tables/key_metrics.tsv",
     output:
         "results/report.html",
     params:

@@ -1,0 +1,26 @@
+"""Collect every metrics.json into results/tables/metrics.tsv and summary.tsv (mean, 95% CI over seeds)."""
+
+import sys
+from pathlib import Path
+
+if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
+    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
+
+from medsyn.evaluate.aggregate import key_table, metrics_table, summary_table
+from medsyn.step import read_json, run_step
+
+
+def main(snakemake, log):
+    table = metrics_table([read_json(p) for p in snakemake.input])
+    summary = summary_table(table)
+    outputs = ((table, snakemake.output.metrics), (summary, snakemake.output.summary),
+               (key_table(table), snakemake.output.key))
+    for frame, path in outputs:
+        tmp = Path(path + ".tmp")
+        frame.to_csv(tmp, sep="\t", index=False)
+        tmp.replace(path)
+    log(f"{len(table)} evaluated tables, {table.shape[1]} columns; {len(summary)} summary rows")
+
+
+if "snakemake" in globals():
+    run_step(snakemake, main)  # noqa: F821

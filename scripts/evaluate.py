@@ -1,0 +1,61 @@
+"""Score one table (an LLM run, a baseline or an imported generator) with every metric family."""
+
+import sys
+from pathlib import Path
+
+if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
+    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
+
+from medsyn.data import read_table
+from medsyn.evaluate import EvalInputs
+from medsyn.evaluate.suite import evaluate_table
+from medsyn.seeds import derive_seed
+from medsyn.spec import load_spec
+from medsyn.step import read_json, run_step, write_json
+
+GENERATION_KEYS = (
+    "candidate_rows", "rows_kept", "example_copies", "duplicates", "spec_valid_share", "valid_share",
+    "rows_per_second", "tokens_per_valid_row", "calls", "status",
+)
+
+
+def describe(kind: str, wc) -> dict:
+    if kind == "llm":
+        return {"generator": wc.model, "prompt": wc.prompt, "mode": wc.mode, "seed": int(wc.seed)}
+    if kind == "baseline":
+        return {"generator": wc.baseline, "prompt": "-", "mode": "-", "seed": int(wc.seed)}
+    return {"generator": wc.generator, "prompt": wc.label, "mode": "import", "seed": 0}
+
+
+def main(snakemake, log):
+    wc = snakemake.wildcards
+    kind = snakemake.params.kind
+    spec = load_spec(snakemake.params.spec)
+    train = read_table(snakemake.input.train, spec)
+    holdout = read_table(snakemake.input.holdout, spec)
+    reference = read_table(snakemake.input.reference, spec)
+    synthetic = read_table(snakemake.input.synthetic, spec, real=False)
+    examples = train.iloc[:0]
+    if kind == "llm":
+        ids = read_json(snakemake.input.prompt)["example_row_ids"]
+        examples = train.loc[ids]
+    elif kind == "external":
+        examples = read_table(snakemake.input.examples, spec, real=False)
+    info = describe(kind, wc)
+    seed = info["seed"] or derive_seed("external", wc.dataset, info["generator"], info["prompt"])
+    inputs = EvalInputs(spec, train, holdout, reference, synthetic, examples, seed=seed)
+    result = evaluate_table(inputs, snakemake.params.families)
+    generation = {}
+    if "parse_report" in dict(snakemake.input):
+        report = read_json(snakemake.input.parse_report)
+        generation = {k: report.get(k) for k in GENERATION_KEYS}
+        candidates = report.get("candidate_rows") or 0
+        generation["example_copy_share"] = round(report["example_copies"] / candidates, 4) if candidates else None
+    record = {"kind": kind, "dataset": wc.dataset, **info, "n_rows": len(synthetic), "generation": generation,
+              **result}
+    write_json(snakemake.output[0], record)
+    log(f"{kind} {info}: {len(synthetic)} rows, families {result['seconds']}, errors {list(result['errors'])}")
+
+
+if "snakemake" in globals():
+    run_step(snakemake, main)  # noqa: F821

@@ -1,0 +1,26 @@
+"""Write one baseline table (holdout, marginals, copula or bootstrap) for a dataset and seed."""
+
+import sys
+from pathlib import Path
+
+if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
+    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
+
+from medsyn.baselines import make_baseline
+from medsyn.data import read_table, write_table
+from medsyn.spec import load_spec
+from medsyn.step import run_step
+
+
+def main(snakemake, log):
+    wc = snakemake.wildcards
+    spec = load_spec(snakemake.params.spec)
+    train = read_table(snakemake.input.train, spec)
+    reference = read_table(snakemake.input.reference, spec)
+    frame = make_baseline(wc.baseline, spec, train, reference, snakemake.params.rows, int(wc.seed))
+    write_table(frame, snakemake.output[0], spec, index=False)
+    log(f"baseline {wc.baseline} for {wc.dataset} seed {wc.seed}: {len(frame)} rows")
+
+
+if "snakemake" in globals():
+    run_step(snakemake, main)  # noqa: F821

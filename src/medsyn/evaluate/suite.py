@@ -1,0 +1,52 @@
+"""Run the metric families on one table and collect one flat, documented metrics record."""
+
+from __future__ import annotations
+
+import importlib
+import math
+import time
+import traceback
+
+import numpy as np
+
+from medsyn.evaluate import EvalInputs
+
+FAMILIES = ("fidelity", "clinical", "privacy", "utility", "diversity")
+
+
+def _clean(value):
+    """JSON-safe scalars: numpy -> python, NaN/inf -> None."""
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    return value
+
+
+def evaluate_table(inputs: EvalInputs, families: list[str] | tuple[str, ...] = FAMILIES) -> dict:
+    """``{"metrics": {"<family>.<key>": value}, "errors": {...}, "seconds": {...}}``.
+
+    A family that raises is recorded under ``errors`` with its traceback's last line: it never disappears
+    silently and never takes the other families down with it.
+    """
+    metrics: dict = {}
+    errors: dict = {}
+    seconds: dict = {}
+    for family in families:
+        started = time.perf_counter()
+        try:
+            result = importlib.import_module(f"medsyn.evaluate.{family}").compute(inputs)
+        except Exception as exc:  # noqa: BLE001 - recorded, reported, and visible in the tables
+            errors[family] = f"{type(exc).__name__}: {exc}"
+            errors[f"{family}.traceback"] = traceback.format_exc(limit=3)
+            result = {}
+        seconds[family] = round(time.perf_counter() - started, 3)
+        for key, value in result.items():
+            if key.endswith(".error") or key == "error":
+                errors[f"{family}.{key}"] = value
+            else:
+                metrics[f"{family}.{key}"] = _clean(value)
+    return {"metrics": metrics, "errors": errors, "seconds": seconds}

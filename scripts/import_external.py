@@ -9,7 +9,8 @@ if "snakemake" in globals():  # src/ importable without a pip install of medsyn 
 
 from medsyn.data import coerce_to_spec, write_table
 from medsyn.errors import DataError
-from medsyn.parse import RowParser, parse_calls, rows_to_frame
+from medsyn.importing import csv_as_text, import_text
+from medsyn.parse import rows_to_frame
 from medsyn.spec import load_spec
 from medsyn.step import run_step, write_json
 
@@ -22,42 +23,21 @@ def _read_text(path: str) -> str:
         raise DataError(f"cannot read imported file {path}: {exc}") from None
 
 
-def csv_as_text(path: str) -> str:
-    """CSV rows as plain comma-joined lines, so imported tables pass the same parser and checks."""
-    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
-        return "\n".join(",".join(row) for row in csv.reader(fh))
-
-
 def main(snakemake, log):
     wc = snakemake.wildcards
     spec = load_spec(snakemake.params.spec)
     source = dict(snakemake.input)
     prompt_text = _read_text(source["prompt"]) if "prompt" in source else ""
-    # The example rows of a prompt are whatever rows our parser finds in the prompt text itself.
-    example_parser = RowParser(spec, reject_duplicates=True)
-    example_parser.feed(prompt_text)
-    examples = [",".join(r) for r in example_parser.result.rows]
-    text = csv_as_text(source["csv"]) if "csv" in source else _read_text(source["raw"])
-    parser, report = parse_calls(
-        [{"text": text}],
-        spec,
-        example_rows=examples,
-        prompt_text=prompt_text,
-        keep_example_copies=snakemake.params.keep_example_copies,
-        reject_duplicates=snakemake.params.reject_duplicates,
+    text = csv_as_text(_read_text(source["csv"])) if "csv" in source else _read_text(source["raw"])
+    parser, report, examples = import_text(
+        spec, text, prompt_text, snakemake.params.keep_example_copies, snakemake.params.reject_duplicates
     )
-    report = {
-        "generator": wc.generator,
-        "dataset": wc.dataset,
-        "label": wc.label,
-        "source": source,
-        "prompt_example_rows": len(examples),
-        "rows_kept": len(parser.result.rows),
-        **report,
-    }
+    report = {"generator": wc.generator, "dataset": wc.dataset, "label": wc.label, "source": source,
+              "rows_kept": len(parser.result.rows), **report}
     rows = coerce_to_spec(rows_to_frame(parser.result.rows, spec), spec, origin=str(source), real=False)
     write_table(rows, snakemake.output.synthetic, spec, index=False)
-    ex = coerce_to_spec(rows_to_frame(example_parser.result.rows, spec), spec, origin=str(source), real=False)
+    example_rows = [e.split(",") for e in examples]
+    ex = coerce_to_spec(rows_to_frame(example_rows, spec), spec, origin=str(source), real=False)
     write_table(ex, snakemake.output.examples, spec, index=False)
     with open(snakemake.output.rejects, "w", newline="") as fh:
         writer = csv.writer(fh, delimiter="\t")

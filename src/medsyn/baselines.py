@@ -25,7 +25,6 @@ def _rng(seed: int, name: str) -> np.random.Generator:
 
 
 def holdout_baseline(reference: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
-    n = min(n, len(reference))
     return reference.iloc[np.sort(rng.choice(len(reference), size=n, replace=False))]
 
 
@@ -39,10 +38,11 @@ def bootstrap_baseline(train: pd.DataFrame, n: int, rng: np.random.Generator) ->
 
 
 # --- Gaussian copula --------------------------------------------------------------------------------------
-# Each column maps to a uniform score u in (0, 1): missing values take the bottom of the unit interval (so the
-# copula also learns which values go missing together, e.g. cirrhosis' non-trial patients), present numeric
-# values their mid-rank, categorical values a uniform draw inside their level's slice of the cumulative shares.
-# Normal scores of u give a correlation matrix; samples go back through each column's inverse.
+# Each column gets a latent normal score from its PRESENT values: numeric values their mid-rank, categorical values
+# a uniform draw inside their level's slice of the cumulative shares. A column with missing values gets a second
+# latent score for "is missing", so the copula also learns which values go missing together (cirrhosis' 106
+# non-trial patients lack the same five labs). The correlation matrix is estimated pairwise on complete pairs and
+# made positive semi-definite; samples go back through each column's inverse marginal.
 
 
 class _ColumnMarginal:
@@ -57,46 +57,63 @@ class _ColumnMarginal:
             self.levels = [lvl for lvl in col.levels if lvl in shares.index]
             self.cum = np.cumsum([shares[lvl] for lvl in self.levels])
 
-    def to_uniform(self, values: pd.Series, rng: np.random.Generator) -> np.ndarray:
+    def value_scores(self, values: pd.Series, rng: np.random.Generator) -> np.ndarray:
+        """Normal scores of present values; NaN where missing."""
         missing = values.isna().to_numpy()
-        u = np.empty(len(values))
-        u[missing] = rng.uniform(0, self.p_missing, size=missing.sum()) if self.p_missing else 0.5
+        u = np.full(len(values), np.nan)
         present = values[~missing]
         if self.col.is_numeric:
-            ranks = stats.rankdata(present.astype(float).to_numpy()) / (len(present) + 1)
+            u[~missing] = stats.rankdata(present.astype(float).to_numpy()) / (len(present) + 1)
         else:
-            idx = np.array([self.levels.index(v) for v in present.astype(str)])
+            index = {lvl: i for i, lvl in enumerate(self.levels)}
+            idx = present.astype(str).map(index).to_numpy(dtype=int)
             lower = np.concatenate([[0.0], self.cum[:-1]])[idx]
-            ranks = lower + rng.uniform(0, 1, size=len(idx)) * (self.cum[idx] - lower)
-        u[~missing] = self.p_missing + (1 - self.p_missing) * ranks
-        return np.clip(u, 1e-6, 1 - 1e-6)
+            u[~missing] = lower + rng.uniform(0, 1, size=len(idx)) * (self.cum[idx] - lower)
+        return stats.norm.ppf(np.clip(u, 1e-6, 1 - 1e-6))
 
-    def from_uniform(self, u: np.ndarray) -> pd.Series:
-        missing = u < self.p_missing
-        q = (u[~missing] - self.p_missing) / (1 - self.p_missing)
+    def missing_scores(self, values: pd.Series, rng: np.random.Generator) -> np.ndarray:
+        """Normal scores of 'is missing': missing rows below the p_missing quantile, present rows above it."""
+        missing = values.isna().to_numpy()
+        u = np.where(missing, rng.uniform(0, self.p_missing, len(values)), rng.uniform(self.p_missing, 1, len(values)))
+        return stats.norm.ppf(np.clip(u, 1e-6, 1 - 1e-6))
+
+    def from_scores(self, z_value: np.ndarray, z_missing: np.ndarray | None) -> pd.Series:
+        q = stats.norm.cdf(z_value)
+        missing = np.zeros(len(q), dtype=bool) if z_missing is None else stats.norm.cdf(z_missing) < self.p_missing
         if self.col.is_numeric:
             vals = np.quantile(self.sorted, q, method="linear")
             vals = np.round(vals, self.col.decimals if self.col.type == "float" else 0)
-            out = pd.Series(np.nan, index=range(len(u)), dtype="float64")
+            out = pd.Series(vals, dtype="float64")
+            out[missing] = np.nan
         else:
-            vals = np.array(self.levels, dtype=object)[np.searchsorted(self.cum, q, side="right").clip(0, len(self.levels) - 1)]
-            out = pd.Series(None, index=range(len(u)), dtype=object)
-        out[~missing] = vals
+            pos = np.searchsorted(self.cum, q, side="right").clip(0, len(self.levels) - 1)
+            out = pd.Series(np.array(self.levels, dtype=object)[pos], dtype=object)
+            out[missing] = None
         return out
 
 
 def copula_baseline(train: pd.DataFrame, spec: DatasetSpec, n: int, rng: np.random.Generator) -> pd.DataFrame:
     marginals = [_ColumnMarginal(col, train[col.name]) for col in spec.columns]
-    z = np.column_stack([stats.norm.ppf(m.to_uniform(train[m.col.name], rng)) for m in marginals])
-    corr = np.corrcoef(z, rowvar=False)
+    latent = {}
+    for m in marginals:
+        latent[("value", m.col.name)] = m.value_scores(train[m.col.name], rng)
+        if m.p_missing > 0:
+            latent[("missing", m.col.name)] = m.missing_scores(train[m.col.name], rng)
+    keys = list(latent)
+    corr = pd.DataFrame({i: latent[k] for i, k in enumerate(keys)}).corr(min_periods=3).to_numpy()
     corr = np.nan_to_num(corr, nan=0.0)
     np.fill_diagonal(corr, 1.0)
-    # nearest positive semi-definite matrix (eigenvalue clipping) so sampling never fails
+    # nearest positive semi-definite matrix (eigenvalue clipping): pairwise estimates need not be PSD
     eigval, eigvec = np.linalg.eigh(corr)
-    corr = (eigvec * np.clip(eigval, 1e-8, None)) @ eigvec.T
-    samples = rng.multivariate_normal(np.zeros(len(marginals)), corr, size=n, method="eigh")
-    u = stats.norm.cdf(samples)
-    out = pd.DataFrame({m.col.name: m.from_uniform(u[:, i]) for i, m in enumerate(marginals)})
+    corr = (eigvec * np.clip(eigval, 1e-6, None)) @ eigvec.T
+    d = np.sqrt(np.diag(corr))
+    corr = corr / np.outer(d, d)
+    samples = rng.multivariate_normal(np.zeros(len(keys)), corr, size=n, method="eigh")
+    column = {k: samples[:, i] for i, k in enumerate(keys)}
+    out = pd.DataFrame(
+        {m.col.name: m.from_scores(column[("value", m.col.name)], column.get(("missing", m.col.name)))
+         for m in marginals}
+    )
     for col in spec.columns:
         if col.type == "integer":
             out[col.name] = out[col.name].round().astype("Int64")
@@ -107,6 +124,7 @@ def make_baseline(
     name: str, spec: DatasetSpec, train: pd.DataFrame, reference: pd.DataFrame, n: int, seed: int
 ) -> pd.DataFrame:
     rng = _rng(seed, name)
+    n = min(n, len(reference)) if len(reference) else n  # every baseline the same size as the holdout one
     if name == "holdout":
         frame = holdout_baseline(reference, n, rng)
     elif name == "marginals":

@@ -23,7 +23,7 @@ def metrics_table(records: list[dict]) -> pd.DataFrame:
 
 def mean_ci(values: pd.Series, level: float = 0.95) -> tuple[float, float, float, int]:
     """Mean and a t-interval over seeds (no interval from a single seed)."""
-    v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    v = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(dtype=float)
     n = len(v)
     if n == 0:
         return np.nan, np.nan, np.nan, 0

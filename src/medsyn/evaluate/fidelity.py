@@ -1,5 +1,11 @@
-"""Fidelity: how closely the synthetic table matches the real train table, column by column, pair by pair and as a
-whole (evaluation-reference.md sections 2.2-2.4).
+"""Fidelity: how closely the synthetic table matches real data, column by column, pair by pair and as a whole
+(evaluation-reference.md sections 2.2-2.4).
+
+The real side is the HOLDOUT, a sample no generator has seen, not train: measured against train, a generator that
+copies train rows (the ``bootstrap`` baseline, or an LLM echoing its examples) would look better than new real
+patients do. Against the holdout, copies of train and unseen real rows (the ``holdout`` baseline, drawn from the
+reference split) are both just real samples, and the reference is the best a generator can reach. (Named
+``train`` in the code below for historical reasons: it is whatever real table ``compute`` compares with.)
 
 Every comparison is made on the REAL scale, or on bins fixed from the train data and applied unchanged to both
 samples. SynLLM min-max scaled each sample by its own range (synllm-reference.md flaw 5), which hides any shift or
@@ -22,6 +28,7 @@ Keys (all flat; per column ``<metric>.<column>``; ``<metric>`` = mean over the c
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import warnings
@@ -454,6 +461,9 @@ def quality_report(train_sd: pd.DataFrame, syn_sd: pd.DataFrame, spec: DatasetSp
 
 
 def compute(inputs: EvalInputs) -> dict:
+    if len(inputs.holdout):
+        # compare with unseen real rows (see the module docstring); the helpers below call that side "train"
+        inputs = dataclasses.replace(inputs, train=inputs.holdout)
     spec = inputs.spec
     out = _Out()
     train_sd = to_sdmetrics_frame(inputs.train, spec)

@@ -35,7 +35,8 @@ def test_echo_only_paper_runs_are_all_copies(stroke, shared_data, model):
         prompt = (shared_data / f"synllm_raw/stroke/prompts/prompt{n}.txt").read_text()
         parser, report, examples = import_text(stroke, (raw / f"prompt{n}.txt").read_text(), prompt)
         assert report["example_copy_share"] >= 0.9, (model, n, report)
-        # duplicates of the copies are rejected, so what is kept is (at most) the 4 example rows
+        # the table is kept as the paper scored it: 100 rows, every one a copy of the 4 examples
+        assert len(parser.result.rows) == report["candidate_rows"] == 100
         assert set(",".join(r) for r in parser.result.rows) <= set(examples)
     prompt4 = (shared_data / "synllm_raw/stroke/prompts/prompt4.txt").read_text()
     _, report4, _ = import_text(stroke, (raw / "prompt4.txt").read_text(), prompt4)

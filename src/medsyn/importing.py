@@ -26,12 +26,13 @@ def import_text(
     text: str,
     prompt_text: str = "",
     keep_example_copies: bool = True,
-    reject_duplicates: bool = True,
+    reject_duplicates: bool = False,
 ) -> tuple[RowParser, dict, list[str]]:
     """Parse imported text; returns the parser (rows, rejects), the parse report and the prompt's example rows.
 
-    Copies of the prompt's examples are kept by default, so the evaluation (not the parser) is what flags a run
-    made of echoed examples; the report counts them either way.
+    Copies of the prompt's examples and repeated rows are kept by default: the table is scored as the other tool
+    produced it, and the evaluation (not the parser) is what flags a run made of echoed examples. The report
+    counts copies either way.
     """
     examples = prompt_examples(spec, prompt_text) if prompt_text else []
     parser, report = parse_calls(

@@ -27,7 +27,7 @@ rule import_external:
     params:
         spec=spec_path,
         keep_example_copies=lambda wc: CONFIG["external"][wc.generator]["keep_example_copies"],
-        reject_duplicates=CONFIG["parse"]["reject_duplicates"],
+        reject_duplicates=lambda wc: CONFIG["external"][wc.generator]["reject_duplicates"],
     conda:
         "../envs/medsyn.yaml"
     log:

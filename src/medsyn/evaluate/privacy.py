@@ -11,7 +11,8 @@ Keys (all floats in [0, 1] unless noted):
 * ``exact_copy_train_share`` / ``exact_copy_holdout_share`` / ``exact_copy_examples_share``: share of synthetic
   rows whose full row equals (``row_keys`` equality: spec formatting, computed by ``row_ids``) some row of the FULL
   train / holdout / prompt-example table (no examples -> 0.0). Real tables contain duplicates, so unseen real
-  rows score above 0 too.
+  rows score above 0 too. ``exact_copy_real_share``: the same against every real row (train, holdout and
+  reference together): the copy rate of real patients, wherever the generator saw them.
 * ``dcr_train_median`` / ``dcr_holdout_median``: median distance of a synthetic row to its nearest train /
   holdout row (full tables).
 * ``dcr_closer_to_train_share``: share of synthetic rows strictly closer to train than to holdout, an exact tie
@@ -68,6 +69,7 @@ METRICS = (
     "exact_copy_train_share",
     "exact_copy_holdout_share",
     "exact_copy_examples_share",
+    "exact_copy_real_share",
     "dcr_train_median",
     "dcr_holdout_median",
     "dcr_closer_to_train_share",
@@ -197,8 +199,13 @@ def compute(inputs: EvalInputs) -> dict:
     lacking = [c for c in spec.column_names if c not in examples.columns] if len(examples) else []
     if lacking or len(examples) == 0:
         examples = syn.iloc[:0]
-    id_sy, id_tr, id_ho, id_ex = row_ids([syn, train, hold if has_hold else syn.iloc[:0], examples], spec)
+    ref = inputs.reference if len(inputs.reference) else syn.iloc[:0]
+    id_sy, id_tr, id_ho, id_ex, id_ref = row_ids(
+        [syn, train, hold if has_hold else syn.iloc[:0], examples, ref], spec
+    )
     out["exact_copy_train_share"] = _copy_share(id_sy, id_tr)
+    # any real patient (train, holdout or reference): imported runs may copy examples taken from any split
+    out["exact_copy_real_share"] = _copy_share(id_sy, np.concatenate([id_tr, id_ho, id_ref]))
     if lacking:
         _fail(out, ["exact_copy_examples_share"], f"the prompt-example table lacks columns {lacking}")
     else:

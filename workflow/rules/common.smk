@@ -73,6 +73,12 @@ def model_entry(wildcards):
     return CONFIG["models"][wildcards.model]
 
 
+def model_source(wildcards):
+    """Only what determines the file's bytes, so editing n_ctx or chat reruns generation, not materialization."""
+    entry = CONFIG["models"][wildcards.model]
+    return {"source": entry["source"], "sha256": entry["sha256"]}
+
+
 def generation_params(wildcards):
     gen = dict(CONFIG["generation"])
     gen["prefill"] = gen["prefill"][wildcards.mode]

@@ -3,7 +3,7 @@ rule prepare_model:
     output:
         "resources/models/{model}.gguf",
     params:
-        entry=model_entry,
+        entry=model_source,
     conda:
         "../envs/medsyn.yaml"
     log:

@@ -23,7 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def prepare(data: str, n: int, seed: int):
     sys.path.insert(0, str(REPO / "src"))
-    from medsyn.baselines import make_baseline
+    import numpy as np
+
+    from medsyn.baselines import marginals_baseline
     from medsyn.data import load_real, split_real
     from medsyn.spec import load_spec
 
@@ -32,7 +34,9 @@ def prepare(data: str, n: int, seed: int):
     # 100k train as the issue asks: the whole table is train; holdout/reference are separate seeded draws
     parts = split_real(real, spec, 0.25, 0.15, seed)
     train = real
-    synthetic = make_baseline("marginals", spec, train, parts["reference"], n, seed)
+    # the marginals baseline itself, at full size (make_baseline caps baselines at the reference split's size)
+    synthetic = marginals_baseline(train[spec.column_names], n, np.random.default_rng(seed)).reset_index(drop=True)
+    assert len(synthetic) == n
     return spec, train, parts["holdout"], parts["reference"], synthetic
 
 
@@ -46,7 +50,8 @@ def worker(which: str, data: str, n: int, seed: int) -> None:
         from medsyn.evaluate.suite import evaluate_table
 
         result = evaluate_table(EvalInputs(spec, train, holdout, reference, synthetic, seed=seed))
-        detail = {"families": result["seconds"], "errors": result["errors"]}
+        errors = {k: v for k, v in result["errors"].items() if "traceback" not in k}
+        detail = {"families": result["seconds"], "errors": errors, "synthetic_rows": len(synthetic)}
     else:
         import numpy as np
         from sdmetrics.reports.single_table import QualityReport

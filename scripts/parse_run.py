@@ -1,6 +1,5 @@
 """Parse one run's raw.jsonl into synthetic.csv, parse_report.json and rejects.tsv."""
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -8,8 +7,7 @@ from pathlib import Path
 if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
     sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
 
-from medsyn.data import coerce_to_spec, write_table
-from medsyn.parse import parse_calls, rows_to_frame
+from medsyn.parse import parse_calls, write_rejects, write_rows
 from medsyn.spec import load_spec
 from medsyn.step import read_json, run_step, write_json
 
@@ -45,13 +43,8 @@ def main(snakemake, log):
         "wall_seconds": meta.get("seconds"),
         **report,
     }
-    frame = coerce_to_spec(rows_to_frame(kept, spec), spec, origin=snakemake.input.raw, real=False)
-    write_table(frame, snakemake.output.synthetic, spec, index=False)
-    with open(snakemake.output.rejects, "w", newline="") as fh:
-        writer = csv.writer(fh, delimiter="\t")
-        writer.writerow(["call", "line", "reason", "detail", "text"])
-        for r in parser.result.rejects:
-            writer.writerow([r.call, r.line, r.reason, r.detail, r.text])
+    write_rows(kept, spec, snakemake.output.synthetic, origin=snakemake.input.raw)
+    write_rejects(snakemake.output.rejects, parser.result.rejects)
     write_json(snakemake.output.report, report)
     log(
         f"{wc.model}/{wc.dataset}/{wc.prompt}/{wc.mode}/seed{wc.seed}: {report['accepted']} valid of "

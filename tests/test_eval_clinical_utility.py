@@ -311,3 +311,17 @@ def test_training_tables_are_subsampled(pima, monkeypatch):
     assert out["train_rows_used.tstr"] == min(100, len(parts["reference"]))
     again = utility.compute(_inputs(spec, parts, parts["reference"], seed=2))
     assert again == out  # seeded
+
+
+def test_tstr_learns_from_a_small_synthetic_table():
+    """20 real rows are enough to beat chance: a classifier that cannot split them would always give 0.5."""
+    from medsyn.data import load_real, split_real
+    from medsyn.evaluate import EvalInputs
+    from medsyn.evaluate import utility
+    from medsyn.spec import load_spec
+
+    spec = load_spec(str(__import__("conftest").spec_path("pima")))
+    parts = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)
+    small = parts["train"].sample(20, random_state=3)
+    out = utility.compute(EvalInputs(spec, parts["train"], parts["holdout"], parts["reference"], small, seed=1))
+    assert out["tstr_roc_auc"] > 0.65

@@ -260,3 +260,22 @@ def rows_to_frame(rows: list[list[str]], spec: DatasetSpec):
 
     frame = pd.DataFrame(rows, columns=spec.column_names, dtype=object)
     return frame.replace({MISSING_TEXT: ""})
+
+
+def write_rejects(path, rejects: list[Reject]) -> None:
+    """One TSV row per rejected row: where it came from, why, and its text (kept for auditing the parser)."""
+    import csv
+
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh, delimiter="\t")
+        writer.writerow(["call", "line", "reason", "detail", "text"])
+        for r in rejects:
+            writer.writerow([r.call, r.line, r.reason, r.detail, r.text])
+
+
+def write_rows(rows: list[list[str]], spec: DatasetSpec, path, origin: str) -> None:
+    """Canonical parsed rows -> a typed CSV with the spec's columns (empty or all-missing columns allowed)."""
+    from medsyn.data import coerce_to_spec, write_table
+
+    frame = coerce_to_spec(rows_to_frame(rows, spec), spec, origin=origin, real=False)
+    write_table(frame, path, spec, index=False)

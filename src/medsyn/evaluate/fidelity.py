@@ -392,6 +392,11 @@ def _detection_matrix(frames: list[pd.DataFrame], spec: DatasetSpec) -> tuple[np
     return np.column_stack(cols), np.array(is_cat)
 
 
+def min_leaf(n_train_rows: int) -> int:
+    """Leaf size that lets gradient boosting split small tables (sklearn's 20 only from 200 training rows up)."""
+    return int(max(2, min(20, n_train_rows // 10)))
+
+
 def detection_auc(train: pd.DataFrame, synthetic: pd.DataFrame, spec: DatasetSpec, seed: int):
     """(mean CV ROC AUC, rows per class, error) of a gradient-boosting real-vs-synthetic classifier.
 
@@ -420,7 +425,12 @@ def detection_auc(train: pd.DataFrame, synthetic: pd.DataFrame, spec: DatasetSpe
         cv = StratifiedGroupKFold(n_splits=DETECTION_FOLDS, shuffle=True, random_state=seed)
     else:
         cv = GroupKFold(n_splits=DETECTION_FOLDS, shuffle=True, random_state=seed)
-    clf = HistGradientBoostingClassifier(random_state=seed, categorical_features=is_cat if is_cat.any() else None)
+    clf = HistGradientBoostingClassifier(
+        random_state=seed,
+        categorical_features=is_cat if is_cat.any() else None,
+        # sklearn's default min_samples_leaf=20 cannot split a 20-row table: every small run would score 0.5
+        min_samples_leaf=min_leaf(2 * n * (DETECTION_FOLDS - 1) // DETECTION_FOLDS),
+    )
     with threadpool_limits(limits=DETECTION_THREADS, user_api="openmp"):
         auc, err = _guard(lambda: float(np.mean(
             cross_val_score(clf, X, y, groups=groups, cv=cv, scoring="roc_auc", error_score="raise"))))

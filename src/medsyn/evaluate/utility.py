@@ -34,6 +34,7 @@ from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from medsyn.evaluate import EvalInputs
+from medsyn.evaluate.fidelity import min_leaf
 from medsyn.spec import DatasetSpec
 
 MAX_TRAIN_ROWS = 20_000
@@ -118,6 +119,8 @@ def _fit_and_score(
         only = y_train.iloc[0]
         raise _Degenerate(f"{label} target has a single class ('{only}')")
     model = HistGradientBoostingClassifier(
+        # sklearn's default min_samples_leaf=20 cannot split a 20-row synthetic table: TSTR would always be 0.5
+        min_samples_leaf=min_leaf(len(train)),
         max_iter=MAX_ITER,
         early_stopping=False,
         class_weight="balanced",

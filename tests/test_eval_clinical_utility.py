@@ -325,3 +325,18 @@ def test_tstr_learns_from_a_small_synthetic_table():
     small = parts["train"].sample(20, random_state=3)
     out = utility.compute(EvalInputs(spec, parts["train"], parts["holdout"], parts["reference"], small, seed=1))
     assert out["tstr_roc_auc"] > 0.65
+
+
+def test_all_missing_feature_in_synthetic_does_not_break_utility():
+    """A synthetic column missing in every row (SmolLM2 wrote NA for all SkinThickness) must not crash TSTR."""
+    from medsyn.data import load_real, split_real
+    from medsyn.evaluate import EvalInputs
+    from medsyn.evaluate import utility
+    from medsyn.spec import load_spec
+
+    spec = load_spec(str(__import__("conftest").spec_path("pima")))
+    parts = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)
+    synthetic = parts["train"].sample(30, random_state=2).copy()
+    synthetic["SkinThickness"] = float("nan")
+    out = utility.compute(EvalInputs(spec, parts["train"], parts["holdout"], parts["reference"], synthetic, seed=1))
+    assert out["tstr_roc_auc"] is not None and out["trtr_roc_auc"] is not None

@@ -118,18 +118,23 @@ def _fit_and_score(
     if y_train.nunique() < 2:
         only = y_train.iloc[0]
         raise _Degenerate(f"{label} target has a single class ('{only}')")
+    x_train = enc.transform(train)
+    # a feature missing in every training row carries nothing to learn (and sklearn's binning crashes on it)
+    usable = ~np.all(np.isnan(x_train), axis=0)
+    x_train, x_test = x_train[:, usable], x_test[:, usable]
+    categorical = enc.categorical_mask[usable]
     model = HistGradientBoostingClassifier(
         # sklearn's default min_samples_leaf=20 cannot split a 20-row synthetic table: TSTR would always be 0.5
         min_samples_leaf=min_leaf(len(train)),
         max_iter=MAX_ITER,
         early_stopping=False,
         class_weight="balanced",
-        categorical_features=enc.categorical_mask if enc.categorical_mask.any() else None,
+        categorical_features=categorical if categorical.any() else None,
         random_state=seed,
     )
     with warnings.catch_warnings(), threadpool_limits(limits=N_THREADS):
         warnings.simplefilter("ignore")
-        model.fit(enc.transform(train), y_train.to_numpy(dtype=object))
+        model.fit(x_train, y_train.to_numpy(dtype=object))
         proba = model.predict_proba(x_test)
         pred = model.predict(x_test)
     classes = [str(c) for c in model.classes_]

@@ -7,6 +7,7 @@ the raw file's guesses.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +92,7 @@ class DatasetSpec:
             return self
         source = {k: v for k, v in self.source.items() if k != "loader"}
         source["csv"] = csv_path
-        return DatasetSpec(**{**self.__dict__, "source": source})
+        return dataclasses.replace(self, source=source)
 
 
 def _schema() -> dict:

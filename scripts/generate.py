@@ -7,7 +7,7 @@ from pathlib import Path
 if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
     sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
 
-from medsyn.generate import GenerationSettings, LlamaBackend, run_generation
+from medsyn.generate import GenerationSettings, LlamaBackend, checkpoint_fingerprint, run_generation
 from medsyn.spec import load_spec
 from medsyn.step import read_json, run_step, write_json
 
@@ -41,15 +41,21 @@ def main(snakemake, log):
     )
     log(f"{wc.model} on {wc.dataset}/{wc.prompt} ({wc.mode}, seed {wc.seed}), {snakemake.threads} threads")
     tmp = Path(snakemake.output.raw + ".tmp")
+    # Not a declared output: Snakemake deletes those when a job is killed, the checkpoint must survive it.
+    checkpoint = Path(snakemake.output.raw + ".checkpoint")
+    run_key = (wc.dataset, wc.prompt, wc.mode, wc.seed)
+    fingerprint = checkpoint_fingerprint(entry, prompt, settings, run_key, snakemake.threads)
     summary = run_generation(
         backend,
         spec,
         prompt,
         chat=entry["chat"],
         settings=settings,
-        run_key=(wc.dataset, wc.prompt, wc.mode, wc.seed),
+        run_key=run_key,
         out_jsonl=tmp,
         log=log,
+        checkpoint=checkpoint,
+        fingerprint=fingerprint,
     )
     write_json(
         snakemake.output.meta,
@@ -73,6 +79,7 @@ def main(snakemake, log):
         },
     )
     tmp.replace(snakemake.output.raw)
+    checkpoint.unlink(missing_ok=True)
 
 
 if "snakemake" in globals():

@@ -7,9 +7,12 @@ files, which are untrusted input); base models get plain completion.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import hashlib
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +133,10 @@ class LlamaBackend:
         grammar = None
         if grammar_text:
             grammar = self.llama_cpp.LlamaGrammar.from_string(grammar_text, verbose=False)
+        # Forget the previous call's KV cache: each call then evaluates its prompt in full, so its text depends
+        # only on (prompt, seed), not on earlier calls. That makes a run resumed from a checkpoint byte-identical
+        # to an uninterrupted one (a reused prefix re-evaluates the last token alone, with other float rounding).
+        self.llm.reset()
         out = self.llm.create_completion(
             prompt=tokens,
             max_tokens=max_tokens,
@@ -155,6 +162,67 @@ def row_token_budget(backend: LlamaBackend, prompt: dict, rows: int) -> int:
     return int(math.ceil(1.25 * longest * rows)) + 16
 
 
+CHECKPOINT_HEADER = "medsyn_checkpoint"
+
+
+def read_checkpoint(path: str | Path, fingerprint: str) -> list[dict]:
+    """Call records a killed attempt completed, if its fingerprint (model, prompt, settings, seed) matches.
+
+    A stale checkpoint (other fingerprint) or an unreadable header gives none. Records are kept in call order
+    from call 0; a torn last line (killed mid-write) and anything after a gap are dropped.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        lines = fh.read().split("\n")
+    try:
+        header = json.loads(lines[0])
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(header, dict) or header.get(CHECKPOINT_HEADER) != fingerprint:
+        return []
+    records: list[dict] = []
+    for line in lines[1:]:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            break
+        if not isinstance(record, dict) or record.get("call") != len(records) or "text" not in record:
+            break
+        records.append(record)
+    return records
+
+
+def checkpoint_fingerprint(model_entry: dict, prompt: dict, settings: GenerationSettings, run_key: tuple,
+                           threads: int) -> str:
+    """What a run's calls depend on: model bytes and handling, the exact prompt, sampling settings, seed, threads."""
+    payload = {
+        "model_sha256": model_entry.get("sha256"),
+        "chat": model_entry.get("chat"),
+        "n_ctx": model_entry.get("n_ctx"),
+        "n_gpu_layers": model_entry.get("n_gpu_layers"),
+        "prompt_sha256": hashlib.sha256(json.dumps(prompt, sort_keys=True).encode()).hexdigest(),
+        "settings": dataclasses.asdict(settings),
+        "run_key": [str(k) for k in run_key],
+        "threads": threads,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _start_checkpoint(path: Path, fingerprint: str, records: list[dict]):
+    """Rewrite the checkpoint as header + the records kept (atomically), then open it for appending."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as fh:
+        fh.write(json.dumps({CHECKPOINT_HEADER: fingerprint}) + "\n")
+        for record in records:
+            fh.write(json.dumps(record) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+    return open(path, "a")
+
+
 def run_generation(
     backend: LlamaBackend,
     spec: DatasetSpec,
@@ -164,8 +232,16 @@ def run_generation(
     run_key: tuple,
     out_jsonl: str | Path,
     log: Callable[[str], None] = print,
+    checkpoint: str | Path | None = None,
+    fingerprint: str = "",
 ) -> dict:
-    """Call the model until ``target_rows`` valid rows or ``max_calls`` calls; one JSONL record per call."""
+    """Call the model until ``target_rows`` valid rows or ``max_calls`` calls; one JSONL record per call.
+
+    With ``checkpoint``, every completed call is appended there (flushed and fsynced) after a header holding
+    ``fingerprint``; a rerun with the same fingerprint replays those calls instead of generating them again
+    (every call has its own derived seed), so a killed job loses at most the call in progress and duplicates
+    nothing. The caller removes the checkpoint once ``out_jsonl`` is published.
+    """
     text = build_prompt_text(
         prompt,
         chat,
@@ -190,37 +266,71 @@ def run_generation(
         )
     parser = RowParser(spec, prompt["example_rows"], prompt["user"])
     out_jsonl = Path(out_jsonl)
+    done: list[dict] = []
+    ckpt = None
+    if checkpoint is not None:
+        checkpoint = Path(checkpoint)
+        done = read_checkpoint(checkpoint, fingerprint)
+        if checkpoint.exists() and not done:
+            log(f"checkpoint {checkpoint}: no usable calls (other config or empty); starting afresh")
+        ckpt = _start_checkpoint(checkpoint, fingerprint, done)
     valid = 0
     calls = 0
+    resumed = 0
     started = time.perf_counter()
-    with open(out_jsonl, "w") as fh:
-        while valid < settings.target_rows and calls < settings.max_calls:
-            seed = derive_seed(*run_key, calls)
-            t0 = time.perf_counter()
-            completion, finish, usage = backend.complete(tokens, grammar, max_tokens, seed, settings)
-            seconds = time.perf_counter() - t0
-            accepted = parser.feed(completion, call=calls, truncated=finish == "length")
-            valid += len(accepted)
-            record = {
-                "call": calls,
-                "prompt_id": f"{prompt['dataset']}/{prompt['prompt_type']}/seed{prompt['seed']}",
-                "seed": seed,
-                "text": completion,
-                "finish_reason": finish,
-                "prompt_tokens": usage["prompt_tokens"],
-                "completion_tokens": usage["completion_tokens"],
-                "seconds": round(seconds, 4),
-                "rows_accepted": len(accepted),
-            }
-            fh.write(json.dumps(record) + "\n")
-            fh.flush()
-            calls += 1
-            log(
-                f"call {calls}/{settings.max_calls}: {usage['completion_tokens']} tokens in {seconds:.1f}s, "
-                f"{len(accepted)} valid rows (total {valid}/{settings.target_rows})"
-            )
+    try:
+        with open(out_jsonl, "w") as fh:
+            while valid < settings.target_rows and calls < settings.max_calls:
+                seed = derive_seed(*run_key, calls)
+                if calls < len(done):  # completed before the job was killed: replay, do not regenerate
+                    record = done[calls]
+                    if record.get("seed") != seed:
+                        raise GenerationError(
+                            f"checkpoint {checkpoint}: call {calls} has seed {record.get('seed')}, expected {seed}"
+                        )
+                    truncated = record.get("finish_reason") == "length"
+                    accepted = parser.feed(record["text"], call=calls, truncated=truncated)
+                    valid += len(accepted)
+                    resumed += 1
+                    fh.write(json.dumps(record) + "\n")
+                    calls += 1
+                    log(f"call {calls}/{settings.max_calls}: replayed from checkpoint, {len(accepted)} valid rows "
+                        f"(total {valid}/{settings.target_rows})")
+                    continue
+                t0 = time.perf_counter()
+                completion, finish, usage = backend.complete(tokens, grammar, max_tokens, seed, settings)
+                seconds = time.perf_counter() - t0
+                accepted = parser.feed(completion, call=calls, truncated=finish == "length")
+                valid += len(accepted)
+                record = {
+                    "call": calls,
+                    "prompt_id": f"{prompt['dataset']}/{prompt['prompt_type']}/seed{prompt['seed']}",
+                    "seed": seed,
+                    "text": completion,
+                    "finish_reason": finish,
+                    "prompt_tokens": usage["prompt_tokens"],
+                    "completion_tokens": usage["completion_tokens"],
+                    "seconds": round(seconds, 4),
+                    "rows_accepted": len(accepted),
+                }
+                line = json.dumps(record) + "\n"
+                if ckpt is not None:
+                    ckpt.write(line)
+                    ckpt.flush()
+                    os.fsync(ckpt.fileno())
+                fh.write(line)
+                fh.flush()
+                calls += 1
+                log(
+                    f"call {calls}/{settings.max_calls}: {usage['completion_tokens']} tokens in {seconds:.1f}s, "
+                    f"{len(accepted)} valid rows (total {valid}/{settings.target_rows})"
+                )
+    finally:
+        if ckpt is not None:
+            ckpt.close()
     return {
         "calls": calls,
+        "resumed_calls": resumed,
         "valid_rows_seen": valid,
         "prompt_tokens": len(tokens),
         "max_tokens": max_tokens,

@@ -129,3 +129,38 @@ def test_parse_calls_report(spec):
     assert report["spec_valid_rows"] == 3 and report["spec_valid_share"] == 1.0
     assert report["rows_per_second"] == pytest.approx(1 / 3, abs=1e-3)
     assert report["tokens_per_valid_row"] == 60
+
+
+def test_key_value_blocks_become_rows(spec):
+    text = (
+        "# Patient Record 1\ngender: Female\nage: 24.0\nhypertension: 0\nheart_disease: 0\n"
+        "smoking_history: never\nbmi: 28.5\nHbA1c_level: 6.2\nblood_glucose_level: 140\ndiabetes: 0\n\n"
+        "# Patient Record 2\n- **gender**: Male\n- **age**: 62.7\n- **hypertension**: 1\n- **heart_disease**: 1\n"
+        "- **smoking_history**: former\n- **bmi**: 32.1\n- **HbA1c_level**: 7.1\n- **blood_glucose_level**: 185\n"
+        "- **diabetes**: 1\n\n"
+        "gender: Male\nage: 30.0\nhypertension: 0\nheart_disease: 0\nsmoking_history: never\n"  # incomplete: rejected
+    )
+    parser, rows = feed(spec, text)
+    assert rows == [["Female", "24.00", "0", "0", "never", "28.50", "6.2", "140", "0"],
+                    ["Male", "62.70", "1", "1", "former", "32.10", "7.1", "185", "1"]]
+    assert parser.result.reason_counts()["field_count"] == 1
+
+
+def test_key_value_definitions_in_the_prompt_are_not_rows(spec):
+    prompt = "gender: Female\nage: 24.0\nhypertension: 0\n"
+    parser = RowParser(spec, prompt_text=prompt)
+    assert parser.feed(prompt + "\n- gender: the patient's biological sex (Male or Female)\n") == []
+    assert parser.result.rejects == []
+
+
+def test_yes_no_binaries_and_row_numbers(spec):
+    parser, rows = feed(spec, "1,Male,48.0,No,Yes,never,28.5,5.5,150,No\n2. female,30.0,no,no,never,25.0,5.0,100,yes")
+    assert rows == [["Male", "48.00", "0", "1", "never", "28.50", "5.5", "150", "0"],
+                    ["Female", "30.00", "0", "0", "never", "25.00", "5.0", "100", "1"]]
+
+
+def test_level_meanings_are_aliases():
+    spec = load_spec(spec_path("cirrhosis"))
+    parser = RowParser(spec)
+    row = "400, D, D-penicillamine, 21464, female, Yes, Y, Y, Y, 14.5, 261, 2.60, 156, 1718.0, 137.95, 172, 190, 12.2, 4"
+    assert parser.feed(row)[0][4:6] == ["F", "Y"]

@@ -11,6 +11,7 @@ synthetic data, which made half of many runs copies of real patients.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from collections import Counter
@@ -43,6 +44,29 @@ _LIST_PREFIX = re.compile(
 )
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 _STRIP_CHARS = " \t\"'`*"
+# "gender: Female", "- **Age**: 21464", "3. bmi = 28.5": one field of a key-value record
+_KEY_VALUE = re.compile(
+    r"^\s*(?:[-*\u2022]\s+|\d{1,3}[.)]\s+)?[*_`]*([A-Za-z][A-Za-z0-9_ ]{0,40}?)[*_`]*\s*[:=]\s*(.*?)\s*$"
+)
+_ROW_INDEX = re.compile(r"^\d{1,6}$")
+_YES_NO = {"yes": True, "true": True, "no": False, "false": False}
+
+
+def _level_aliases(col: Column) -> dict[str, str]:
+    """Lower-case text -> canonical level: the levels, one-word level meanings ('female' -> 'F'), and yes/no
+    for binary 0/1 and N/Y columns (the paper's parsers mapped those too)."""
+    aliases = {lvl.lower(): lvl for lvl in col.levels}
+    for lvl, meaning in col.level_meanings.items():
+        word = meaning.strip().lower()
+        if word and " " not in word and word not in aliases and lvl in col.levels:
+            aliases[word] = lvl
+    if col.type == "binary":
+        pair = {lvl.lower(): lvl for lvl in col.levels}
+        for word, truth in _YES_NO.items():
+            for no_yes in (("0", "1"), ("n", "y")):
+                if set(pair) == set(no_yes) and word not in aliases:
+                    aliases[word] = pair[no_yes[1] if truth else no_yes[0]]
+    return aliases
 
 
 @dataclass
@@ -90,9 +114,9 @@ class RowParser:
         self.reject_duplicates = reject_duplicates
         self.seen: set[str] = set()
         self.header_names = {c.name.lower() for c in spec.columns} | {c.lower() for c in spec.id_columns}
-        self.level_lookup = {
-            c.name: {lvl.lower(): lvl for lvl in c.levels} for c in spec.columns if not c.is_numeric
-        }
+        self.level_lookup = {c.name: _level_aliases(c) for c in spec.columns if not c.is_numeric}
+        self.kv_keys = {c.name.lower(): c.name for c in spec.columns}
+        self.kv_keys.update({c.lower(): None for c in spec.id_columns})  # an ID key belongs to a block, unused
         self.result = ParseResult()
 
     # -- line splitting -------------------------------------------------------------------------------------
@@ -102,6 +126,59 @@ class RowParser:
         out = []
         for line in text.splitlines():
             out.extend(_INLINE_MARKUP.sub("\n", line).split("\n"))
+        return self._merge_key_value_blocks(out)
+
+    def _kv_pair(self, line: str) -> tuple[str | None, str] | None:
+        """``(column, value)`` for a 'key: value' line naming a spec column (or an ID column: column None)."""
+        m = _KEY_VALUE.match(line)
+        if not m:
+            return None
+        key = re.sub(r"\s+", "_", m.group(1).strip()).lower()
+        if key not in self.kv_keys:
+            return None
+        value = m.group(2).strip(_STRIP_CHARS)
+        if len(value) > 40 or len(value.split()) > 3:  # a definition or prose, not a value
+            return None
+        return self.kv_keys[key], value
+
+    def _merge_key_value_blocks(self, segments: list[str]) -> list[str]:
+        """'gender: Female / age: 24.0 / ...' records over several lines -> one CSV line, at the block's first line.
+
+        The block's other lines become blank, so line numbers still match the text. A block of fewer than two
+        column keys is left alone; a block whose lines all occur in the prompt is an echo and left alone too
+        (its lines then count as non-data). Incomplete blocks become short rows (rejected as ``field_count``).
+        """
+        out = list(segments)
+        block: dict[str, str] = {}
+        lines: list[int] = []
+
+        def flush() -> None:
+            named = {k: v for k, v in block.items() if k is not None}
+            if len(named) >= 2 and not all(_normalize_line(segments[i]) in self.prompt_lines for i in lines):
+                values = [named[c.name] for c in self.spec.columns if c.name in named]
+                buf = io.StringIO()
+                csv.writer(buf, lineterminator="").writerow(values)
+                for i in lines:
+                    out[i] = ""
+                out[lines[0]] = buf.getvalue()
+            block.clear()
+            lines.clear()
+
+        for i, segment in enumerate(segments):
+            if not segment.strip():
+                continue
+            pair = self._kv_pair(segment)
+            if pair is None:
+                flush()
+                continue
+            column, value = pair
+            if column in block:
+                flush()
+            block[column] = value
+            lines.append(i)
+            if sum(k is not None for k in block) == self.n_cols:
+                flush()
+        flush()
         return out
 
     def _fields(self, line: str) -> list[str] | None:
@@ -171,6 +248,8 @@ class RowParser:
             if self._is_header(fields):
                 self.result.header_lines += 1
                 continue
+            if len(fields) == self.n_cols + n_ids + 1 and _ROW_INDEX.match(fields[0]):
+                fields = fields[1:]  # a row number written as a first field ("1,Male,48,...")
             if n_ids and len(fields) == self.n_cols + n_ids:
                 fields = fields[n_ids:]  # an ID column the spec drops (the paper's cirrhosis rows)
             raw = _normalize_line(segment)

@@ -7,21 +7,25 @@ files, which are untrusted input); base models get plain completion.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import hashlib
 import json
 import math
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from medsyn.errors import GenerationError, ModelError
+from medsyn.models import check_gguf
 from medsyn.parse import RowParser
 from medsyn.seeds import derive_seed
 from medsyn.spec import DatasetSpec
@@ -43,8 +47,31 @@ class GenerationSettings:
     seed: int
 
 
+MAX_TEMPLATE_OUTPUT = 1_000_000  # characters a chat template may produce (a real prompt is a few thousand)
+MAX_TEMPLATE_SECONDS = 10.0
+
+
+class TemplateSandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox (no attribute of Python internals, no mutation of the arguments), plus limits on
+    what could exhaust memory or CPU: huge repetitions (``'a' * 10**10``) and powers are refused."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**":
+            bits = left.bit_length() if isinstance(left, int) else 64
+            if isinstance(right, (int, float)) and (abs(right) > 64 or bits * abs(right) > 4096):
+                raise SecurityError(f"power ** {right} too large")
+        elif operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_TEMPLATE_OUTPUT:
+                    raise SecurityError(f"repetition to {len(seq) * n:,} items exceeds {MAX_TEMPLATE_OUTPUT:,}")
+        return super().call_binop(context, operator, left, right)
+
+
 def render_chat_template(template: str, messages: list[dict], bos_token: str, eos_token: str) -> str:
-    """Render a GGUF chat template in a sandbox: a template cannot reach Python internals or mutate objects."""
+    """Render a GGUF chat template in a sandbox: a template cannot reach Python internals or mutate objects,
+    and its output is capped (MAX_TEMPLATE_OUTPUT characters, MAX_TEMPLATE_SECONDS). Any failure is a ModelError."""
 
     def raise_exception(message: str) -> None:
         raise jinja2.TemplateError(message)
@@ -52,19 +79,47 @@ def render_chat_template(template: str, messages: list[dict], bos_token: str, eo
     def strftime_now(fmt: str) -> str:
         return datetime.datetime.now().strftime(fmt)
 
-    env = ImmutableSandboxedEnvironment(loader=jinja2.BaseLoader(), trim_blocks=True, lstrip_blocks=True)
+    env = TemplateSandbox(loader=jinja2.BaseLoader(), trim_blocks=True, lstrip_blocks=True)
+    deadline = time.perf_counter() + MAX_TEMPLATE_SECONDS
     try:
-        return env.from_string(template).render(
-            messages=messages,
-            bos_token=bos_token,
-            eos_token=eos_token,
-            add_generation_prompt=True,
-            raise_exception=raise_exception,
-            strftime_now=strftime_now,
-            tools=None,
-        )
-    except jinja2.TemplateError as exc:  # includes SecurityError from the sandbox
-        raise ModelError(f"the model's chat template failed to render: {exc}") from None
+        with _time_limit(MAX_TEMPLATE_SECONDS):
+            return _render_capped(env, template, deadline, messages=messages, bos_token=bos_token,
+                                  eos_token=eos_token, add_generation_prompt=True, raise_exception=raise_exception,
+                                  strftime_now=strftime_now, tools=None)
+    except (jinja2.TemplateError, ArithmeticError, RecursionError, TypeError, ValueError, TimeoutError) as exc:
+        # TemplateError includes the sandbox's SecurityError; OverflowError: range() beyond the sandbox's MAX_RANGE
+        raise ModelError(f"the model's chat template failed to render: {type(exc).__name__}: {exc}") from None
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """SIGALRM after ``seconds`` (main thread only): a template looping without output cannot hang the job."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise TimeoutError(f"rendering took longer than {seconds:.0f}s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _render_capped(env, template: str, deadline: float, **variables) -> str:
+    chunks, size = [], 0
+    for chunk in env.from_string(template).generate(**variables):
+        size += len(chunk)
+        if size > MAX_TEMPLATE_OUTPUT:
+            raise SecurityError(f"output longer than {MAX_TEMPLATE_OUTPUT:,} characters")
+        if time.perf_counter() > deadline:
+            raise SecurityError(f"rendering took longer than {MAX_TEMPLATE_SECONDS:.0f}s")
+        chunks.append(chunk)
+    return "".join(chunks)
 
 
 def build_prompt_text(prompt: dict, chat: str, template: str | None, bos: str, eos: str, prefill: bool) -> str:
@@ -82,27 +137,49 @@ def build_prompt_text(prompt: dict, chat: str, template: str | None, bos: str, e
     return text + (prompt["prefill"] if prefill else "")
 
 
+def require_gpu_offload(model_id: str, n_gpu_layers: int, supported: bool) -> None:
+    """Stop before loading when a model asks for GPU layers that this llama.cpp build cannot offload.
+
+    A CPU-only build ignores ``n_gpu_layers`` and would silently run the model on the CPU.
+    """
+    if n_gpu_layers and not supported:
+        raise ModelError(
+            f"the model asks for n_gpu_layers={n_gpu_layers} but this llama-cpp-python build cannot offload to a "
+            f"GPU (llama_supports_gpu_offload() is false): model '{model_id}' would silently run on the CPU. "
+            'Rebuild it with CUDA: CMAKE_ARGS="-DGGML_CUDA=on" bash scripts/install.sh --cuda '
+            f"(README, GPU (CUDA)), or set models.{model_id}.n_gpu_layers: 0 in the config"
+        )
+
+
 class LlamaBackend:
     """One loaded GGUF. One per job: llama-cpp-python objects are not shared between threads or jobs."""
 
-    def __init__(self, model_path: str, n_ctx: int, n_threads: int, n_gpu_layers: int = 0, seed: int = 1):
+    def __init__(
+        self, model_path: str, n_ctx: int, n_threads: int, n_gpu_layers: int = 0, seed: int = 1, model_id: str = ""
+    ):
         import llama_cpp
 
-        if n_gpu_layers and not llama_cpp.llama_supports_gpu_offload():
-            raise ModelError(
-                f"the model asks for n_gpu_layers={n_gpu_layers} but this llama-cpp-python build cannot offload "
-                "to a GPU; reinstall it with CMAKE_ARGS=\"-DGGML_CUDA=on\" (see README) or set n_gpu_layers: 0"
-            )
+        require_gpu_offload(model_id or model_path, n_gpu_layers, bool(llama_cpp.llama_supports_gpu_offload()))
         self.llama_cpp = llama_cpp
-        self.llm = llama_cpp.Llama(
-            model_path=model_path,
-            n_ctx=n_ctx,
-            n_threads=n_threads,
-            n_threads_batch=n_threads,
-            n_gpu_layers=n_gpu_layers,
-            seed=seed,
-            verbose=False,
-        )
+        if not Path(model_path).is_file():
+            raise ModelError(f"model file not found: {model_path}")
+        check_gguf(Path(model_path))
+        try:
+            self.llm = llama_cpp.Llama(
+                model_path=model_path,
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                n_gpu_layers=n_gpu_layers,
+                seed=seed,
+                verbose=False,
+            )
+        except ValueError as exc:  # llama.cpp: "Failed to load model from file"
+            size = Path(model_path).stat().st_size
+            raise ModelError(
+                f"llama.cpp cannot load model file {model_path} ({size:,} bytes): {exc}; the file is truncated or "
+                "corrupt: delete it and rerun prepare_model (its sha256 is checked there)"
+            ) from None
         self.n_ctx = n_ctx
 
     @property

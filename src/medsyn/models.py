@@ -39,11 +39,11 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def check_gguf(path: Path) -> None:
+def check_gguf(path: Path, name: str | None = None) -> None:
     with open(path, "rb") as fh:
         magic = fh.read(4)
     if magic != GGUF_MAGIC:
-        raise ModelError(f"{path} is not a GGUF file (starts with {magic!r}, expected {GGUF_MAGIC!r})")
+        raise ModelError(f"{name or path} is not a GGUF file (starts with {magic!r}, expected {GGUF_MAGIC!r})")
 
 
 def _part_paths(parts: dict) -> list[Path]:
@@ -94,7 +94,7 @@ def materialize(model_id: str, entry: dict, out_path: str | Path) -> dict:
                 raise ModelError(f"model '{model_id}': download failed from {source['url']}: {exc}") from None
         else:
             raise ModelError(f"model '{model_id}': source needs one of package_file, parts, path, url")
-        check_gguf(tmp)
+        check_gguf(tmp, name=f"model '{model_id}': source {source}")
         actual = sha256_file(tmp)
         if actual != expected:
             raise ModelError(

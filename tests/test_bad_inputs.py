@@ -1,0 +1,369 @@
+"""The bad-input catalogue (README "What happens with bad input"): one test per input, each asserting the exact,
+actionable message (the file, column or key at fault) and, where a step would write files, that nothing is left
+behind looking complete. Function-level where possible; three small Snakemake runs for what only the workflow sees.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO, SHARED_DATA, repo_config, spec_path
+from medsyn.config import check_dataset_specs, check_writable, validate_config
+from medsyn.data import load_real, read_table, split_real
+from medsyn.errors import ConfigError, DataError, GenerationError, ModelError, SpecError
+from medsyn.models import materialize
+from medsyn.spec import load_spec
+
+STROKE_CSV = SHARED_DATA / "stroke.csv"
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stroke_csv(tmp_path, shared_data):
+    """The first 300 rows of the paper's stroke table, editable per test."""
+    frame = pd.read_csv(shared_data / "stroke.csv", dtype=str, keep_default_na=False, nrows=300)
+
+    def write(edit=None, name="stroke.csv"):
+        table = frame.copy()
+        if edit:
+            table = edit(table)
+        path = tmp_path / name
+        table.to_csv(path, index=False)
+        return path
+
+    return write
+
+
+def stroke_spec():
+    return load_spec(spec_path("stroke"))
+
+
+def snakemake(workdir, config, *targets):
+    cfg = workdir / "bad_config.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+           "--directory", str(workdir), *targets, "--configfile", str(cfg), "--cores", "1"]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+
+# --- dataset files ---------------------------------------------------------------------------------------------
+
+
+def test_missing_dataset_file(tmp_path):
+    """Workflow level: the prepare_data job fails naming the file, and leaves none of its outputs."""
+    cfg = repo_config()
+    cfg["datasets"] = ["stroke"]
+    missing = tmp_path / "downloads" / "healthcare-dataset-stroke-data.csv"
+    cfg["dataset_options"] = {"stroke": {"csv": str(missing)}}
+    proc = snakemake(tmp_path, cfg, "results/data/stroke/train.csv")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert f"ERROR (DataError): dataset 'stroke': CSV file not found: {missing}" in out
+    for part in ("train.csv", "holdout.csv", "reference.csv", "split.json"):
+        assert not (tmp_path / "results/data/stroke" / part).exists()
+    assert not list((tmp_path / "results").rglob("*.tmp"))
+
+
+def test_garbled_dataset_file_binary(tmp_path):
+    path = tmp_path / "stroke.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe" * 40)
+    with pytest.raises(DataError) as exc:
+        load_real(stroke_spec().with_csv(str(path)))
+    assert str(exc.value).startswith(f"dataset 'stroke': cannot read CSV {path}: 'utf-8' codec can't decode")
+
+
+def test_garbled_dataset_file_empty(tmp_path):
+    path = tmp_path / "stroke.csv"
+    path.write_text("")
+    with pytest.raises(DataError) as exc:
+        load_real(stroke_spec().with_csv(str(path)))
+    assert str(exc.value) == f"dataset 'stroke': cannot read CSV {path}: No columns to parse from file"
+
+
+def test_column_in_spec_but_not_in_data(stroke_csv):
+    path = stroke_csv(lambda t: t.drop(columns=["bmi"]))
+    with pytest.raises(DataError) as exc:
+        load_real(stroke_spec().with_csv(str(path)))
+    assert str(exc.value) == (f"dataset 'stroke' ({path}): columns in spec {spec_path('stroke')} but not in the "
+                              "data: ['bmi']")
+
+
+def test_column_in_data_but_not_in_spec(stroke_csv):
+    path = stroke_csv(lambda t: t.assign(cholesterol="200"))
+    with pytest.raises(DataError) as exc:
+        load_real(stroke_spec().with_csv(str(path)))
+    assert str(exc.value).startswith(f"dataset 'stroke' ({path}): columns in the data but not in spec "
+                                     f"{spec_path('stroke')}: ['cholesterol'] (describe them under 'columns' or "
+                                     "list them under 'id_columns' to drop them)")
+
+
+def test_all_missing_column(stroke_csv):
+    path = stroke_csv(lambda t: t.assign(bmi="N/A"))
+    with pytest.raises(DataError) as exc:
+        load_real(stroke_spec().with_csv(str(path)))
+    assert str(exc.value) == f"dataset 'stroke' ({path}): column 'bmi' is missing in every row"
+
+
+def test_unknown_category_level_in_data(stroke_csv):
+    path = stroke_csv(lambda t: t.assign(work_type=["Astronaut"] + list(t["work_type"][1:])))
+    with pytest.raises(DataError) as exc:
+        load_real(stroke_spec().with_csv(str(path)))
+    assert f"dataset 'stroke' ({path}): column 'work_type' has values not among the spec's levels" in str(exc.value)
+    assert "'Astronaut'" in str(exc.value)
+
+
+def test_value_outside_plausible_range(stroke_csv):
+    path = stroke_csv(lambda t: t.assign(avg_glucose_level=["12000"] + list(t["avg_glucose_level"][1:])))
+    with pytest.raises(DataError) as exc:
+        load_real(stroke_spec().with_csv(str(path)))
+    msg = str(exc.value)
+    assert msg.startswith(f"dataset 'stroke' ({path}): column 'avg_glucose_level' has 1 values outside the spec's "
+                          "plausible range")
+    assert "[40, 400] mg/dL: '12000.0'" in msg and msg.endswith("(wrong unit, or widen min/max in the spec)")
+
+
+# --- dataset specs ---------------------------------------------------------------------------------------------
+
+
+def _spec_file(tmp_path, edit):
+    with open(spec_path("stroke")) as fh:
+        data = yaml.safe_load(fh)
+    edit(data)
+    path = tmp_path / "stroke.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_unknown_column_type(tmp_path):
+    path = _spec_file(tmp_path, lambda d: d["columns"][2].update(type="date"))
+    with pytest.raises(SpecError) as exc:
+        load_spec(path)
+    assert str(exc.value).startswith(f"{path}: invalid dataset spec at 'columns/2/type': 'date' is not one of")
+
+
+def test_garbled_spec_yaml(tmp_path):
+    path = tmp_path / "stroke.yaml"
+    path.write_text("name: stroke\ncolumns: [\n  {name: age, type: integer\n")
+    with pytest.raises(SpecError) as exc:
+        load_spec(path)
+    assert str(exc.value).startswith(f"{path}: not valid YAML:")
+
+
+# --- config ----------------------------------------------------------------------------------------------------
+
+
+def test_config_typo():
+    cfg = repo_config()
+    cfg["generation"]["rows_per_cal"] = 5
+    with pytest.raises(ConfigError) as exc:
+        validate_config(cfg)
+    msg = str(exc.value)
+    assert msg.startswith("config key 'generation': Additional properties are not allowed ('rows_per_cal' was "
+                          "unexpected); allowed keys: [")
+    assert "'rows_per_call'" in msg  # the key meant is listed
+
+
+def test_config_typo_stops_the_workflow_before_any_job(tmp_path):
+    """Workflow level (dry run): the message names the key, nothing is planned or written."""
+    cfg = repo_config()
+    cfg["prompts"]["n_exampels"] = 2
+    proc = snakemake(tmp_path, cfg, "-n")
+    assert proc.returncode != 0
+    assert "config key 'prompts': Additional properties are not allowed ('n_exampels' was unexpected)" in (
+        proc.stdout + proc.stderr)
+    assert "Job stats" not in proc.stdout and not (tmp_path / "results").exists()
+
+
+def test_unknown_dataset_id():
+    cfg = repo_config()
+    cfg["datasets"] = ["pima", "heart_failure"]
+    with pytest.raises(ConfigError) as exc:
+        check_dataset_specs(validate_config(cfg))
+    assert str(exc.value) == ("config key 'datasets': unknown dataset id 'heart_failure'; no spec file "
+                              f"{REPO}/config/datasets/heart_failure.yaml (add one, or set "
+                              "dataset_options.heart_failure.spec)")
+
+
+def test_unknown_model_id():
+    cfg = repo_config()
+    cfg["generation"]["models"] = ["llama3-8b"]
+    with pytest.raises(ConfigError) as exc:
+        validate_config(cfg)
+    assert str(exc.value).startswith("config key 'generation.models': unknown model id 'llama3-8b'; registered: [")
+    assert "'smollm2-135m-instruct'" in str(exc.value)
+
+
+def test_release_gate_threshold_out_of_range():
+    cfg = repo_config()
+    cfg["release_gate"] = {"max_mia_auc": 5}
+    with pytest.raises(ConfigError, match=r"^config key 'release_gate.max_mia_auc': 5 is greater than the maximum"):
+        validate_config(cfg)
+
+
+# --- model files -----------------------------------------------------------------------------------------------
+
+
+def test_model_file_missing(tmp_path):
+    gone = tmp_path / "models" / "smollm2.gguf"
+    out = tmp_path / "resources" / "x.gguf"
+    with pytest.raises(ModelError) as exc:
+        materialize("my-model", {"source": {"path": str(gone)}, "sha256": "0" * 64}, out)
+    assert str(exc.value) == f"model 'my-model': file not found: {gone}"
+    assert not out.exists() and not list(out.parent.glob("*"))
+
+
+def test_sha256_mismatch(tmp_path):
+    src = tmp_path / "model.gguf"
+    src.write_bytes(b"GGUF" + b"\0" * 1000)
+    actual = hashlib.sha256(src.read_bytes()).hexdigest()
+    out = tmp_path / "resources" / "x.gguf"
+    with pytest.raises(ModelError) as exc:
+        materialize("my-model", {"source": {"path": str(src)}, "sha256": "ab" * 32}, out)
+    assert str(exc.value) == f"model 'my-model': sha256 mismatch for x.gguf: expected {'ab' * 32}, got {actual}"
+    assert not out.exists() and not list(out.parent.glob("*"))  # neither the file nor its .partial
+
+
+def test_non_gguf_model_file(tmp_path):
+    src = tmp_path / "model.safetensors"
+    src.write_bytes(b"PK\x03\x04 a zip, not a model")
+    out = tmp_path / "resources" / "x.gguf"
+    with pytest.raises(ModelError) as exc:
+        materialize("my-model", {"source": {"path": str(src)}, "sha256": "0" * 64}, out)
+    assert str(exc.value) == (f"model 'my-model': source {{'path': '{src}'}} is not a GGUF file "
+                              "(starts with b'PK\\x03\\x04', expected b'GGUF')")
+    assert not out.exists() and not list(out.parent.glob("*"))
+
+
+@pytest.mark.llm
+def test_truncated_gguf_file(tmp_path, smollm2_path):
+    from medsyn.generate import LlamaBackend
+
+    cut = tmp_path / "smollm2.gguf"
+    with open(smollm2_path, "rb") as fh:
+        cut.write_bytes(fh.read(2_000_000))  # a download that stopped early: right magic, missing tensors
+    with pytest.raises(ModelError) as exc:
+        LlamaBackend(str(cut), n_ctx=512, n_threads=1)
+    assert str(exc.value).startswith(f"llama.cpp cannot load model file {cut} (2,000,000 bytes): Failed to load")
+    assert str(exc.value).endswith("the file is truncated or corrupt: delete it and rerun prepare_model "
+                                   "(its sha256 is checked there)")
+
+
+def test_generation_model_path_missing(tmp_path):
+    from medsyn.generate import LlamaBackend
+
+    with pytest.raises(ModelError, match=f"^model file not found: {tmp_path}/none.gguf$"):
+        LlamaBackend(str(tmp_path / "none.gguf"), n_ctx=512, n_threads=1)
+
+
+@pytest.mark.llm
+def test_cuda_requested_on_cpu_only_build(smollm2_path):
+    import llama_cpp
+
+    from medsyn.generate import LlamaBackend
+
+    if llama_cpp.llama_supports_gpu_offload():
+        pytest.skip("this llama-cpp-python build can offload to a GPU")
+    with pytest.raises(ModelError) as exc:
+        LlamaBackend(smollm2_path, n_ctx=512, n_threads=1, n_gpu_layers=99)
+    assert str(exc.value).startswith("the model asks for n_gpu_layers=99 but this llama-cpp-python build cannot "
+                                     "offload to a GPU")
+    assert "n_gpu_layers: 0" in str(exc.value)
+
+
+# --- generation ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.llm
+def test_prompt_longer_than_context(smollm2_path, tmp_path):
+    from medsyn.generate import GenerationSettings, LlamaBackend, run_generation
+    from medsyn.prompts import build_prompt
+
+    spec = load_spec(spec_path("pima"))
+    train = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)["train"]
+    prompt = build_prompt(spec, train, "C", seed=1, n_examples=3, rows_per_call=5).to_dict()
+    settings = GenerationSettings(mode="grammar", target_rows=5, max_calls=1, temperature=0.7, top_p=0.9, top_k=0,
+                                  min_p=0.0, repeat_penalty=1.0, max_tokens=None, free_max_tokens=100, prefill=True,
+                                  seed=1)
+    out = tmp_path / "raw.jsonl"
+    with pytest.raises(GenerationError) as exc:
+        run_generation(LlamaBackend(smollm2_path, n_ctx=256, n_threads=1), spec, prompt, "template", settings,
+                       ("pima", "C", "grammar", 1), out, log=lambda m: None, checkpoint=tmp_path / "ckpt")
+    msg = str(exc.value)
+    assert msg.startswith("prompt pima/C needs ") and "more than the model's n_ctx=256" in msg
+    assert msg.endswith("raise n_ctx for this model, lower prompts.n_examples or generation.rows_per_call")
+    assert not out.exists() and not (tmp_path / "ckpt").exists()  # refused before any call
+
+
+def test_model_yields_zero_valid_rows(tmp_path):
+    """Parse -> evaluate -> aggregate -> gate complete on a run with no valid row; each says why it is empty."""
+    from medsyn.evaluate import EvalInputs
+    from medsyn.evaluate.aggregate import key_table, metrics_table
+    from medsyn.evaluate.suite import evaluate_table
+    from medsyn.gate import verdict
+    from medsyn.parse import parse_calls, write_rows
+
+    spec = load_spec(spec_path("pima"))
+    parts = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)
+    calls = [{"call": 0, "text": "I'm sorry, as an AI I cannot create patient data.\nfoo,bar,1,2,3,4,5,6,7",
+              "finish_reason": "stop"}]
+    parser, report = parse_calls(calls, spec)
+    assert report["accepted"] == 0 and report["rejected_by_reason"]["not_a_number"] == 1
+    path = tmp_path / "synthetic.csv"
+    write_rows(parser.result.rows, spec, path, origin="raw.jsonl")
+    assert path.read_text() == ",".join(spec.column_names) + "\n"  # a complete, empty table (header only)
+    synthetic = read_table(path, spec, real=False)
+    result = evaluate_table(EvalInputs(spec, parts["train"], parts["holdout"], parts["reference"], synthetic,
+                                       parts["train"].iloc[:0], seed=1), ["privacy", "diversity"])
+    assert result["metrics"]["privacy.mia_auc"] is None
+    assert result["errors"]["privacy.mia_auc.error"] == "no synthetic rows"
+    assert result["errors"]["diversity.unique_row_share.error"] == "synthetic table has no rows"
+    record = {"kind": "llm", "dataset": "pima", "generator": "m", "prompt": "A", "mode": "grammar", "seed": 1,
+              "n_rows": 0, "generation": {"status": "no_valid_rows"}, **result}
+    table = metrics_table([record])
+    assert table.loc[0, "generation.status"] == "no_valid_rows" and "no synthetic rows" in table.loc[0, "errors"]
+    assert len(key_table(table)) == 1
+    ok, reasons = verdict(record, {})
+    assert not ok and reasons[0] == "0 rows < min_rows 1 (status no_valid_rows)"
+
+
+# --- environment -----------------------------------------------------------------------------------------------
+
+
+def test_unwritable_results_folder(tmp_path):
+    """Workflow level: a results folder that cannot be written stops the run before any job, naming it."""
+    (tmp_path / "results").write_text("a file where the results folder should be\n")
+    with pytest.raises(ConfigError) as exc:
+        check_writable(tmp_path / "results")
+    assert str(exc.value) == (f"results folder '{tmp_path / 'results'}' is not writable (a file, not a folder, is "
+                              "in the way); move it or run from another working directory (snakemake --directory)")
+    cfg = repo_config()
+    cfg["datasets"] = ["pima"]
+    proc = snakemake(tmp_path, cfg, "results/data/pima/train.csv")
+    assert proc.returncode != 0
+    assert f"results folder '{tmp_path / 'results'}' is not writable" in proc.stdout + proc.stderr
+    assert (tmp_path / "results").is_file()  # untouched
+
+
+def test_read_only_results_folder(tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root ignores permission bits (covered by test_unwritable_results_folder)")
+    folder = tmp_path / "results"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(ConfigError, match=r"is not writable \(Permission denied\)"):
+            check_writable(folder)
+    finally:
+        folder.chmod(0o700)

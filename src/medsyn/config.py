@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +92,26 @@ def check_dataset_specs(config: dict) -> None:
                 f"config key 'datasets': unknown dataset id '{name}'; no spec file {spec} "
                 f"(add one, or set dataset_options.{name}.spec)"
             )
+
+
+def check_writable(folder: str | Path) -> None:
+    """Fail before any job starts when outputs cannot be written (read-only mount, full quota, a file in the way)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(
+            f"results folder '{folder.resolve()}' is not writable (a file, not a folder, is in the way); move it "
+            "or run from another working directory (snakemake --directory)"
+        )
+    probe = folder / f".medsyn_write_probe_{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_text("ok\n")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"results folder '{folder.resolve()}' is not writable ({exc.strerror or exc}); fix its permissions or "
+            "run from another working directory (snakemake --directory)"
+        ) from None
 
 
 @dataclass(frozen=True)

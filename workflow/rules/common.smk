@@ -6,6 +6,7 @@ from pathlib import Path
 from medsyn.config import (
     baseline_dirs,
     check_dataset_specs,
+    check_writable,
     external_dirs,
     runs,
     validate_config,
@@ -13,6 +14,7 @@ from medsyn.config import (
 
 CONFIG = validate_config(config)
 check_dataset_specs(CONFIG)
+check_writable("results")
 RUNS = runs(CONFIG)
 
 

@@ -164,3 +164,15 @@ def test_level_meanings_are_aliases():
     parser = RowParser(spec)
     row = "400, D, D-penicillamine, 21464, female, Yes, Y, Y, Y, 14.5, 261, 2.60, 156, 1718.0, 137.95, 172, 190, 12.2, 4"
     assert parser.feed(row)[0][4:6] == ["F", "Y"]
+
+
+def test_key_value_pairs_on_one_line():
+    spec = load_spec(spec_path("cirrhosis"))
+    parser = RowParser(spec)
+    line = ("1. ID: 001, N_Days: 400, Status: D, Drug: D-penicillamine, Age: 21464, Sex: F, Ascites: Y, "
+            "Hepatomegaly: Y, Spiders: Y, Edema: Y, Bilirubin: 14.5, Cholesterol: 261, Albumin: 2.60, Copper: 156, "
+            "Alk_Phos: 1718.0, SGOT: 137.95, Tryglicerides: 172, Platelets: 190, Prothrombin: 12.2, Stage: 4")
+    rows = parser.feed(line + "\n" + line.replace("Age: 21464", "Age: 65"))
+    assert rows == [["400", "D", "D-penicillamine", "21464", "F", "Y", "Y", "Y", "Y", "14.5", "261", "2.60", "156",
+                     "1718.0", "137.95", "172", "190", "12.2", "4"]]
+    assert parser.result.reason_counts()["out_of_range"] == 1  # Age in years, not days

@@ -195,11 +195,20 @@ class RowParser:
             except (csv.Error, StopIteration):
                 return None
             fields = [f.strip(_STRIP_CHARS) for f in fields]
+            fields = self._inline_key_values(fields)
         if fields and fields[-1] == "" and len(fields) == self.n_cols + 1:
             fields = fields[:-1]  # trailing comma
         if len(fields) < max(2, math.ceil(self.n_cols / 2)):
             return None
         return fields
+
+    def _inline_key_values(self, fields: list[str]) -> list[str]:
+        """'ID: 001, N_Days: 365, Status: C, ...' on one line -> the values in spec order (ID keys dropped)."""
+        pairs = [self._kv_pair(f) for f in fields]
+        if sum(p is not None for p in pairs) < max(2, math.ceil(len(fields) / 2)):
+            return fields
+        named = {p[0]: p[1] for p in pairs if p is not None and p[0] is not None}
+        return [named[c.name] for c in self.spec.columns if c.name in named]
 
     def _is_header(self, fields: list[str]) -> bool:
         named = sum(f.lower() in self.header_names for f in fields)

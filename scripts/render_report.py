@@ -1,4 +1,5 @@
-"""Render results/report.html from every run's parse report (Snakemake adapter over medsyn.report)."""
+"""Render results/report.html from the tables, figures, prompts and generation records (adapter over
+medsyn.report)."""
 
 import sys
 from pathlib import Path
@@ -6,34 +7,50 @@ from pathlib import Path
 if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
     sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
 
+import pandas as pd
 
-from medsyn.report import add_key_metrics, build_context, render
+from medsyn.data import read_table
+from medsyn.report import build, render
+from medsyn.report.context import written_at
 from medsyn.spec import load_spec
 from medsyn.step import read_json, run_step
 
 
-def _key(path: str) -> tuple:
+def run_key(path: str) -> tuple:
     # results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/<file>
-    parts = Path(path).parts
-    model, dataset, prompt, mode, seed = parts[-6:-1]
+    model, dataset, prompt, mode, seed = Path(path).parts[-6:-1]
     return (model, dataset, prompt, mode, int(seed.removeprefix("seed")))
 
 
 def main(snakemake, log):
     config = snakemake.params.config
     specs = {name: load_spec(config["dataset_options"][name]["spec"]) for name in config["datasets"]}
-    reports = [read_json(p) for p in snakemake.input.reports]
-    splits = {Path(p).parent.name: read_json(p) for p in snakemake.input.split}
-    trains = {Path(p).parent.name: p for p in snakemake.input.train}
-    synthetic = {_key(p): p for p in snakemake.input.synthetic}
-    metas = {_key(p): read_json(p) for p in snakemake.input.meta}
-    context = build_context(config, specs, reports, splits, trains, synthetic, metas)
-    add_key_metrics(context, snakemake.input.key_metrics)
+    metas = {}
+    for p in snakemake.input.meta:
+        metas[run_key(p)] = {**read_json(p), "_written": written_at(p)}
+    prompts = {}
+    for p in snakemake.input.prompts:
+        prompt = read_json(p)
+        prompts.setdefault(prompt["dataset"], []).append(prompt)
+    real = {}
+    for part in ("train", "holdout", "reference"):
+        for p in snakemake.input[part]:
+            name = Path(p).parent.name
+            real.setdefault(name, []).append(read_table(p, specs[name]))
+    context = build(
+        config, specs,
+        splits={Path(p).parent.name: read_json(p) for p in snakemake.input.split},
+        leaderboard=pd.read_csv(snakemake.input.leaderboard, sep="\t"),
+        metrics=pd.read_csv(snakemake.input.metrics, sep="\t", low_memory=False),
+        recommendation=pd.read_csv(snakemake.input.recommendation, sep="\t"),
+        figure_dirs={Path(p).name: p for p in snakemake.input.figures},
+        metas=metas, prompts=prompts, real_frames=real,
+    )
     html = render(context)
     tmp = Path(snakemake.output[0] + ".tmp")
     tmp.write_text(html)
     tmp.replace(snakemake.output[0])
-    log(f"report: {len(reports)} runs over {len(specs)} datasets, {len(html):,} bytes")
+    log(f"report: {len(metas)} LLM runs over {len(specs)} datasets, {len(html):,} bytes")
 
 
 if "snakemake" in globals():

@@ -1,20 +1,91 @@
-rule report:
-    """The self-contained HTML report over every run in the config."""
+# Tables, figures and results/report.html. The figure folders and tables are also tagged for
+# `snakemake --report`, which bundles them with the workflow's own provenance.
+
+
+def dataset_tables(wildcards):
+    """Every synthetic table scored for one dataset: LLM runs, baselines and imports."""
+    dirs = [run.dir for run in RUNS if run.dataset == wildcards.dataset]
+    dirs += [d for d in baseline_dirs(CONFIG) + external_dirs(CONFIG) if d.split("/")[3] == wildcards.dataset]
+    return [f"{d}/synthetic.csv" for d in dirs]
+
+
+def prompt_files():
+    return sorted({f"results/prompts/{r.dataset}/{r.prompt}/seed{r.seed}.json" for r in RUNS})
+
+
+rule report_tables:
+    """Leaderboard (composite scores, intervals over seeds, Pareto front) and a recommendation per use case."""
     input:
-        reports=run_files("parse_report.json"),
-        synthetic=run_files("synthetic.csv"),
-        meta=run_files("generation.json"),
-        train=expand("results/data/{dataset}/train.csv", dataset=CONFIG["datasets"]),
-        split=expand("results/data/{dataset}/split.json", dataset=CONFIG["datasets"]),
-        key_metrics="results/tables/key_metrics.tsv",
+        metrics="results/tables/metrics.tsv",
     output:
-        "results/report.html",
-    params:
-        config=CONFIG,
+        leaderboard=report(
+            "results/tables/leaderboard.tsv",
+            caption="../report/leaderboard.rst",
+            category="Tables",
+        ),
+        recommendation=report(
+            "results/tables/recommendation.tsv",
+            caption="../report/recommendation.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/report/tables.log",
+    localrule: True
     conda:
         "../envs/medsyn.yaml"
+    params:
+        report=CONFIG["report"],
+    script:
+        "../../scripts/report_tables.py"
+
+
+rule report_figures:
+    """Privacy-fidelity scatter, family heatmaps, utility, distributions and association differences."""
+    input:
+        leaderboard="results/tables/leaderboard.tsv",
+        metrics="results/tables/metrics.tsv",
+        holdout="results/data/{dataset}/holdout.csv",
+        tables=dataset_tables,
+    output:
+        report(
+            directory("results/figures/{dataset}"),
+            patterns=["{name}.png"],
+            caption="../report/figures.rst",
+            category="Figures",
+            subcategory="{dataset}",
+        ),
+    log:
+        "logs/report/figures/{dataset}.log",
+    conda:
+        "../envs/medsyn.yaml"
+    params:
+        spec=spec_path,
+    script:
+        "../../scripts/report_figures.py"
+
+
+rule report:
+    """The self-contained HTML report over every run, baseline and import in the config."""
+    input:
+        leaderboard="results/tables/leaderboard.tsv",
+        recommendation="results/tables/recommendation.tsv",
+        metrics="results/tables/metrics.tsv",
+        figures=expand("results/figures/{dataset}", dataset=CONFIG["datasets"]),
+        meta=run_files("generation.json"),
+        synthetic=run_files("synthetic.csv"),
+        prompts=prompt_files(),
+        split=expand("results/data/{dataset}/split.json", dataset=CONFIG["datasets"]),
+        train=expand("results/data/{dataset}/train.csv", dataset=CONFIG["datasets"]),
+        holdout=expand("results/data/{dataset}/holdout.csv", dataset=CONFIG["datasets"]),
+        reference=expand("results/data/{dataset}/reference.csv", dataset=CONFIG["datasets"]),
+    output:
+        "results/report.html",
     log:
         "logs/report/report.log",
     localrule: True
+    conda:
+        "../envs/medsyn.yaml"
+    params:
+        config=CONFIG,
     script:
         "../../scripts/render_report.py"

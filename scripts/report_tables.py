@@ -1,0 +1,31 @@
+"""Leaderboard (scores with intervals over seeds, Pareto front) and the recommendation per use case, as TSV."""
+
+import sys
+from pathlib import Path
+
+if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
+    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
+
+import pandas as pd
+
+from medsyn.report import tables
+from medsyn.step import run_step
+
+
+def write_tsv(frame: pd.DataFrame, path: str) -> None:
+    tmp = Path(path + ".tmp")
+    frame.to_csv(tmp, sep="\t", index=False)
+    tmp.replace(path)
+
+
+def main(snakemake, log):
+    metrics = pd.read_csv(snakemake.input.metrics, sep="\t", low_memory=False)
+    board, rec = tables(metrics, snakemake.params.report)
+    write_tsv(board, snakemake.output.leaderboard)
+    write_tsv(rec, snakemake.output.recommendation)
+    for r in rec.itertuples():
+        log(f"{r.dataset} {r.use_case}: {r.generator} {r.note}")
+
+
+if "snakemake" in globals():
+    run_step(snakemake, main)  # noqa: F821

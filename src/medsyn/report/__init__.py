@@ -1,0 +1,145 @@
+"""results/report.html: one self-contained page (figures embedded as data URIs, no scripts, no network).
+
+- ``scores``: composite scores, leaderboard, Pareto front, recommendation per use case (the numbers);
+- ``figures``: the matplotlib figures (PNG files under results/figures/);
+- ``context``: the template's data, gathered from the workflow's files;
+- this module: assembles the context and renders the Jinja2 template with autoescaping on, so every
+  data-derived string (dataset titles, levels, generator names, prompt text) is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from medsyn.data import read_table
+from medsyn.report import context as ctx
+from medsyn.report import figures as figs
+from medsyn.report.scores import GROUP, RULES_TEXT, SCORES, leaderboard, recommend
+from medsyn.spec import DatasetSpec
+
+TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
+TEMPLATE = "report.html.j2"
+# The leaderboard's columns: the composite scores first, then the raw metrics a reader checks them against.
+LEADERBOARD_METRICS = SCORES + [
+    "fidelity.ks_complement", "fidelity.tv_complement", "fidelity.detection_auc",
+    "privacy.exact_copy_train_share", "privacy.exact_copy_examples_share",
+    "privacy.dcr_closer_to_train_share_size_adjusted", "privacy.mia_auc", "clinical.rules_agree_share",
+    "diversity.unique_row_share",
+]
+FIGURES = [
+    ("privacy_fidelity", "Privacy vs fidelity",
+     "Each generator (mean over seeds, bars = 95% intervals from two seeds on). Black-edged points are on the Pareto "
+     "front: no other generator is better on both axes. The green star is the holdout baseline, unseen real "
+     "patients: where a perfect generator would sit."),
+    ("family_heatmaps", "Scores by generator and prompt type",
+     "One panel per metric family; rows are generator · decoding mode, columns prompt types (A example-driven, "
+     "B definitions, C statistics, D rules). All scores are in [0, 1], higher is better."),
+    ("utility", "Utility: train on synthetic, test on real",
+     "ROC AUC on the real holdout of a classifier trained on each generator's rows (TSTR), against the same "
+     "classifier trained on real train rows (TRTR, dashed)."),
+    ("distributions", "Per-column distributions: best and worst run",
+     "Real holdout vs the synthetic rows of the best and the worst generator by balanced score (all seeds pooled). "
+     "Numeric columns: density histograms on bins fixed from the real values; categorical: share of each level."),
+    ("association_difference", "Correlation difference: best and worst run",
+     "Synthetic minus real pairwise association (Spearman for numeric pairs, correlation ratio for mixed, "
+     "Cramér's V for categorical): white = same structure as the real holdout."),
+]
+
+
+def tables(metrics: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(leaderboard, recommendation) from the metrics table and the config's ``report`` section."""
+    board = leaderboard(metrics, LEADERBOARD_METRICS + ["utility.tstr_roc_auc", "utility.trtr_roc_auc"])
+    return board, recommend(board, settings["min_valid_rows"], **settings["privacy_critical"])
+
+
+def _pooled(spec: DatasetSpec, paths: list[str]) -> pd.DataFrame:
+    frames = [read_table(p, spec, real=False) for p in paths]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=spec.column_names)
+
+
+def write_figures(spec: DatasetSpec, board: pd.DataFrame, metrics: pd.DataFrame, holdout: pd.DataFrame,
+                  out_dir: str | Path) -> dict:
+    """Every figure of one dataset as PNG files in ``out_dir``; returns what was drawn (figure paths, best, worst).
+    ``board`` and ``metrics`` hold that dataset's rows only; synthetic tables are read from their workflow paths."""
+    out_dir = Path(out_dir)
+    written = [
+        figs.privacy_fidelity_scatter(board, out_dir / "privacy_fidelity.png"),
+        figs.family_heatmaps(board, out_dir / "family_heatmaps.png"),
+        figs.utility_bars(board, out_dir / "utility.png"),
+    ]
+    best, worst = ctx.best_and_worst(board)
+    runs = {f"{tag}: {row['label']}": _pooled(spec, ctx.group_paths(metrics, row))
+            for tag, row in (("best", best), ("worst", worst)) if row is not None}
+    if runs:
+        written.append(figs.column_distributions(spec, holdout, runs, out_dir / "distributions.png"))
+        written.append(figs.association_difference(spec, holdout, runs, out_dir / "association_difference.png"))
+    return {"figures": [w for w in written if w], "best": None if best is None else best["label"],
+            "worst": None if worst is None else worst["label"]}
+
+
+def data_uri(path: str | Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
+def dataset_section(spec: DatasetSpec, *, config: dict, split: dict, board: pd.DataFrame, metrics: pd.DataFrame,
+                    recommendation: pd.DataFrame, figure_dir: str | Path, metas: dict[tuple, dict],
+                    prompts: list[dict], real_frames: list[pd.DataFrame]) -> dict:
+    """All that the report shows for one dataset."""
+    metrics_cols = [m for m in LEADERBOARD_METRICS if m in board.columns]
+    best, worst = ctx.best_and_worst(board)
+    figure_dir = Path(figure_dir)
+    figures = [{"title": t, "caption": c, "src": data_uri(figure_dir / f"{name}.png")}
+               for name, t, c in FIGURES if (figure_dir / f"{name}.png").exists()]
+    header, sample, withheld = ctx.sample_rows(
+        spec, ctx.group_paths(metrics, best) if best is not None else [], real_frames,
+        config["report"]["sample_rows"])
+    clinical_header, clinical = ctx.clinical_rows(spec, metrics, board)
+    return {
+        "spec": spec, "split": split,
+        "metric_header": ctx.metric_header(metrics_cols),
+        "leaderboard": ctx.leaderboard_rows(board, metrics_cols),
+        "recommendation": ctx.recommendation_rows(recommendation, spec.name, config),
+        "figures": figures,
+        "best": None if best is None else best["label"], "worst": None if worst is None else worst["label"],
+        "clinical_header": clinical_header, "clinical": clinical,
+        "utility": ctx.utility_rows(board),
+        "efficiency": ctx.efficiency_rows(metrics, metas),
+        "prompts": [ctx.redact_prompt(p, config["report"]["show_real_rows"]) for p in prompts],
+        "sample": {"header": header, "rows": sample, "withheld": withheld,
+                   "source": None if best is None else best["label"]},
+    }
+
+
+def build(config: dict, specs: dict[str, DatasetSpec], *, splits: dict[str, dict], leaderboard: pd.DataFrame,
+          metrics: pd.DataFrame, recommendation: pd.DataFrame, figure_dirs: dict[str, str],
+          metas: dict[tuple, dict], prompts: dict[str, list[dict]], real_frames: dict[str, list[pd.DataFrame]]
+          ) -> dict:
+    """The whole template context."""
+    datasets = []
+    for name, spec in specs.items():
+        board = leaderboard[leaderboard["dataset"] == name]
+        datasets.append(dataset_section(
+            spec, config=config, split=splits[name], board=board, metrics=metrics[metrics["dataset"] == name],
+            recommendation=recommendation, figure_dir=figure_dirs[name],
+            metas={k: v for k, v in metas.items() if k[1] == name}, prompts=prompts.get(name, []),
+            real_frames=real_frames.get(name, [])))
+    return {
+        "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "config": config, "provenance": ctx.provenance(config, metas), "datasets": datasets,
+        "score_rules": RULES_TEXT, "min_valid_rows": config["report"]["min_valid_rows"],
+        "show_real_rows": config["report"]["show_real_rows"], "group_columns": GROUP,
+    }
+
+
+def render(context: dict) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,  # every {{ }} is HTML-escaped; nothing in the template is marked safe
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template(TEMPLATE).render(**context)

@@ -1,0 +1,222 @@
+"""Everything the report template shows, gathered from the workflow's files into plain dicts and lists.
+
+Real data appears only as aggregates, unless ``report.show_real_rows`` is set: prompts are shown with their
+example rows replaced by a placeholder, and sample rows come from synthetic tables with every row equal to a real
+row (train, holdout or reference) left out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from medsyn.data import read_table
+from medsyn.evaluate.aggregate import KEY_METRICS
+from medsyn.evaluate.encoding import row_keys
+from medsyn.report.scores import RULES_TEXT, SCORES, USE_CASES
+from medsyn.spec import DatasetSpec
+
+HIDDEN_ROW = "[real example row hidden: set report.show_real_rows to show]"
+SCORE_TITLES = {"fidelity_score": "fidelity", "privacy_score": "privacy", "utility_score": "utility",
+                "balanced_score": "balanced"}
+
+
+def synthetic_path(kind: str, dataset: str, generator: str, prompt: str, mode: str, seed) -> str:
+    """Where the workflow writes the table behind one metrics row (see the rules in workflow/rules/)."""
+    if kind == "llm":
+        return f"results/models/{generator}/{dataset}/{prompt}/{mode}/seed{int(seed)}/synthetic.csv"
+    if kind == "baseline":
+        return f"results/baselines/{generator}/{dataset}/seed{int(seed)}/synthetic.csv"
+    return f"results/external/{generator}/{dataset}/{prompt}/synthetic.csv"
+
+
+def group_paths(metrics: pd.DataFrame, row) -> list[str]:
+    """Synthetic tables (one per seed) of the leaderboard group ``row``."""
+    m = metrics
+    sel = m[(m["kind"] == row["kind"]) & (m["dataset"] == row["dataset"]) & (m["generator"] == row["generator"])
+            & (m["prompt"].astype(str) == str(row["prompt"])) & (m["mode"].astype(str) == str(row["mode"]))]
+    return [synthetic_path(r.kind, r.dataset, r.generator, str(r.prompt), str(r.mode), r.seed)
+            for r in sel.itertuples()]
+
+
+def best_and_worst(board: pd.DataFrame) -> tuple[pd.Series | None, pd.Series | None]:
+    """Highest and lowest balanced score among candidates that produced rows (None when there are none)."""
+    cands = board[(board["role"] == "candidate") & board["balanced_score"].notna() & (board["n_rows"] > 0)]
+    if cands.empty:
+        return None, None
+    ordered = cands.sort_values(["balanced_score", "label"], ascending=[False, True])
+    worst = ordered.iloc[-1] if len(ordered) > 1 else None
+    return ordered.iloc[0], worst
+
+
+def fmt(value, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
+    return f"{value:.{digits}f}"
+
+
+def with_interval(row, col: str) -> dict:
+    """A cell: mean and, from two seeds on, its 95% interval."""
+    lo, hi = row.get(f"{col}.ci_low"), row.get(f"{col}.ci_high")
+    interval = "" if pd.isna(lo) or pd.isna(hi) else f"[{lo:.3f}, {hi:.3f}]"
+    return {"value": fmt(row.get(col)), "interval": interval}
+
+
+def leaderboard_rows(board: pd.DataFrame, metrics: list[str]) -> list[dict]:
+    return [
+        {"label": r["label"], "role": r["role"], "kind": r["kind"], "n_seeds": int(r["n_seeds"]),
+         "n_rows": fmt(r["n_rows"], 1), "pareto": bool(r["pareto"]),
+         "cells": [with_interval(r, c) for c in metrics]}
+        for _, r in board.iterrows()
+    ]
+
+
+def redact_prompt(prompt: dict, show_real_rows: bool) -> dict:
+    """The prompt as the model saw it (system, user, assistant prefill), example rows hidden unless asked."""
+    texts = {k: prompt.get(k) or "" for k in ("system", "user", "prefill")}
+    if not show_real_rows:
+        for row in prompt.get("example_rows", []):
+            for k in texts:
+                texts[k] = texts[k].replace(row, HIDDEN_ROW)
+    return {"type": prompt["prompt_type"], "name": prompt.get("prompt_name", ""), "seed": prompt["seed"],
+            "n_examples": len(prompt.get("example_rows", [])), **texts}
+
+
+def sample_rows(spec: DatasetSpec, paths: list[str], real: list[pd.DataFrame], n: int) -> tuple[list, list, int]:
+    """Up to ``n`` synthetic rows (header, rows, how many candidate rows were withheld as equal to a real row)."""
+    if n == 0 or not paths:
+        return [c.name for c in spec.columns], [], 0
+    frame = pd.concat([read_table(p, spec, real=False) for p in paths], ignore_index=True)
+    if frame.empty:
+        return [c.name for c in spec.columns], [], 0
+    keys = row_keys(frame, spec)
+    real_keys = set()
+    for r in real:
+        real_keys.update(row_keys(r, spec))
+    copies = keys.isin(real_keys)
+    shown = keys[~copies].head(n)
+    rows = [k.split(",") for k in shown]
+    return [c.name for c in spec.columns], rows, int(copies.sum())
+
+
+def efficiency_rows(metrics: pd.DataFrame, metas: dict[tuple, dict]) -> list[dict]:
+    """Generation cost and yield of each LLM run: what was asked, what came back valid, at what speed."""
+    out = []
+    llm = metrics[metrics["kind"] == "llm"].sort_values(["generator", "prompt", "mode", "seed"])
+    for _, r in llm.iterrows():
+        meta = metas.get((r["generator"], r["dataset"], r["prompt"], r["mode"], int(r["seed"])), {})
+        requested = (meta.get("settings") or {}).get("target_rows")
+
+        def g(name, digits=3):
+            v = pd.to_numeric(pd.Series([r.get(f"generation.{name}")]), errors="coerce").iloc[0]
+            return fmt(None if pd.isna(v) else float(v), digits)
+
+        out.append({
+            "label": f"{r['generator']} {r['prompt']} {r['mode']}", "seed": int(r["seed"]),
+            "requested": fmt(requested), "valid": fmt(int(r["n_rows"])),
+            "yield": fmt(r["n_rows"] / requested if requested else None, 2),
+            "candidates": g("candidate_rows", 0), "example_copies": g("example_copies", 0),
+            "duplicates": g("duplicates", 0), "rows_per_second": g("rows_per_second"),
+            "tokens_per_row": g("tokens_per_valid_row", 1), "calls": g("calls", 0),
+            "seconds": fmt(meta.get("seconds"), 1), "status": str(r.get("generation.status", "")),
+        })
+    return out
+
+
+def clinical_rows(spec: DatasetSpec, metrics: pd.DataFrame, board: pd.DataFrame) -> tuple[list[str], list[dict]]:
+    """Each clinical rule: its value on real train and holdout, and on each generator group (mean over seeds)."""
+    groups = board[board["role"] != "reference"]
+    header = list(groups["label"])
+    rows = []
+    for rule in spec.rules:
+        base = f"clinical.rule.{rule.id}"
+        real = {}
+        for part in ("train", "holdout"):
+            col = f"{base}.{part}"
+            vals = pd.to_numeric(metrics[col], errors="coerce").dropna() if col in metrics else pd.Series([])
+            real[part] = float(vals.iloc[0]) if len(vals) else None
+        cells = []
+        for _, g in groups.iterrows():
+            sel = metrics[(metrics["kind"] == g["kind"]) & (metrics["generator"] == g["generator"])
+                          & (metrics["prompt"].astype(str) == str(g["prompt"]))
+                          & (metrics["mode"].astype(str) == str(g["mode"]))]
+            val = pd.to_numeric(sel.get(f"{base}.synthetic"), errors="coerce").mean() if len(sel) else np.nan
+            agree = pd.to_numeric(sel.get(f"{base}.synthetic_agrees"), errors="coerce").mean() if len(sel) else np.nan
+            cells.append({"value": fmt(val), "agrees": None if pd.isna(agree) else agree >= 0.5})
+        rows.append({"id": rule.id, "text": rule.text, "kind": rule.kind,
+                     "train": fmt(real["train"]), "holdout": fmt(real["holdout"]), "cells": cells})
+    return header, rows
+
+
+def utility_rows(board: pd.DataFrame) -> list[dict]:
+    out = []
+    for _, r in board.iterrows():
+        if pd.isna(r.get("utility.tstr_roc_auc")) and pd.isna(r.get("utility_score")):
+            continue
+        out.append({"label": r["label"], "role": r["role"],
+                    "tstr": with_interval(r, "utility.tstr_roc_auc"),
+                    "trtr": fmt(r.get("utility.trtr_roc_auc")),
+                    "ratio": with_interval(r, "utility_score")})
+    return out
+
+
+def provenance(config: dict, metas: dict[tuple, dict]) -> dict:
+    """Models with hash and quantization, the llama.cpp build and CPU features, decoding, seeds and run dates."""
+    models = []
+    for mid in config["generation"]["models"]:
+        entry = config["models"][mid]
+        seen = [m for k, m in metas.items() if k[0] == mid]
+        models.append({"id": mid, "description": entry.get("description", ""),
+                       "quantization": entry.get("quantization") or (seen[0].get("quantization") if seen else ""),
+                       "sha256": entry["sha256"], "chat": entry.get("chat", ""),
+                       "n_gpu_layers": entry.get("n_gpu_layers", 0),
+                       "chat_template_sha256": sorted({m.get("chat_template_sha256") or "-" for m in seen})})
+    builds = sorted({f"llama-cpp-python {m.get('llama_cpp_python', '?')}" for m in metas.values()})
+    system = sorted({m.get("system_info", "") for m in metas.values() if m.get("system_info")})
+    dates = sorted(m["_written"] for m in metas.values() if m.get("_written"))
+    gen = config["generation"]
+    return {
+        "models": models, "builds": builds, "system_info": system,
+        "first_run": dates[0] if dates else "–", "last_run": dates[-1] if dates else "–",
+        "seeds": config["seeds"], "modes": gen["modes"], "prompt_types": config["prompts"]["types"],
+        "decoding": {k: gen[k] for k in ("temperature", "top_p", "top_k", "min_p", "repeat_penalty",
+                                           "target_rows", "rows_per_call", "max_calls") if k in gen},
+        "split": config["split"],
+    }
+
+
+def written_at(path: str) -> str:
+    ts = Path(path).stat().st_mtime
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def metric_header(metrics: list[str]) -> list[dict]:
+    help_ = {m: (lbl, h) for m, lbl, h in KEY_METRICS}
+    out = []
+    for m in metrics:
+        if m in SCORES:
+            out.append({"key": m, "label": SCORE_TITLES[m], "help": RULES_TEXT[m], "score": True})
+        else:
+            lbl, h = help_.get(m, (m, ""))
+            out.append({"key": m, "label": lbl, "help": h, "score": False})
+    return out
+
+
+def recommendation_rows(rec: pd.DataFrame, dataset: str, config: dict) -> dict:
+    rules = {case: text.format(**config["report"]["privacy_critical"]) for case, _, text in USE_CASES}
+    rows = rec[rec["dataset"] == dataset]
+    return {
+        "items": [{"title": r["title"], "generator": r["generator"] if isinstance(r["generator"], str) else None,
+                   "score_name": SCORE_TITLES.get(r["score_name"], r["score_name"]), "score": fmt(r["score"]),
+                   "rule": rules[r["use_case"]], "note": r["note"] if isinstance(r["note"], str) else ""}
+                  for _, r in rows.iterrows()],
+        "no_generator_beats_marginals": bool(rows["no_generator_beats_marginals"].any()) if len(rows) else False,
+    }

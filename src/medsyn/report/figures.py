@@ -1,0 +1,197 @@
+"""The report's figures, one function per figure, each writing a PNG file (embedded in the HTML later).
+
+Real data enters only as aggregates: histograms, level shares and association matrices of the holdout split
+(the same real side the fidelity metrics use). Text from configs and data is drawn as plain text (no mathtext),
+so a ``$`` in a generator name cannot break a figure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from medsyn.evaluate.fidelity import association_matrix  # noqa: E402
+from medsyn.spec import DatasetSpec  # noqa: E402
+
+plt.rcParams.update({"text.parse_math": False, "font.size": 8, "axes.titlesize": 9, "figure.dpi": 80})
+DPI = 80  # small, sharp enough on screen; keeps a many-generator report well under 10 MB
+COLORS = {"candidate": "#1f77b4", "baseline": "#7f7f7f", "reference": "#2ca02c"}
+BASELINE_MARKERS = {"holdout": "*", "marginals": "s", "copula": "D", "bootstrap": "X"}
+FAMILY_HEATMAPS = [
+    ("fidelity_score", "fidelity score"),
+    ("privacy_score", "privacy score"),
+    ("utility_score", "utility (TSTR / TRTR)"),
+    ("clinical.rules_agree_share", "clinical rules agree"),
+    ("diversity.unique_row_share", "unique rows"),
+]
+
+
+def _save(fig, path: str | Path) -> str:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # No "Software" metadata: the same inputs give byte-identical PNGs across matplotlib patch versions.
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return str(path)
+
+
+def privacy_fidelity_scatter(board: pd.DataFrame, path: str | Path) -> str:
+    """Each generator group at (fidelity, privacy) with its seed intervals; the Pareto front joined by a line.
+    Points carry numbers keyed in a list beside the plot, so twenty generators stay readable."""
+    fig, (ax, key) = plt.subplots(1, 2, figsize=(9.5, 4.8), gridspec_kw={"width_ratios": [2.2, 1]})
+    numbered = []
+    for _, r in board.iterrows():
+        if pd.isna(r["fidelity_score"]) or pd.isna(r["privacy_score"]):
+            continue
+        marker = BASELINE_MARKERS.get(r["generator"], "o") if r["kind"] == "baseline" else "o"
+        ax.errorbar(r["fidelity_score"], r["privacy_score"], xerr=_err(r, "fidelity_score"),
+                    yerr=_err(r, "privacy_score"), fmt="none", ecolor="#bbbbbb", lw=0.8, zorder=1)
+        ax.scatter(r["fidelity_score"], r["privacy_score"], s=150 if marker == "*" else 45, marker=marker,
+                   zorder=3, color=COLORS[r["role"]], edgecolor="black" if r["pareto"] else "none", linewidth=1.2)
+        numbered.append(r)
+        ax.annotate(str(len(numbered)), (r["fidelity_score"], r["privacy_score"]), fontsize=7,
+                    xytext=(4, 3 + 6 * (len(numbered) % 2)), textcoords="offset points")
+    front = board[board["pareto"]].sort_values("fidelity_score")
+    if len(front):
+        ax.plot(front["fidelity_score"], front["privacy_score"], "--", color="black", lw=0.9, zorder=2,
+                label="Pareto front")
+    ax.scatter([], [], color=COLORS["candidate"], label="LLM / imported generator")
+    ax.scatter([], [], color=COLORS["baseline"], marker="s", label="baseline")
+    ax.scatter([], [], color=COLORS["reference"], marker="*", s=120, label="holdout (real reference)")
+    ax.set_xlabel("fidelity score (higher = closer to real holdout)")
+    ax.set_ylabel("privacy score (higher = less leakage)")
+    ax.set_xlim(-0.02, 1.05)
+    ax.set_ylim(-0.02, 1.05)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=7)
+    key.axis("off")
+    size = 7 if len(numbered) <= 24 else 5.5
+    for i, r in enumerate(numbered, 1):
+        key.text(0, 1 - i / max(len(numbered) + 1, 14), f"{i}  {r['label']}" + ("  (Pareto)" if r["pareto"] else ""),
+                 fontsize=size, transform=key.transAxes, va="center",
+                 fontweight="bold" if r["pareto"] else "normal", color=COLORS[r["role"]])
+    return _save(fig, path)
+
+
+def _err(row, col: str):
+    lo, hi = row.get(f"{col}.ci_low"), row.get(f"{col}.ci_high")
+    if pd.isna(lo) or pd.isna(hi):
+        return None
+    return [[max(row[col] - lo, 0)], [max(hi - row[col], 0)]]
+
+
+def family_heatmaps(board: pd.DataFrame, path: str | Path) -> str | None:
+    """Generator (x decoding) rows x prompt-type columns, one panel per metric family; candidates only."""
+    cands = board[board["role"] == "candidate"].copy()
+    if cands.empty:
+        return None
+    cands["row"] = cands["generator"].astype(str) + " · " + cands["mode"].astype(str)
+    rows = sorted(cands["row"].unique())
+    prompts = sorted(cands["prompt"].astype(str).unique())
+    panels = [(c, t) for c, t in FAMILY_HEATMAPS if c in cands.columns]
+    fig, axes = plt.subplots(1, len(panels), figsize=(1.2 + len(panels) * (0.9 + 0.45 * len(prompts)),
+                                                      1.4 + 0.32 * len(rows)), squeeze=False)
+    for ax, (col, title) in zip(axes[0], panels):
+        grid = cands.pivot_table(index="row", columns="prompt", values=col, aggfunc="mean")
+        grid = grid.reindex(index=rows, columns=prompts)
+        im = ax.imshow(grid.to_numpy(dtype=float), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        for (i, j), v in np.ndenumerate(grid.to_numpy(dtype=float)):
+            ax.text(j, i, "–" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=6.5,
+                    color="white" if not np.isnan(v) and v < 0.6 else "black")
+        ax.set_title(title)
+        ax.set_xticks(range(len(prompts)), prompts, rotation=90 if max(map(len, prompts)) > 3 else 0)
+        ax.set_yticks(range(len(rows)), rows if ax is axes[0][0] else [""] * len(rows))
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8)
+    return _save(fig, path)
+
+
+def column_distributions(spec: DatasetSpec, real: pd.DataFrame, runs: dict[str, pd.DataFrame],
+                         path: str | Path) -> str:
+    """Small multiples, one per column: real holdout vs each given synthetic table (numeric: density histograms on
+    bins fixed from the real values; categorical: share of each level, plus any invented level)."""
+    n = len(spec.columns)
+    ncols = min(6, n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.3 * ncols, 1.8 * nrows), squeeze=False)
+    series = [("real holdout", real, "#2ca02c")] + [
+        (name, frame, c) for (name, frame), c in zip(runs.items(), ["#1f77b4", "#d62728", "#ff7f0e"])]
+    for ax, col in zip(axes.flat, spec.columns):
+        ax.set_title(col.name, fontsize=7.5)
+        ax.tick_params(labelsize=6)
+        if col.is_numeric:
+            values = pd.to_numeric(real[col.name], errors="coerce").dropna()
+            lo, hi = (values.min(), values.max()) if len(values) else (0, 1)
+            edges = np.linspace(lo, hi if hi > lo else lo + 1, 16)
+            for name, frame, color in series:
+                v = pd.to_numeric(frame[col.name], errors="coerce").dropna().clip(edges[0], edges[-1])
+                if len(v):
+                    ax.hist(v, bins=edges, density=True, histtype="step", color=color, lw=1.2, label=name)
+        else:
+            real_levels = list(col.levels)
+            seen = set(real_levels)
+            extra = sorted({str(x) for _, f, _ in series for x in f[col.name].dropna().astype(str)} - seen)
+            levels = real_levels + extra
+            width = 0.8 / len(series)
+            for k, (name, frame, color) in enumerate(series):
+                shares = frame[col.name].dropna().astype(str).value_counts(normalize=True)
+                ax.bar(np.arange(len(levels)) + k * width, [shares.get(lv, 0.0) for lv in levels], width,
+                       color=color, label=name)
+            ax.set_xticks(np.arange(len(levels)) + 0.4 - width / 2, [str(lv)[:8] for lv in levels],
+                          rotation=45, ha="right")
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(series), fontsize=7.5, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.97 if nrows > 2 else 0.9))
+    return _save(fig, path)
+
+
+def association_difference(spec: DatasetSpec, real: pd.DataFrame, runs: dict[str, pd.DataFrame],
+                           path: str | Path) -> str:
+    """Synthetic minus real pairwise association (Spearman / correlation ratio / Cramér's V), one panel per run."""
+    real_assoc = association_matrix(real, spec)
+    fig, axes = plt.subplots(1, len(runs), figsize=(0.6 + 4.2 * len(runs), 4.0), squeeze=False)
+    names = list(real_assoc.columns)
+    for ax, (name, frame) in zip(axes[0], runs.items()):
+        diff = (association_matrix(frame, spec) - real_assoc).reindex(index=names, columns=names)
+        im = ax.imshow(diff.to_numpy(dtype=float), vmin=-1, vmax=1, cmap="RdBu_r")
+        ax.set_title(f"{name}\nsynthetic − real association", fontsize=8)
+        step = max(1, len(names) // 20)
+        ticks = list(range(0, len(names), step))
+        ax.set_xticks(ticks, [names[i][:12] for i in ticks], rotation=90, fontsize=5.5)
+        ax.set_yticks(ticks, [names[i][:12] for i in ticks], fontsize=5.5)
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8)
+    return _save(fig, path)
+
+
+def utility_bars(board: pd.DataFrame, path: str | Path) -> str | None:
+    """TSTR ROC AUC of each generator group with its interval, against the TRTR reference line."""
+    col, ref = "utility.tstr_roc_auc", "utility.trtr_roc_auc"
+    if col not in board.columns:
+        return None
+    rows = board[board[col].notna()]
+    if rows.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(6.5, 0.8 + 0.22 * len(rows)))
+    y = np.arange(len(rows))
+    xerr = np.array([[max(r[col] - r.get(f"{col}.ci_low", np.nan), 0) if pd.notna(r.get(f"{col}.ci_low")) else 0
+                      for _, r in rows.iterrows()],
+                     [max(r.get(f"{col}.ci_high", np.nan) - r[col], 0) if pd.notna(r.get(f"{col}.ci_high")) else 0
+                      for _, r in rows.iterrows()]])
+    ax.barh(y, rows[col], xerr=xerr, color=[COLORS[r] for r in rows["role"]], height=0.7)
+    trtr = pd.to_numeric(board[ref], errors="coerce").dropna() if ref in board.columns else pd.Series([], dtype=float)
+    if len(trtr):
+        ax.axvline(trtr.mean(), color="black", ls="--", lw=1, label=f"TRTR (real train) {trtr.mean():.3f}")
+        ax.legend(fontsize=7, loc="lower right")
+    ax.axvline(0.5, color="#999999", lw=0.8, ls=":")
+    ax.set_yticks(y, rows["label"], fontsize=6.5)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("ROC AUC on real holdout (trained on synthetic = TSTR)")
+    return _save(fig, path)

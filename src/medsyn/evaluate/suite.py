@@ -12,6 +12,7 @@ import numpy as np
 from medsyn.evaluate import EvalInputs
 
 FAMILIES = ("fidelity", "clinical", "privacy", "utility", "diversity")
+MODULES = {"paper": "paper_metrics"}  # family -> module, where they differ (paper: the SynLLM paper's own metrics)
 
 
 def _clean(value):
@@ -38,7 +39,7 @@ def evaluate_table(inputs: EvalInputs, families: list[str] | tuple[str, ...] = F
     for family in families:
         started = time.perf_counter()
         try:
-            result = importlib.import_module(f"medsyn.evaluate.{family}").compute(inputs)
+            result = importlib.import_module(f"medsyn.evaluate.{MODULES.get(family, family)}").compute(inputs)
         except Exception as exc:  # noqa: BLE001 - recorded, reported, and visible in the tables
             errors[family] = f"{type(exc).__name__}: {exc}"
             errors[f"{family}.traceback"] = traceback.format_exc(limit=3)

@@ -38,8 +38,12 @@ def main(snakemake, log):
         n_threads=snakemake.threads,
         n_gpu_layers=entry["n_gpu_layers"],
         seed=int(wc.seed) + 1,
+        model_id=wc.model,
     )
     log(f"{wc.model} on {wc.dataset}/{wc.prompt} ({wc.mode}, seed {wc.seed}), {snakemake.threads} threads")
+    info = backend.system_info()
+    log(f"llama-cpp-python {info['llama_cpp_python']}, GPU offload supported: {info['gpu_offload_supported']}, "
+        f"n_gpu_layers: {entry['n_gpu_layers']}; system info: {info['system_info']}")
     tmp = Path(snakemake.output.raw + ".tmp")
     # Not a declared output: Snakemake deletes those when a job is killed, the checkpoint must survive it.
     checkpoint = Path(snakemake.output.raw + ".checkpoint")

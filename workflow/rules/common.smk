@@ -56,10 +56,7 @@ def external_inputs(wildcards):
 
 
 def split_files(wildcards):
-    return {
-        part: f"results/data/{wildcards.dataset}/{part}.csv"
-        for part in ("train", "holdout", "reference")
-    }
+    return {part: f"results/data/{wildcards.dataset}/{part}.csv" for part in ("train", "holdout", "reference")}
 
 
 def dataset_params(wildcards):
@@ -95,3 +92,18 @@ def model_mem_mb(wildcards, attempt):
     path = Path(f"resources/models/{wildcards.model}.gguf")
     size_mb = path.stat().st_size / 2**20 if path.exists() else 1200
     return int((size_mb + entry["n_ctx"] * 0.25 + 500) * attempt)
+
+
+def model_gpu(wildcards):
+    """1 GPU for a model that offloads layers (n_gpu_layers != 0), else 0: executors request GPUs from this."""
+    return int(CONFIG["models"][wildcards.model]["n_gpu_layers"] != 0)
+
+
+def generate_runtime(wildcards, attempt):
+    """Minutes of wall time for one generation job; a retry gets more."""
+    return 120 * attempt
+
+
+def generate_env(wildcards):
+    """Under --sdm conda: the CUDA build of llama-cpp-python for models that offload layers, else the CPU build."""
+    return "../envs/medsyn-cuda.yaml" if model_gpu(wildcards) else "../envs/medsyn.yaml"

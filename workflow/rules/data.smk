@@ -5,12 +5,12 @@ rule prepare_data:
         holdout="results/data/{dataset}/holdout.csv",
         reference="results/data/{dataset}/reference.csv",
         split="results/data/{dataset}/split.json",
+    log:
+        "logs/prepare_data/{dataset}.log",
+    conda:
+        "../envs/medsyn.yaml"
     params:
         dataset=dataset_params,
         split=CONFIG["split"],
-    conda:
-        "../envs/medsyn.yaml"
-    log:
-        "logs/prepare_data/{dataset}.log",
     script:
         "../../scripts/prepare_data.py"

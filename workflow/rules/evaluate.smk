@@ -4,13 +4,13 @@ rule make_baseline:
         unpack(split_files),
     output:
         "results/baselines/{baseline}/{dataset}/seed{seed}/synthetic.csv",
+    log:
+        "logs/make_baseline/{baseline}/{dataset}/seed{seed}.log",
+    conda:
+        "../envs/medsyn.yaml"
     params:
         spec=spec_path,
         rows=baseline_rows(),
-    conda:
-        "../envs/medsyn.yaml"
-    log:
-        "logs/make_baseline/{baseline}/{dataset}/seed{seed}.log",
     script:
         "../../scripts/make_baseline.py"
 
@@ -24,14 +24,14 @@ rule import_external:
         report="results/external/{generator}/{dataset}/{label}/parse_report.json",
         rejects="results/external/{generator}/{dataset}/{label}/rejects.tsv",
         examples="results/external/{generator}/{dataset}/{label}/examples.csv",
+    log:
+        "logs/import_external/{generator}/{dataset}/{label}.log",
+    conda:
+        "../envs/medsyn.yaml"
     params:
         spec=spec_path,
         keep_example_copies=lambda wc: CONFIG["external"][wc.generator]["keep_example_copies"],
         reject_duplicates=lambda wc: CONFIG["external"][wc.generator]["reject_duplicates"],
-    conda:
-        "../envs/medsyn.yaml"
-    log:
-        "logs/import_external/{generator}/{dataset}/{label}.log",
     script:
         "../../scripts/import_external.py"
 
@@ -45,16 +45,16 @@ rule evaluate_run:
         prompt="results/prompts/{dataset}/{prompt}/seed{seed}.json",
     output:
         "results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/metrics.json",
-    params:
-        spec=spec_path,
-        families=CONFIG["evaluation"]["families"],
-        kind="llm",
-    conda:
-        "../envs/medsyn.yaml"
     log:
         "logs/evaluate/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}.log",
     benchmark:
         "benchmarks/evaluate/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}.tsv"
+    conda:
+        "../envs/medsyn.yaml"
+    params:
+        spec=spec_path,
+        families=CONFIG["evaluation"]["families"],
+        kind="llm",
     script:
         "../../scripts/evaluate.py"
 
@@ -65,14 +65,14 @@ use rule evaluate_run as evaluate_baseline with:
         synthetic="results/baselines/{baseline}/{dataset}/seed{seed}/synthetic.csv",
     output:
         "results/baselines/{baseline}/{dataset}/seed{seed}/metrics.json",
-    params:
-        spec=spec_path,
-        families=CONFIG["evaluation"]["families"],
-        kind="baseline",
     log:
         "logs/evaluate/baselines/{baseline}/{dataset}/seed{seed}.log",
     benchmark:
         "benchmarks/evaluate/baselines/{baseline}/{dataset}/seed{seed}.tsv"
+    params:
+        spec=spec_path,
+        families=CONFIG["evaluation"]["families"],
+        kind="baseline",
 
 
 use rule evaluate_run as evaluate_external with:
@@ -83,14 +83,14 @@ use rule evaluate_run as evaluate_external with:
         examples="results/external/{generator}/{dataset}/{label}/examples.csv",
     output:
         "results/external/{generator}/{dataset}/{label}/metrics.json",
-    params:
-        spec=spec_path,
-        families=CONFIG["evaluation"]["families"],
-        kind="external",
     log:
         "logs/evaluate/external/{generator}/{dataset}/{label}.log",
     benchmark:
         "benchmarks/evaluate/external/{generator}/{dataset}/{label}.tsv"
+    params:
+        spec=spec_path,
+        families=CONFIG["evaluation"]["families"],
+        kind="external",
 
 
 rule aggregate_metrics:
@@ -101,10 +101,10 @@ rule aggregate_metrics:
         metrics="results/tables/metrics.tsv",
         summary="results/tables/summary.tsv",
         key="results/tables/key_metrics.tsv",
-    conda:
-        "../envs/medsyn.yaml"
     log:
         "logs/aggregate_metrics.log",
     localrule: True
+    conda:
+        "../envs/medsyn.yaml"
     script:
         "../../scripts/aggregate_metrics.py"

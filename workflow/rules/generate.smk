@@ -6,19 +6,20 @@ rule generate:
     output:
         raw="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/raw.jsonl",
         meta="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/generation.json",
-    params:
-        spec=spec_path,
-        model=model_entry,
-        generation=generation_params,
-    threads: 4
-    resources:
-        mem_mb=model_mem_mb,
-        runtime=120,
-    conda:
-        "../envs/medsyn.yaml"
     log:
         "logs/generate/{model}/{dataset}/{prompt}/{mode}/seed{seed}.log",
     benchmark:
         "benchmarks/generate/{model}/{dataset}/{prompt}/{mode}/seed{seed}.tsv"
+    conda:
+        generate_env
+    threads: 4
+    resources:
+        mem_mb=model_mem_mb,
+        runtime=generate_runtime,
+        gpu=model_gpu,
+    params:
+        spec=spec_path,
+        model=model_entry,
+        generation=generation_params,
     script:
         "../../scripts/generate.py"

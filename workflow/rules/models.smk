@@ -2,12 +2,12 @@ rule prepare_model:
     """Materialize a registry model as a GGUF file and check its sha256."""
     output:
         "resources/models/{model}.gguf",
-    params:
-        entry=model_source,
-    conda:
-        "../envs/medsyn.yaml"
     log:
         "logs/prepare_model/{model}.log",
     localrule: True
+    conda:
+        "../envs/medsyn.yaml"
+    params:
+        entry=model_source,
     script:
         "../../scripts/prepare_model.py"

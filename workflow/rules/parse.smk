@@ -8,14 +8,14 @@ rule parse:
         synthetic="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/synthetic.csv",
         report="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/parse_report.json",
         rejects="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/rejects.tsv",
+    log:
+        "logs/parse/{model}/{dataset}/{prompt}/{mode}/seed{seed}.log",
+    conda:
+        "../envs/medsyn.yaml"
     params:
         spec=spec_path,
         parse=CONFIG["parse"],
         target_rows=CONFIG["generation"]["target_rows"],
-    conda:
-        "../envs/medsyn.yaml"
-    log:
-        "logs/parse/{model}/{dataset}/{prompt}/{mode}/seed{seed}.log",
     script:
         "../../scripts/parse_run.py"
 
@@ -26,10 +26,10 @@ rule model_summary:
         reports=lambda wc: run_files("parse_report.json", model=wc.model),
     output:
         "results/models/{model}/summary.json",
-    conda:
-        "../envs/medsyn.yaml"
     log:
         "logs/model_summary/{model}.log",
     localrule: True
+    conda:
+        "../envs/medsyn.yaml"
     script:
         "../../scripts/model_summary.py"

@@ -4,13 +4,13 @@ rule make_prompt:
         train="results/data/{dataset}/train.csv",
     output:
         "results/prompts/{dataset}/{prompt}/seed{seed}.json",
+    log:
+        "logs/make_prompt/{dataset}/{prompt}/seed{seed}.log",
+    conda:
+        "../envs/medsyn.yaml"
     params:
         spec=spec_path,
         n_examples=CONFIG["prompts"]["n_examples"],
         rows_per_call=CONFIG["generation"]["rows_per_call"],
-    conda:
-        "../envs/medsyn.yaml"
-    log:
-        "logs/make_prompt/{dataset}/{prompt}/seed{seed}.log",
     script:
         "../../scripts/make_prompt.py"

@@ -64,9 +64,10 @@ def fmt(value, digits: int = 3) -> str:
 
 
 def with_interval(row, col: str) -> dict:
-    """A cell: mean and, from two seeds on, its 95% interval."""
+    """A cell: mean and, from two seeds on, its 95% interval, clipped to [0, 1] (every metric shown is a share, an
+    AUC or a score; a t-interval from few seeds can overshoot that range)."""
     lo, hi = row.get(f"{col}.ci_low"), row.get(f"{col}.ci_high")
-    interval = "" if pd.isna(lo) or pd.isna(hi) else f"[{lo:.3f}, {hi:.3f}]"
+    interval = "" if pd.isna(lo) or pd.isna(hi) else f"[{max(lo, 0.0):.3f}, {min(hi, 1.0):.3f}]"
     return {"value": fmt(row.get(col)), "interval": interval}
 
 

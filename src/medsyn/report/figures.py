@@ -83,6 +83,7 @@ def _err(row, col: str):
     lo, hi = row.get(f"{col}.ci_low"), row.get(f"{col}.ci_high")
     if pd.isna(lo) or pd.isna(hi):
         return None
+    lo, hi = max(lo, 0.0), min(hi, 1.0)  # scores live in [0, 1]; a few-seed t-interval can overshoot
     return [[max(row[col] - lo, 0)], [max(hi - row[col], 0)]]
 
 
@@ -180,10 +181,7 @@ def utility_bars(board: pd.DataFrame, path: str | Path) -> str | None:
         return None
     fig, ax = plt.subplots(figsize=(6.5, 0.8 + 0.22 * len(rows)))
     y = np.arange(len(rows))
-    xerr = np.array([[max(r[col] - r.get(f"{col}.ci_low", np.nan), 0) if pd.notna(r.get(f"{col}.ci_low")) else 0
-                      for _, r in rows.iterrows()],
-                     [max(r.get(f"{col}.ci_high", np.nan) - r[col], 0) if pd.notna(r.get(f"{col}.ci_high")) else 0
-                      for _, r in rows.iterrows()]])
+    xerr = np.array([_err(r, col) or [[0], [0]] for _, r in rows.iterrows()])[:, :, 0].T
     ax.barh(y, rows[col], xerr=xerr, color=[COLORS[r] for r in rows["role"]], height=0.7)
     trtr = pd.to_numeric(board[ref], errors="coerce").dropna() if ref in board.columns else pd.Series([], dtype=float)
     if len(trtr):

@@ -1,0 +1,56 @@
+"""Render the committed report fixture (tests/fixtures/report) into a folder: shared by the report tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from medsyn.config import validate_config
+from medsyn.data import read_table
+from medsyn.report import build, render, tables, write_figures
+from medsyn.spec import load_spec
+
+FIXTURE = Path(__file__).parent / "fixtures" / "report"
+
+
+def render_fixture(workdir: Path, **report_settings) -> tuple[str, dict]:
+    """Copy the fixture into ``workdir``, run the report steps there (tables, figures, HTML) and return the HTML
+    and what was drawn. ``report_settings`` override the config's ``report`` section."""
+    shutil.copytree(FIXTURE / "results", workdir / "results")
+    shutil.copy(FIXTURE / "toy.yaml", workdir / "toy.yaml")
+    raw = yaml.safe_load((FIXTURE / "config.yaml").read_text())
+    raw["report"] = report_settings
+    raw["dataset_options"]["toy"]["spec"] = str(workdir / "toy.yaml")
+    config = validate_config(raw)
+    spec = load_spec(workdir / "toy.yaml")
+    res = workdir / "results"
+    metrics = pd.read_csv(res / "tables" / "metrics.tsv", sep="\t")
+    board, rec = tables(metrics, config["report"])
+    board.to_csv(res / "tables" / "leaderboard.tsv", sep="\t", index=False)
+    rec.to_csv(res / "tables" / "recommendation.tsv", sep="\t", index=False)
+    cwd = Path.cwd()
+    os.chdir(workdir)  # synthetic tables are found by their workflow-relative paths
+    try:
+        drawn = write_figures(spec, board, metrics, read_table(res / "data/toy/holdout.csv", spec),
+                              res / "figures" / "toy")
+        metas = {}
+        for p in sorted(res.glob("models/*/toy/*/*/seed*/generation.json")):
+            model, _, prompt, mode, seed = p.parts[-6:-1]
+            metas[(model, "toy", prompt, mode, int(seed[4:]))] = {**json.loads(p.read_text()),
+                                                                   "_written": "2026-01-01 00:00 UTC"}
+        prompts = [json.loads(p.read_text()) for p in sorted(res.glob("prompts/toy/*/seed*.json"))]
+        real = [read_table(res / f"data/toy/{part}.csv", spec) for part in ("train", "holdout", "reference")]
+        context = build(config, {"toy": spec}, splits={"toy": json.loads((res / "data/toy/split.json").read_text())},
+                        leaderboard=board, metrics=metrics, recommendation=rec,
+                        figure_dirs={"toy": str(res / "figures" / "toy")}, metas=metas,
+                        prompts={"toy": prompts}, real_frames={"toy": real})
+        html = render(context)
+    finally:
+        os.chdir(cwd)
+    (workdir / "report.html").write_text(html)
+    return html, {"drawn": drawn, "board": board, "recommendation": rec, "train": real[0], "spec": spec}

@@ -1,0 +1,159 @@
+"""The report: rendered from the committed fixture (tests/fixtures/report), checked section by section; and the
+scoring rules behind the leaderboard, Pareto front and recommendations on hand-made numbers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from html import escape as html_escape
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from medsyn.report.context import HIDDEN_ROW
+from medsyn.report.scores import add_scores, pareto_front, recommend
+from report_fixture import FIXTURE, render_fixture
+
+SECTIONS = [
+    "How to read this report", "Run summary and provenance", "Recommendation", "Leaderboard",
+    "Privacy vs fidelity", "Scores by generator and prompt type", "Utility: train on synthetic, test on real",
+    "Per-column distributions: best and worst run", "Correlation difference: best and worst run",
+    "Clinical rules", "Utility (TSTR vs TRTR)", "Generation efficiency", "Prompts", "Sample of synthetic rows",
+]
+
+
+@pytest.fixture(scope="module")
+def fixture_report(tmp_path_factory):
+    return render_fixture(tmp_path_factory.mktemp("report"))
+
+
+def test_fixture_report_has_every_section(fixture_report):
+    html, _ = fixture_report
+    for title in SECTIONS:
+        assert title in html, f"section {title!r} missing"
+    assert html.count("<h2 id=\"ds-toy\">") == 1
+
+
+def test_fixture_report_embeds_five_decodable_png_figures_and_loads_nothing_external(fixture_report):
+    html, info = fixture_report
+    uris = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert len(uris) == 5 == len(info["drawn"]["figures"])
+    for uri in uris:
+        assert base64.b64decode(uri)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not re.search(r'(src|href)="(https?:)?//', html), "the report must open offline"
+    assert "<script" not in html.lower()
+
+
+def test_fixture_report_escapes_data_derived_text(fixture_report):
+    html, _ = fixture_report
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the level, escaped (legend-free table text)
+    assert "Toy cohort &lt;b&gt;&amp;&lt;/b&gt; friends" in html
+    assert "<i>with markup</i>" not in html
+
+
+def test_leaderboard_places_baselines_and_marks_the_copier(fixture_report):
+    html, info = fixture_report
+    board = info["board"]
+    roles = dict(zip(board["label"], board["role"]))
+    assert roles["holdout (baseline)"] == "reference"
+    assert roles["bootstrap (baseline)"] == "baseline"
+    assert roles["copycat A grammar"] == "candidate"
+    copier = board[board["label"] == "copycat A grammar"].iloc[0]
+    good = board[board["label"] == "toy-llm A grammar"].iloc[0]
+    assert copier["privacy.exact_copy_train_share"] > 0.5
+    assert copier["privacy_score"] < good["privacy_score"]
+    # two seeds: every score carries a 95% interval, and the table shows it
+    assert not np.isnan(good["fidelity_score.ci_low"]) and good["fidelity_score.ci_low"] <= good["fidelity_score"]
+    assert re.search(r'<span class="ci">\[\d\.\d{3}, \d\.\d{3}\]</span>', html)
+
+
+def test_recommendation_never_picks_a_copier_for_privacy_critical_use(fixture_report):
+    html, info = fixture_report
+    rec = info["recommendation"].set_index("use_case")
+    assert rec.loc["privacy_critical", "generator"] == "toy-llm A grammar"  # no copies, DCR and MIA within limits
+    assert rec.loc["highest_fidelity", "generator"] == "copycat A grammar"  # fidelity alone rewards copying
+    assert "Rule: among eligible generators with no exact copies" in html
+
+
+def test_prompts_hide_real_example_rows_unless_asked(fixture_report, tmp_path):
+    html, _ = fixture_report
+    prompt = json.loads((FIXTURE / "results/prompts/toy/A/seed1.json").read_text())
+    example = html_escape(prompt["example_rows"][0])
+    assert HIDDEN_ROW in html and example not in html
+    shown_html, _ = render_fixture(tmp_path, show_real_rows=True)
+    assert HIDDEN_ROW not in shown_html and example in shown_html
+
+
+def test_sample_rows_never_show_a_real_patient(fixture_report):
+    html, info = fixture_report
+    spec, train = info["spec"], info["train"]
+    sample = re.search(r"<h3>Sample of synthetic rows</h3>(.*?)</table>", html, re.S).group(1)
+    rows = re.findall(r"<tr>((?:<td>.*?</td>)+)</tr>", sample)
+    assert rows, "the fixture's balanced pick has rows to show"
+    real_keys = {",".join(spec.column(c).format_value(v) for c, v in r.items()) for _, r in train.iterrows()}
+    for row in rows:
+        cells = re.findall(r"<td>(.*?)</td>", row)
+        assert ",".join(cells).replace("&lt;", "<").replace("&gt;", ">") not in real_keys
+
+
+# --- scoring rules on hand-made numbers -------------------------------------------------------------------------
+
+def _board(rows):
+    b = pd.DataFrame(rows)
+    b["kind"] = np.where(b["role"] == "candidate", "llm", "baseline")
+    b["dataset"] = "d"
+    b["label"] = b["generator"]
+    b["balanced_score"] = 2 * b.fidelity_score * b.privacy_score / (b.fidelity_score + b.privacy_score)
+    return b
+
+
+def test_pareto_front_keeps_only_non_dominated_points_and_never_the_reference():
+    b = _board([
+        {"generator": "holdout", "role": "reference", "fidelity_score": 0.99, "privacy_score": 0.99},
+        {"generator": "a", "role": "candidate", "fidelity_score": 0.9, "privacy_score": 0.2},
+        {"generator": "b", "role": "candidate", "fidelity_score": 0.5, "privacy_score": 0.9},
+        {"generator": "c", "role": "candidate", "fidelity_score": 0.4, "privacy_score": 0.8},  # dominated by b
+        {"generator": "marginals", "role": "baseline", "fidelity_score": 0.6, "privacy_score": 0.6},
+    ])
+    front = set(b.loc[pareto_front(b), "generator"])
+    assert front == {"a", "b", "marginals"}
+
+
+def test_recommendation_rules_and_marginals_warning():
+    common = {"privacy.exact_copy_train_share": 0.0, "privacy.exact_copy_examples_share": 0.0,
+              "privacy.dcr_closer_to_train_share_size_adjusted": 0.5, "privacy.mia_auc": 0.5, "n_rows": 50}
+    b = _board([
+        {"generator": "marginals", "role": "baseline", "fidelity_score": 0.7, "privacy_score": 0.9, **common},
+        {"generator": "copier", "role": "candidate", "fidelity_score": 0.95, "privacy_score": 0.3,
+         **{**common, "privacy.exact_copy_train_share": 0.6}},
+        {"generator": "honest", "role": "candidate", "fidelity_score": 0.6, "privacy_score": 0.95, **common},
+        {"generator": "tiny", "role": "candidate", "fidelity_score": 0.99, "privacy_score": 0.99,
+         **{**common, "n_rows": 3}},
+    ])
+    rec = recommend(b, min_rows=10, max_dcr_share=0.6, max_mia_auc=0.6).set_index("use_case")
+    assert rec.loc["highest_fidelity", "generator"] == "copier"  # 'tiny' has too few rows to be eligible
+    assert rec.loc["privacy_critical", "generator"] == "honest"
+    assert not rec.loc["privacy_critical", "beats_marginals"]
+    assert "does not beat the marginals baseline" in rec.loc["privacy_critical", "note"]
+    assert not rec["no_generator_beats_marginals"].any()  # the copier does beat it on fidelity
+
+    b.loc[b.generator == "copier", "fidelity_score"] = 0.5
+    rec = recommend(b, min_rows=10, max_dcr_share=0.6, max_mia_auc=0.6)
+    assert rec["no_generator_beats_marginals"].all()
+
+
+def test_composite_scores_follow_their_stated_formulas():
+    t = pd.DataFrame([{
+        "fidelity.ks_complement": 0.8, "fidelity.tv_complement": 0.6, "fidelity.association_diff_mean": 0.2,
+        "fidelity.detection_auc": 0.75, "privacy.exact_copy_train_share": 0.1,
+        "privacy.exact_copy_examples_share": 0.3, "privacy.dcr_closer_to_train_share_size_adjusted": 0.7,
+        "privacy.mia_auc": 0.45, "utility.tstr_roc_auc": 0.9, "utility.trtr_roc_auc": 0.8}])
+    s = add_scores(t).iloc[0]
+    assert s["fidelity_score"] == pytest.approx((0.8 + 0.6 + 0.8 + 0.5) / 4)
+    assert s["privacy_score"] == pytest.approx((0.7 + 0.6 + 1.0) / 3)
+    assert s["utility_score"] == 1.0  # capped
+    f, p = s["fidelity_score"], s["privacy_score"]
+    assert s["balanced_score"] == pytest.approx(2 * f * p / (f + p))

@@ -107,3 +107,14 @@ def generate_runtime(wildcards, attempt):
 def generate_env(wildcards):
     """Under --sdm conda: the CUDA build of llama-cpp-python for models that offload layers, else the CPU build."""
     return "../envs/medsyn-cuda.yaml" if model_gpu(wildcards) else "../envs/medsyn.yaml"
+
+
+def dataset_tables(wildcards):
+    """Every synthetic table scored for one dataset: LLM runs, baselines and imports."""
+    dirs = [run.dir for run in RUNS if run.dataset == wildcards.dataset]
+    dirs += [d for d in baseline_dirs(CONFIG) + external_dirs(CONFIG) if d.split("/")[3] == wildcards.dataset]
+    return [f"{d}/synthetic.csv" for d in dirs]
+
+
+def prompt_files():
+    return sorted({f"results/prompts/{r.dataset}/{r.prompt}/seed{r.seed}.json" for r in RUNS})

@@ -2,17 +2,6 @@
 # `snakemake --report`, which bundles them with the workflow's own provenance.
 
 
-def dataset_tables(wildcards):
-    """Every synthetic table scored for one dataset: LLM runs, baselines and imports."""
-    dirs = [run.dir for run in RUNS if run.dataset == wildcards.dataset]
-    dirs += [d for d in baseline_dirs(CONFIG) + external_dirs(CONFIG) if d.split("/")[3] == wildcards.dataset]
-    return [f"{d}/synthetic.csv" for d in dirs]
-
-
-def prompt_files():
-    return sorted({f"results/prompts/{r.dataset}/{r.prompt}/seed{r.seed}.json" for r in RUNS})
-
-
 rule report_tables:
     """Leaderboard (composite scores, intervals over seeds, Pareto front) and a recommendation per use case."""
     input:

@@ -27,7 +27,7 @@ def main(snakemake, log):
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     drawn = write_figures(spec, board[board["dataset"] == dataset], metrics[metrics["dataset"] == dataset],
-                          holdout, tmp)
+                          holdout, tmp, snakemake.params.min_rows)
     if out.exists():
         shutil.rmtree(out)
     tmp.replace(out)

@@ -37,7 +37,7 @@ def render_fixture(workdir: Path, **report_settings) -> tuple[str, dict]:
     os.chdir(workdir)  # synthetic tables are found by their workflow-relative paths
     try:
         drawn = write_figures(spec, board, metrics, read_table(res / "data/toy/holdout.csv", spec),
-                              res / "figures" / "toy")
+                              res / "figures" / "toy", config["report"]["min_valid_rows"])
         metas = {}
         for p in sorted(res.glob("models/*/toy/*/*/seed*/generation.json")):
             model, _, prompt, mode, seed = p.parts[-6:-1]

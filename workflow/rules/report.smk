@@ -49,6 +49,7 @@ rule report_figures:
         "../envs/medsyn.yaml"
     params:
         spec=spec_path,
+        min_rows=CONFIG["report"]["min_valid_rows"],
     script:
         "../../scripts/report_figures.py"
 

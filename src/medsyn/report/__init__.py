@@ -63,7 +63,7 @@ def _pooled(spec: DatasetSpec, paths: list[str]) -> pd.DataFrame:
 
 
 def write_figures(spec: DatasetSpec, board: pd.DataFrame, metrics: pd.DataFrame, holdout: pd.DataFrame,
-                  out_dir: str | Path) -> dict:
+                  out_dir: str | Path, min_rows: float) -> dict:
     """Every figure of one dataset as PNG files in ``out_dir``; returns what was drawn (figure paths, best, worst).
     ``board`` and ``metrics`` hold that dataset's rows only; synthetic tables are read from their workflow paths."""
     out_dir = Path(out_dir)
@@ -72,7 +72,7 @@ def write_figures(spec: DatasetSpec, board: pd.DataFrame, metrics: pd.DataFrame,
         figs.family_heatmaps(board, out_dir / "family_heatmaps.png"),
         figs.utility_bars(board, out_dir / "utility.png"),
     ]
-    best, worst = ctx.best_and_worst(board)
+    best, worst = ctx.best_and_worst(board, min_rows)
     runs = {f"{tag}: {row['label']}": _pooled(spec, ctx.group_paths(metrics, row))
             for tag, row in (("best", best), ("worst", worst)) if row is not None}
     if runs:
@@ -91,12 +91,14 @@ def dataset_section(spec: DatasetSpec, *, config: dict, split: dict, board: pd.D
                     prompts: list[dict], real_frames: list[pd.DataFrame]) -> dict:
     """All that the report shows for one dataset."""
     metrics_cols = [m for m in LEADERBOARD_METRICS if m in board.columns]
-    best, worst = ctx.best_and_worst(board)
+    best, worst = ctx.best_and_worst(board, config["report"]["min_valid_rows"])
+    balanced = recommendation[(recommendation["dataset"] == spec.name) & (recommendation["use_case"] == "balanced")]
+    pick = board[board["label"] == balanced["generator"].iloc[0]] if len(balanced) else board.iloc[:0]
     figure_dir = Path(figure_dir)
     figures = [{"title": t, "caption": c, "src": data_uri(figure_dir / f"{name}.png")}
                for name, t, c in FIGURES if (figure_dir / f"{name}.png").exists()]
     header, sample, withheld = ctx.sample_rows(
-        spec, ctx.group_paths(metrics, best) if best is not None else [], real_frames,
+        spec, ctx.group_paths(metrics, pick.iloc[0]) if len(pick) else [], real_frames,
         config["report"]["sample_rows"])
     clinical_header, clinical = ctx.clinical_rows(spec, metrics, board)
     return {
@@ -111,7 +113,7 @@ def dataset_section(spec: DatasetSpec, *, config: dict, split: dict, board: pd.D
         "efficiency": ctx.efficiency_rows(metrics, metas),
         "prompts": [ctx.redact_prompt(p, config["report"]["show_real_rows"]) for p in prompts],
         "sample": {"header": header, "rows": sample, "withheld": withheld,
-                   "source": None if best is None else best["label"]},
+                   "source": pick["label"].iloc[0] if len(pick) else None},
     }
 
 

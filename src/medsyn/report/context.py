@@ -43,9 +43,12 @@ def group_paths(metrics: pd.DataFrame, row) -> list[str]:
             for r in sel.itertuples()]
 
 
-def best_and_worst(board: pd.DataFrame) -> tuple[pd.Series | None, pd.Series | None]:
-    """Highest and lowest balanced score among candidates that produced rows (None when there are none)."""
+def best_and_worst(board: pd.DataFrame, min_rows: float) -> tuple[pd.Series | None, pd.Series | None]:
+    """Highest and lowest balanced score among candidates eligible for a recommendation (at least ``min_rows``
+    valid rows on average); among all candidates with rows when none is eligible. None when there is none."""
     cands = board[(board["role"] == "candidate") & board["balanced_score"].notna() & (board["n_rows"] > 0)]
+    if (cands["n_rows"] >= min_rows).any():
+        cands = cands[cands["n_rows"] >= min_rows]
     if cands.empty:
         return None, None
     ordered = cands.sort_values(["balanced_score", "label"], ascending=[False, True])

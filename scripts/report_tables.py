@@ -20,7 +20,8 @@ def write_tsv(frame: pd.DataFrame, path: str) -> None:
 
 def main(snakemake, log):
     metrics = pd.read_csv(snakemake.input.metrics, sep="\t", low_memory=False)
-    board, rec = tables(metrics, snakemake.params.report)
+    gate = pd.read_csv(snakemake.input.gate, sep="\t")
+    board, rec = tables(metrics, gate, snakemake.params.report)
     write_tsv(board, snakemake.output.leaderboard)
     write_tsv(rec, snakemake.output.recommendation)
     for r in rec.itertuples():

@@ -12,10 +12,20 @@ import yaml
 
 from medsyn.config import validate_config
 from medsyn.data import read_table
+from medsyn.gate import gate_rows
 from medsyn.report import build, render, tables, write_figures
 from medsyn.spec import load_spec
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report"
+
+
+def fixture_gate(metrics: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
+    """The privacy gate's verdicts on the fixture's tables (records rebuilt from metrics.tsv)."""
+    ids = ["kind", "dataset", "generator", "prompt", "mode", "seed", "n_rows"]
+    records = [(f"{i}/metrics.json", {**{k: r[k] for k in ids},
+                                      "metrics": {k: v for k, v in r.items() if k.startswith("privacy.")}})
+               for i, r in metrics.iterrows()]
+    return pd.DataFrame(gate_rows(records, thresholds))
 
 
 def render_fixture(workdir: Path, **report_settings) -> tuple[str, dict]:
@@ -30,7 +40,8 @@ def render_fixture(workdir: Path, **report_settings) -> tuple[str, dict]:
     spec = load_spec(workdir / "toy.yaml")
     res = workdir / "results"
     metrics = pd.read_csv(res / "tables" / "metrics.tsv", sep="\t")
-    board, rec = tables(metrics, config["report"])
+    gate = fixture_gate(metrics, config["release_gate"])
+    board, rec = tables(metrics, gate, config["report"])
     board.to_csv(res / "tables" / "leaderboard.tsv", sep="\t", index=False)
     rec.to_csv(res / "tables" / "recommendation.tsv", sep="\t", index=False)
     cwd = Path.cwd()
@@ -53,4 +64,5 @@ def render_fixture(workdir: Path, **report_settings) -> tuple[str, dict]:
     finally:
         os.chdir(cwd)
     (workdir / "report.html").write_text(html)
-    return html, {"drawn": drawn, "board": board, "recommendation": rec, "train": real[0], "spec": spec}
+    return html, {"drawn": drawn, "board": board, "recommendation": rec, "train": real[0], "spec": spec,
+                  "gate": gate}

@@ -73,9 +73,23 @@ def test_leaderboard_places_baselines_and_marks_the_copier(fixture_report):
 def test_recommendation_never_picks_a_copier_for_privacy_critical_use(fixture_report):
     html, info = fixture_report
     rec = info["recommendation"].set_index("use_case")
-    assert rec.loc["privacy_critical", "generator"] == "toy-llm A grammar"  # no copies, DCR and MIA within limits
+    gate = info["gate"]
+    copier = gate[gate["generator"] == "copycat"]
+    assert len(copier) == 2 and not copier["releasable"].any()
+    # toy-llm D passes the gate on both seeds; toy-llm A fails it on seed 1 (DCR share 0.79 by chance at 30 rows)
+    assert rec.loc["privacy_critical", "generator"] == "toy-llm D grammar"
+    assert board_releasable(info, "toy-llm A grammar") == 1
     assert rec.loc["highest_fidelity", "generator"] == "copycat A grammar"  # fidelity alone rewards copying
-    assert "Rule: among eligible generators with no exact copies" in html
+    assert "Rule: among eligible generators whose every table passes the privacy gate (at least 1 rows" in html
+    board = info["board"].set_index("label")
+    assert "<td>1/2</td>" in html  # the leaderboard's releasable column: toy-llm A, one seed of two
+    assert board.loc["copycat A grammar", "releasable_seeds"] == 0
+    assert board.loc["bootstrap (baseline)", "releasable_seeds"] == 0
+    assert board.loc["holdout (baseline)", "releasable_seeds"] == 0  # real patients are never released
+
+
+def board_releasable(info, label):
+    return int(info["board"].set_index("label").loc[label, "releasable_seeds"])
 
 
 def test_prompts_hide_real_example_rows_unless_asked(fixture_report, tmp_path):
@@ -102,7 +116,7 @@ def test_sample_rows_never_show_a_real_patient(fixture_report):
 # --- scoring rules on hand-made numbers -------------------------------------------------------------------------
 
 def _board(rows):
-    b = pd.DataFrame(rows)
+    b = pd.DataFrame([{"n_rows": 50, "n_seeds": 2, "releasable_seeds": 2, **r} for r in rows])
     b["kind"] = np.where(b["role"] == "candidate", "llm", "baseline")
     b["dataset"] = "d"
     b["label"] = b["generator"]
@@ -123,26 +137,25 @@ def test_pareto_front_keeps_only_non_dominated_points_and_never_the_reference():
 
 
 def test_recommendation_rules_and_marginals_warning():
-    common = {"privacy.exact_copy_train_share": 0.0, "privacy.exact_copy_examples_share": 0.0,
-              "privacy.dcr_closer_to_train_share_size_adjusted": 0.5, "privacy.mia_auc": 0.5, "n_rows": 50}
     b = _board([
-        {"generator": "marginals", "role": "baseline", "fidelity_score": 0.7, "privacy_score": 0.9, **common},
+        {"generator": "marginals", "role": "baseline", "fidelity_score": 0.7, "privacy_score": 0.9},
         {"generator": "copier", "role": "candidate", "fidelity_score": 0.95, "privacy_score": 0.3,
-         **{**common, "privacy.exact_copy_train_share": 0.6}},
-        {"generator": "honest", "role": "candidate", "fidelity_score": 0.6, "privacy_score": 0.95, **common},
-        {"generator": "tiny", "role": "candidate", "fidelity_score": 0.99, "privacy_score": 0.99,
-         **{**common, "n_rows": 3}},
+         "releasable_seeds": 0},
+        {"generator": "honest", "role": "candidate", "fidelity_score": 0.6, "privacy_score": 0.95},
+        {"generator": "tiny", "role": "candidate", "fidelity_score": 0.99, "privacy_score": 0.99, "n_rows": 3},
     ])
-    rec = recommend(b, min_rows=10, max_dcr_share=0.6, max_mia_auc=0.6).set_index("use_case")
+    rec = recommend(b, min_rows=10).set_index("use_case")
     assert rec.loc["highest_fidelity", "generator"] == "copier"  # 'tiny' has too few rows to be eligible
-    assert rec.loc["privacy_critical", "generator"] == "honest"
+    assert rec.loc["privacy_critical", "generator"] == "honest"  # the copier fails the gate
     assert not rec.loc["privacy_critical", "beats_marginals"]
     assert "does not beat the marginals baseline" in rec.loc["privacy_critical", "note"]
     assert not rec["no_generator_beats_marginals"].any()  # the copier does beat it on fidelity
 
     b.loc[b.generator == "copier", "fidelity_score"] = 0.5
-    rec = recommend(b, min_rows=10, max_dcr_share=0.6, max_mia_auc=0.6)
+    b.loc[b.generator == "honest", "releasable_seeds"] = 1  # one of two seeds fails the gate
+    rec = recommend(b, min_rows=10)
     assert rec["no_generator_beats_marginals"].all()
+    assert rec.set_index("use_case").loc["privacy_critical", "generator"] is None
 
 
 def test_composite_scores_follow_their_stated_formulas():

@@ -74,6 +74,13 @@ def test_tiny_end_to_end_run(tmp_path, shared_data):
     snakemake(tmp_path, cfg, "results/report.html")
     html = (tmp_path / "results" / "report.html").read_text()
     assert "Pima" in html and "Stroke" in html
+    assert html.count("<h3>Leaderboard</h3>") == 2 and html.count('src="data:image/png;base64,') == 10
+    for ds in ("pima", "stroke"):
+        assert sorted(p.name for p in (tmp_path / "results/figures" / ds).glob("*.png")) == [
+            "association_difference.png", "distributions.png", "family_heatmaps.png", "privacy_fidelity.png",
+            "utility.png"]
+    board = (tmp_path / "results/tables/leaderboard.tsv").read_text()
+    assert "holdout (baseline)" in board and "smollm2-135m-instruct A grammar" in board
     for ds in ("pima", "stroke"):
         for p in ("A", "D"):
             run = tmp_path / f"results/models/smollm2-135m-instruct/{ds}/{p}/grammar/seed1"

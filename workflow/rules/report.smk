@@ -6,6 +6,7 @@ rule report_tables:
     """Leaderboard (composite scores, intervals over seeds, Pareto front) and a recommendation per use case."""
     input:
         metrics="results/tables/metrics.tsv",
+        gate="results/tables/release_gate.tsv",
     output:
         leaderboard=report(
             "results/tables/leaderboard.tsv",

@@ -19,7 +19,7 @@ import pandas as pd
 from medsyn.data import read_table
 from medsyn.report import context as ctx
 from medsyn.report import figures as figs
-from medsyn.report.scores import GROUP, RULES_TEXT, SCORES, leaderboard, recommend
+from medsyn.report.scores import GROUP, RULES_TEXT, SCORES, add_gate, leaderboard, recommend
 from medsyn.spec import DatasetSpec
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
@@ -51,10 +51,12 @@ FIGURES = [
 ]
 
 
-def tables(metrics: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(leaderboard, recommendation) from the metrics table and the config's ``report`` section."""
+def tables(metrics: pd.DataFrame, gate: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(leaderboard, recommendation) from the metrics table, the privacy gate's verdicts and the config's
+    ``report`` section."""
     board = leaderboard(metrics, LEADERBOARD_METRICS + ["utility.tstr_roc_auc", "utility.trtr_roc_auc"])
-    return board, recommend(board, settings["min_valid_rows"], **settings["privacy_critical"])
+    board = add_gate(board, gate)
+    return board, recommend(board, settings["min_valid_rows"])
 
 
 def _pooled(spec: DatasetSpec, paths: list[str]) -> pd.DataFrame:

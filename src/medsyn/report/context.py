@@ -78,6 +78,7 @@ def leaderboard_rows(board: pd.DataFrame, metrics: list[str]) -> list[dict]:
     return [
         {"label": r["label"], "role": r["role"], "kind": r["kind"], "n_seeds": int(r["n_seeds"]),
          "n_rows": fmt(r["n_rows"], 1), "pareto": bool(r["pareto"]),
+         "releasable": f"{int(r.get('releasable_seeds', 0))}/{int(r['n_seeds'])}",
          "cells": [with_interval(r, c) for c in metrics]}
         for _, r in board.iterrows()
     ]
@@ -214,8 +215,17 @@ def metric_header(metrics: list[str]) -> list[dict]:
     return out
 
 
+def gate_text(thresholds: dict) -> str:
+    """The release_gate thresholds in words, for the privacy-critical rule."""
+    names = {"min_rows": "at least {} rows", "max_exact_copy_train_share": "train-copy share at most {}",
+             "max_exact_copy_examples_share": "example-copy share at most {}",
+             "max_exact_copy_real_share": "real-copy share at most {}",
+             "max_dcr_closer_to_train_share": "DCR share at most {}", "max_mia_auc": "MIA AUC at most {}"}
+    return ", ".join(names[k].format(v) for k, v in thresholds.items() if v is not None and k in names)
+
+
 def recommendation_rows(rec: pd.DataFrame, dataset: str, config: dict) -> dict:
-    rules = {case: text.format(**config["report"]["privacy_critical"]) for case, _, text in USE_CASES}
+    rules = {case: text.format(gate=gate_text(config["release_gate"])) for case, _, text in USE_CASES}
     rows = rec[rec["dataset"] == dataset]
     return {
         "items": [{"title": r["title"], "generator": r["generator"] if isinstance(r["generator"], str) else None,

@@ -131,16 +131,34 @@ USE_CASES = [
     ("balanced", "Balanced",
      "the eligible generator with the highest harmonic mean of fidelity and privacy (always on the Pareto front)"),
     ("privacy_critical", "Privacy-critical",
-     "among eligible generators with no exact copies of train patients or prompt examples, DCR share at most "
-     "{max_dcr_share} and MIA AUC at most {max_mia_auc}, the one with the highest fidelity"),
+     "among eligible generators whose every table passes the privacy gate ({gate}), the one with the highest "
+     "fidelity"),
 ]
 
 
-def recommend(board: pd.DataFrame, min_rows: float, max_dcr_share: float, max_mia_auc: float) -> pd.DataFrame:
+def add_gate(board: pd.DataFrame, gate: pd.DataFrame) -> pd.DataFrame:
+    """The privacy gate's verdicts (results/tables/release_gate.tsv, one row per table) counted per group:
+    ``releasable_seeds`` of ``n_seeds``."""
+    out = board.copy()
+    if gate is None or gate.empty:
+        out["releasable_seeds"] = 0
+        return out
+    g = gate.copy()
+    g["releasable"] = g["releasable"].astype(str).str.lower() == "true"
+    for col in GROUP:
+        g[col] = g[col].astype(str)
+    counts = g.groupby(GROUP)["releasable"].sum()
+    keys = [tuple(str(r[c]) for c in GROUP) for _, r in out.iterrows()]
+    out["releasable_seeds"] = [int(counts.get(k, 0)) for k in keys]
+    return out
+
+
+def recommend(board: pd.DataFrame, min_rows: float) -> pd.DataFrame:
     """One row per dataset x use case: the chosen generator (or none, with why) and the warnings that apply.
 
     Eligible: an LLM or imported generator whose tables hold at least ``min_rows`` valid rows on average over
-    seeds (fewer rows make every score noise)."""
+    seeds (fewer rows make every score noise). Privacy-critical also needs every table of the group to pass the
+    privacy gate (``releasable_seeds`` = ``n_seeds``, see ``add_gate``)."""
     out = []
     for dataset, b in board.groupby("dataset", sort=True):
         cands = b[b["role"] == "candidate"]
@@ -149,11 +167,7 @@ def recommend(board: pd.DataFrame, min_rows: float, max_dcr_share: float, max_mi
         floor = b[(b["generator"] == FLOOR_BASELINE) & (b["kind"] == "baseline")]["fidelity_score"]
         floor_value = float(floor.iloc[0]) if len(floor) and pd.notna(floor.iloc[0]) else np.nan
         beats_floor = bool(np.isnan(floor_value) or (eligible["fidelity_score"] > floor_value).any())
-        copies = (eligible.get("privacy.exact_copy_train_share", 0).fillna(0)
-                  + eligible.get("privacy.exact_copy_examples_share", 0).fillna(0))
-        private = eligible[(copies == 0)
-                           & (eligible.get("privacy.dcr_closer_to_train_share_size_adjusted", np.nan) <= max_dcr_share)
-                           & (eligible.get("privacy.mia_auc", np.nan) <= max_mia_auc)]
+        private = eligible[eligible["releasable_seeds"] >= eligible["n_seeds"]]
         pools = {"highest_fidelity": (eligible, "fidelity_score"),
                  "balanced": (eligible, "balanced_score"),
                  "privacy_critical": (private, "fidelity_score")}
@@ -164,7 +178,7 @@ def recommend(board: pd.DataFrame, min_rows: float, max_dcr_share: float, max_mi
             if pool.empty:
                 row["note"] = ("no generator qualifies: " + (
                     f"none has at least {min_rows:g} valid rows on average" if eligible.empty
-                    else "every eligible generator copies real rows or leaks membership beyond the limits"))
+                    else "no eligible generator passes the privacy gate on every seed"))
             else:
                 best = pool.sort_values([by, "label"], ascending=[False, True]).iloc[0]
                 row.update(generator=best["label"], score=float(best[by]),

@@ -42,3 +42,15 @@ def test_the_browser_check_catches_broken_images_and_console_errors(tmp_path):
     result = check_report(page)
     assert result["broken_images"] == ["broken"]
     assert any("boom" in e for e in result["console_errors"])
+
+
+@pytest.mark.skipif(not os.environ.get("MEDSYN_REPORT_HTML"), reason="set MEDSYN_REPORT_HTML=<report.html> to check a real run's report")
+def test_a_real_run_report_opens_cleanly(tmp_path):
+    """The same checks on a report of a real run, e.g. MEDSYN_REPORT_HTML=results/report.html."""
+    html = Path(os.environ["MEDSYN_REPORT_HTML"])
+    shots = Path(os.environ.get("MEDSYN_SCREENSHOT_DIR", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    result = check_report(html, shots / f"{html.parent.parent.name or 'run'}_report.png")
+    assert result["images"] >= 5 and result["broken_images"] == []
+    assert result["console_errors"] == [] and result["page_errors"] == []
+    assert result["outside_requests"] == [] and result["failed_requests"] == []

@@ -22,6 +22,14 @@ def run_key(path: str) -> tuple:
     return (model, dataset, prompt, mode, int(seed.removeprefix("seed")))
 
 
+def paper_tables(inputs) -> dict | None:
+    """The paper-audit tables, when the SynLLM raw outputs are imported (config paper_raw)."""
+    if "paper_comparison" not in inputs.keys():
+        return None
+    return {name: pd.read_csv(inputs[f"paper_{name}"], sep="\t")
+            for name in ("comparison", "rankings", "copies")}
+
+
 def main(snakemake, log):
     config = snakemake.params.config
     specs = {name: load_spec(config["dataset_options"][name]["spec"]) for name in config["datasets"]}
@@ -44,7 +52,7 @@ def main(snakemake, log):
         metrics=pd.read_csv(snakemake.input.metrics, sep="\t", low_memory=False),
         recommendation=pd.read_csv(snakemake.input.recommendation, sep="\t"),
         figure_dirs={Path(p).name: p for p in snakemake.input.figures},
-        metas=metas, prompts=prompts, real_frames=real,
+        metas=metas, prompts=prompts, real_frames=real, paper=paper_tables(snakemake.input),
     )
     html = render(context)
     tmp = Path(snakemake.output[0] + ".tmp")

@@ -28,7 +28,7 @@ def fixture_gate(metrics: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     return pd.DataFrame(gate_rows(records, thresholds))
 
 
-def render_fixture(workdir: Path, **report_settings) -> tuple[str, dict]:
+def render_fixture(workdir: Path, paper: dict | None = None, **report_settings) -> tuple[str, dict]:
     """Copy the fixture into ``workdir``, run the report steps there (tables, figures, HTML) and return the HTML
     and what was drawn. ``report_settings`` override the config's ``report`` section."""
     shutil.copytree(FIXTURE / "results", workdir / "results")
@@ -59,7 +59,7 @@ def render_fixture(workdir: Path, **report_settings) -> tuple[str, dict]:
         context = build(config, {"toy": spec}, splits={"toy": json.loads((res / "data/toy/split.json").read_text())},
                         leaderboard=board, metrics=metrics, recommendation=rec,
                         figure_dirs={"toy": str(res / "figures" / "toy")}, metas=metas,
-                        prompts={"toy": prompts}, real_frames={"toy": real})
+                        prompts={"toy": prompts}, real_frames={"toy": real}, paper=paper)
         html = render(context)
     finally:
         os.chdir(cwd)

@@ -113,6 +113,28 @@ def test_sample_rows_never_show_a_real_patient(fixture_report):
         assert ",".join(cells).replace("&lt;", "<").replace("&gt;", ">") not in real_keys
 
 
+def test_paper_section_shows_both_rankings_and_names_the_all_copy_runs(tmp_path):
+    models = ["org/alpha", "org/beta", "org/gamma", "org/delta"]
+    rankings = pd.DataFrame(
+        [{"dataset": "toy", "level": "model", "name": m, "paper_name": m.split("/")[1].title(), "paper_mean": 0.9 - i / 10,
+          "paper_rank": i + 1, "ours_paper_harmonic_mean": 0.5, "ours_paper_harmonic_rank": i + 1,
+          "our_score_mean": 0.1 * i, "our_rank": 4 - i, "example_copy_share_mean": 0.25 * (3 - i),
+          "all_copy_runs": int(i == 0)} for i, m in enumerate(models)]
+        + [{"dataset": "toy", "level": "prompt", "name": p, "paper_mean": 0.5, "paper_rank": k + 1, "our_rank": k + 1,
+            "ours_paper_harmonic_rank": k + 1, "all_copy_runs": 0} for k, p in enumerate(["P1", "P2", "P3"])])
+    comparison = pd.DataFrame([{"dataset": "toy", "model": m, "prompt": "P1", "paper_harmonic": 0.9 - i / 10,
+                                "paper_rank": i + 1, "rows_kept": 100, "example_copy_share": 1.0 if i == 0 else 0.1,
+                                "all_copies": i == 0, "our_rank": 4 - i} for i, m in enumerate(models)])
+    copies = comparison[["dataset", "model", "prompt", "example_copy_share", "all_copies"]]
+    html, _ = render_fixture(tmp_path, paper={"comparison": comparison, "rankings": rankings, "copies": copies})
+    section = html[html.index("Paper claims vs this evaluation"):html.index("<h3>Prompts</h3>")]
+    assert "1 runs are 100% copies" in section and "org/alpha P1" in section
+    # the paper's model order is exactly reversed by ours: Spearman -1.00; prompts agree: 1.00
+    assert "Spearman correlation of the paper's rank with ours:\n-1.00" in section
+    assert "with ours:\n1.00" in section
+    assert section.count("<tr>") >= 1 + 4 + 1 + 3 + 1 + 4
+
+
 # --- scoring rules on hand-made numbers -------------------------------------------------------------------------
 
 def _board(rows):

@@ -118,3 +118,14 @@ def dataset_tables(wildcards):
 
 def prompt_files():
     return sorted({f"results/prompts/{r.dataset}/{r.prompt}/seed{r.seed}.json" for r in RUNS})
+
+
+def paper_report_tables(wildcards):
+    """The paper-audit tables for the report when the SynLLM raw outputs are imported (config paper_raw)."""
+    if not CONFIG.get("paper_raw"):
+        return {}
+    return {
+        "paper_comparison": "results/tables/paper_comparison.tsv",
+        "paper_rankings": "results/tables/paper_rankings.tsv",
+        "paper_copies": "results/tables/paper_copy_shares.tsv",
+    }

@@ -58,6 +58,7 @@ rule report_figures:
 rule report:
     """The self-contained HTML report over every run, baseline and import in the config."""
     input:
+        unpack(paper_report_tables),
         leaderboard="results/tables/leaderboard.tsv",
         recommendation="results/tables/recommendation.tsv",
         metrics="results/tables/metrics.tsv",

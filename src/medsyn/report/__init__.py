@@ -90,8 +90,8 @@ def data_uri(path: str | Path) -> str:
 
 def dataset_section(spec: DatasetSpec, *, config: dict, split: dict, board: pd.DataFrame, metrics: pd.DataFrame,
                     recommendation: pd.DataFrame, figure_dir: str | Path, metas: dict[tuple, dict],
-                    prompts: list[dict], real_frames: list[pd.DataFrame]) -> dict:
-    """All that the report shows for one dataset."""
+                    prompts: list[dict], real_frames: list[pd.DataFrame], paper: dict | None = None) -> dict:
+    """All that the report shows for one dataset; ``paper`` holds the paper-audit tables when configured."""
     metrics_cols = [m for m in LEADERBOARD_METRICS if m in board.columns]
     best, worst = ctx.best_and_worst(board, config["report"]["min_valid_rows"])
     balanced = recommendation[(recommendation["dataset"] == spec.name) & (recommendation["use_case"] == "balanced")]
@@ -114,6 +114,8 @@ def dataset_section(spec: DatasetSpec, *, config: dict, split: dict, board: pd.D
         "utility": ctx.utility_rows(board),
         "efficiency": ctx.efficiency_rows(metrics, metas),
         "prompts": [ctx.redact_prompt(p, config["report"]["show_real_rows"]) for p in prompts],
+        "paper": None if not paper else ctx.paper_section(spec.name, paper["comparison"], paper["rankings"],
+                                                          paper["copies"]),
         "sample": {"header": header, "rows": sample, "withheld": withheld,
                    "source": pick["label"].iloc[0] if len(pick) else None},
     }
@@ -121,9 +123,9 @@ def dataset_section(spec: DatasetSpec, *, config: dict, split: dict, board: pd.D
 
 def build(config: dict, specs: dict[str, DatasetSpec], *, splits: dict[str, dict], leaderboard: pd.DataFrame,
           metrics: pd.DataFrame, recommendation: pd.DataFrame, figure_dirs: dict[str, str],
-          metas: dict[tuple, dict], prompts: dict[str, list[dict]], real_frames: dict[str, list[pd.DataFrame]]
-          ) -> dict:
-    """The whole template context."""
+          metas: dict[tuple, dict], prompts: dict[str, list[dict]], real_frames: dict[str, list[pd.DataFrame]],
+          paper: dict[str, pd.DataFrame] | None = None) -> dict:
+    """The whole template context. ``paper``: the paper-audit tables (comparison, rankings, copies) or None."""
     datasets = []
     for name, spec in specs.items():
         board = leaderboard[leaderboard["dataset"] == name]
@@ -131,7 +133,7 @@ def build(config: dict, specs: dict[str, DatasetSpec], *, splits: dict[str, dict
             spec, config=config, split=splits[name], board=board, metrics=metrics[metrics["dataset"] == name],
             recommendation=recommendation, figure_dir=figure_dirs[name],
             metas={k: v for k, v in metas.items() if k[1] == name}, prompts=prompts.get(name, []),
-            real_frames=real_frames.get(name, [])))
+            real_frames=real_frames.get(name, []), paper=paper))
     return {
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "config": config, "provenance": ctx.provenance(config, metas), "datasets": datasets,

@@ -234,3 +234,50 @@ def recommendation_rows(rec: pd.DataFrame, dataset: str, config: dict) -> dict:
                   for _, r in rows.iterrows()],
         "no_generator_beats_marginals": bool(rows["no_generator_beats_marginals"].any()) if len(rows) else False,
     }
+
+
+def _rank_agreement(frame: pd.DataFrame, a: str, b: str) -> tuple[float | None, int]:
+    """Spearman correlation between two rank columns over the rows that have both (None under 3 rows)."""
+    both = frame[[a, b]].apply(pd.to_numeric, errors="coerce").dropna()
+    if len(both) < 3:
+        return None, len(both)
+    rho = both[a].rank().corr(both[b].rank())
+    return (None if pd.isna(rho) else float(rho)), len(both)
+
+
+def paper_section(dataset: str, comparison: pd.DataFrame, rankings: pd.DataFrame, copies: pd.DataFrame) -> dict | None:
+    """'Paper claims vs this evaluation' for one dataset: the paper's ranking of models and prompts next to ours,
+    each run's copy share, the runs that are 100% copies, and how far the rankings agree (Spearman)."""
+    rank = rankings[rankings["dataset"] == dataset]
+    comp = comparison[comparison["dataset"] == dataset]
+    cop = copies[copies["dataset"] == dataset]
+    if rank.empty and comp.empty:
+        return None
+    levels = {}
+    for level in ("model", "prompt"):
+        rows = rank[rank["level"] == level].sort_values(["paper_rank", "name"], na_position="last")
+        rho, n = _rank_agreement(rows, "paper_rank", "our_rank")
+        rho_h, _ = _rank_agreement(rows, "paper_rank", "ours_paper_harmonic_rank")
+        levels[level] = {
+            "rows": [{"name": r["name"], "paper_name": r.get("paper_name") if isinstance(r.get("paper_name"), str) else "",
+                      "paper_mean": fmt(r.get("paper_mean")), "paper_rank": fmt(r.get("paper_rank"), 0),
+                      "ours_paper_harmonic": fmt(r.get("ours_paper_harmonic_mean")),
+                      "ours_paper_harmonic_rank": fmt(r.get("ours_paper_harmonic_rank"), 0),
+                      "our_score": fmt(r.get("our_score_mean")), "our_rank": fmt(r.get("our_rank"), 0),
+                      "copy_share": fmt(r.get("example_copy_share_mean")),
+                      "all_copy_runs": fmt(r.get("all_copy_runs"), 0)} for _, r in rows.iterrows()],
+            "rho_ours": fmt(rho, 2), "rho_paper_metrics": fmt(rho_h, 2), "n": n,
+        }
+    runs = [{"model": r["model"], "prompt": r["prompt"], "paper_harmonic": fmt(r.get("paper_harmonic")),
+             "paper_rank": fmt(r.get("paper_rank"), 0), "rows_kept": fmt(r.get("rows_kept"), 0),
+             "copy_share": fmt(r.get("example_copy_share")), "all_copies": str(r.get("all_copies")) == "True",
+             "ours_paper_harmonic": fmt(r.get("ours_paper_harmonic")), "our_score": fmt(r.get("our_score")),
+             "our_rank": fmt(r.get("our_rank"), 0)}
+            for _, r in comp.sort_values(["paper_rank", "model", "prompt"], na_position="last").iterrows()]
+    all_copies = cop[cop["all_copies"].astype(str) == "True"]
+    return {
+        "levels": levels, "runs": runs,
+        "n_runs": len(cop),
+        "all_copy_runs": [f"{r['model']} {r['prompt']}" for _, r in all_copies.iterrows()],
+        "mean_copy_share": fmt(pd.to_numeric(cop["example_copy_share"], errors="coerce").mean()),
+    }

@@ -265,19 +265,30 @@ def test_generation_model_path_missing(tmp_path):
         LlamaBackend(str(tmp_path / "none.gguf"), n_ctx=512, n_threads=1)
 
 
+def test_cuda_requested_on_cpu_only_build():
+    from medsyn.generate import require_gpu_offload
+
+    with pytest.raises(ModelError) as exc:
+        require_gpu_offload("qwen2.5-coder-1.5b-instruct", 99, supported=False)
+    msg = str(exc.value)
+    assert msg.startswith("the model asks for n_gpu_layers=99 but this llama-cpp-python build cannot offload to a "
+                          "GPU (llama_supports_gpu_offload() is false): model 'qwen2.5-coder-1.5b-instruct' would "
+                          "silently run on the CPU.")
+    assert msg.endswith("or set models.qwen2.5-coder-1.5b-instruct.n_gpu_layers: 0 in the config")
+    require_gpu_offload("m", 0, supported=False)  # CPU models are fine on a CPU-only build
+    require_gpu_offload("m", -1, supported=True)
+
+
 @pytest.mark.llm
-def test_cuda_requested_on_cpu_only_build(smollm2_path):
+def test_cuda_requested_on_this_cpu_only_build_stops_before_loading(smollm2_path):
     import llama_cpp
 
     from medsyn.generate import LlamaBackend
 
     if llama_cpp.llama_supports_gpu_offload():
         pytest.skip("this llama-cpp-python build can offload to a GPU")
-    with pytest.raises(ModelError) as exc:
-        LlamaBackend(smollm2_path, n_ctx=512, n_threads=1, n_gpu_layers=99)
-    assert str(exc.value).startswith("the model asks for n_gpu_layers=99 but this llama-cpp-python build cannot "
-                                     "offload to a GPU")
-    assert "n_gpu_layers: 0" in str(exc.value)
+    with pytest.raises(ModelError, match=r"^the model asks for n_gpu_layers=99 .* model 'smollm2-135m-instruct' "):
+        LlamaBackend(smollm2_path, n_ctx=512, n_threads=1, n_gpu_layers=99, model_id="smollm2-135m-instruct")
 
 
 # --- generation ------------------------------------------------------------------------------------------------

@@ -98,3 +98,36 @@ def test_the_loader_pattern_catches_what_it_should():
         assert UNSAFE_LOADERS.search(bad), bad
     for ok in ("yaml.safe_load(fh)", "json.load(fh)", "np.load(p)", "frame.eval(expr, engine='python')"):
         assert not UNSAFE_LOADERS.search(ok), ok
+
+
+def test_report_escapes_data_derived_text(tmp_path, monkeypatch):
+    """A spec whose level, description, column definition and rule text carry HTML: the report shows them as text.
+
+    Renders the committed report fixture (tests/fixtures/report) through medsyn.report.render, with its spec
+    edited to inject markup in every data-derived string the report prints from a spec.
+    """
+    import shutil
+
+    import yaml
+
+    import report_fixture
+
+    fixture = tmp_path / "fixture"
+    shutil.copytree(report_fixture.FIXTURE, fixture)
+    spec = yaml.safe_load((fixture / "toy.yaml").read_text())
+    smoking = next(c for c in spec["columns"] if c["name"] == "Smoking")
+    assert "<script>alert(1)</script>" in smoking["levels"]  # the categorical level under test
+    spec["description"] = "Invented rows <script>alert(2)</script> for tests."
+    smoking["definition"] = "Smoking <img src=x onerror=alert(3)>"
+    spec["rules"][0]["text"] = "Events become more common with age <iframe src=javascript:alert(4)>."
+    (fixture / "toy.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    monkeypatch.setattr(report_fixture, "FIXTURE", fixture)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    html, _ = report_fixture.render_fixture(workdir)
+    assert "<script>alert(1)</script>" not in html
+    assert "<script" not in html.lower() and "<img src=x" not in html and "<iframe" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the level, shown escaped
+    for injected in ("alert(2)", "alert(3)", "alert(4)"):  # wherever the report prints them, only escaped
+        for at in [m.start() for m in re.finditer(re.escape(injected), html)]:
+            assert "&lt;" in html[max(0, at - 40):at], html[max(0, at - 60):at + 20]

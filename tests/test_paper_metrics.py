@@ -123,3 +123,10 @@ def test_harmonic_score_is_relative_to_the_pool():
     # adding a run changes everyone's score (flaw 8)
     more = pd.concat([table, table.iloc[[0]].assign(**{"paper.correlation_distance": 0.0})], ignore_index=True)
     assert harmonic_scores(more, "diabetes")["paper_harmonic_score"].iloc[1] != pytest.approx(0.5)
+
+
+def test_integer_columns_with_missing_values(spec):
+    syn = _real(80, seed=4)
+    syn["blood_glucose_level"] = pd.array([None if i % 7 == 0 else 100 + i for i in range(80)], dtype="Int64")
+    out = compute(_inputs(spec, syn))
+    assert out["tstr_accuracy"] is not None and out["relative_mean_error"] is not None

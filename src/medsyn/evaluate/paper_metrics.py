@@ -118,7 +118,7 @@ def _encode(frame: pd.DataFrame, cols: list[str], levels: dict[str, list[str]]) 
             mapping = {lvl: i for i, lvl in enumerate(levels[c])}
             out.append(frame[c].astype(str).map(mapping).fillna(-1).to_numpy(float))
         else:
-            v = pd.to_numeric(frame[c], errors="coerce")
+            v = pd.to_numeric(frame[c], errors="coerce").astype(float)  # Int64 with missing -> float NaN
             out.append(v.fillna(v.mean() if v.notna().any() else 0).to_numpy(float))
     return np.column_stack(out) if out else np.zeros((len(frame), 0))
 

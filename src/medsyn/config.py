@@ -69,6 +69,7 @@ def validate_config(config: dict) -> dict:
             raise ConfigError(
                 f"config key 'generation.models': unknown model id '{model}'; registered: {sorted(config['models'])}"
             )
+    config["external"].update(expand_paper_raw(config))
     for name, ext in config["external"].items():
         if ext["dataset"] not in config["datasets"]:
             raise ConfigError(
@@ -136,10 +137,74 @@ def baseline_dirs(config: dict) -> list[str]:
 
 def external_dirs(config: dict) -> list[str]:
     return [
-        f"results/external/{name}/{ext['dataset']}/{label}"
+        f"results/external/{ext.get('name', name)}/{ext['dataset']}/{label}"
         for name, ext in config["external"].items()
         for label in ext["runs"]
     ]
+
+
+def external_entry(config: dict, generator: str, dataset: str) -> dict:
+    """The ``external`` entry of a generator on a dataset (``paper_raw`` ones share a name across datasets)."""
+    for key, ext in config["external"].items():
+        if ext.get("name", key) == generator and ext["dataset"] == dataset:
+            return ext
+    raise KeyError(f"no external generator {generator} for dataset {dataset}")
+
+
+def external_names(config: dict) -> list[str]:
+    return sorted({ext.get("name", key) for key, ext in config["external"].items()})
+
+
+PAPER_PROMPTS = {"P1": "A", "P2": "B", "P3": "C", "P4": "D"}  # the paper's prompt N is our type A-D
+
+
+def paper_model_id(model_dir: str) -> str:
+    """'mistralai_Mistral-7B-Instruct-v0.2' -> 'mistralai/Mistral-7B-Instruct-v0.2' (the Hugging Face id)."""
+    return model_dir.replace("_", "/", 1) if "_" in model_dir else model_dir
+
+
+def expand_paper_raw(config: dict) -> dict:
+    """``paper_raw`` -> external generators ``paper-<model dir>``, one entry per dataset, runs P1..P4.
+
+    Each run is the published raw output ``<root>/<dataset>/<model dir>/prompt<N>.txt`` with the prompt file
+    ``<root>/<dataset>/prompts/prompt<N>.txt`` (its example rows count as copies). Only files that exist are
+    imported (the paper's grid has gaps); a model named explicitly but absent everywhere is an error.
+    """
+    paper = config.get("paper_raw")
+    if not paper:
+        return {}
+    root = Path(paper["root"])
+    if not root.is_dir():
+        raise ConfigError(f"config key 'paper_raw.root': {root} is not a folder (the SynLLM raw outputs)")
+    out: dict = {}
+    wanted = paper["models"]
+    for dataset in paper["datasets"]:
+        if dataset not in config["datasets"]:
+            raise ConfigError(f"config key 'paper_raw.datasets': '{dataset}' is not in datasets {config['datasets']}")
+        folder = root / dataset
+        dirs = sorted(d.name for d in folder.iterdir() if d.is_dir() and d.name != "prompts") if folder.is_dir() else []
+        for model_dir in dirs if wanted == "all" else [m for m in wanted if m in dirs]:
+            runs = {
+                label: {"raw": str(folder / model_dir / f"prompt{label[1]}.txt"),
+                        "prompt": str(folder / "prompts" / f"prompt{label[1]}.txt")}
+                for label in PAPER_PROMPTS
+                if (folder / model_dir / f"prompt{label[1]}.txt").is_file()
+            }
+            if runs:
+                name = f"paper-{model_dir}"
+                out[f"{name}@{dataset}"] = {
+                    "name": name, "dataset": dataset, "model": paper_model_id(model_dir),
+                    "description": f"{paper_model_id(model_dir)} raw outputs published with the SynLLM paper",
+                    "keep_example_copies": paper["keep_example_copies"],
+                    "reject_duplicates": paper["reject_duplicates"],
+                    "runs": runs,
+                }
+    if wanted != "all":
+        found = {ext["name"][len("paper-"):] for ext in out.values()}
+        missing = sorted(set(wanted) - found)
+        if missing:
+            raise ConfigError(f"config key 'paper_raw.models': no raw outputs under {root} for {missing}")
+    return out
 
 
 def runs(config: dict, model: str | None = None) -> list[Run]:
@@ -150,4 +215,14 @@ def runs(config: dict, model: str | None = None) -> list[Run]:
         for m, d, p, mode, s in itertools.product(
             models, config["datasets"], config["prompts"]["types"], gen["modes"], config["seeds"]
         )
+    ]
+
+
+def paper_runs(config: dict) -> list[dict]:
+    """The imported paper runs (``paper_raw``): dir, dataset, generator, model and label (P1..P4) of each."""
+    return [
+        {"dir": f"results/external/{ext['name']}/{ext['dataset']}/{label}", "dataset": ext["dataset"],
+         "generator": ext["name"], "model": ext["model"], "label": label}
+        for ext in config["external"].values() if ext.get("model") and ext.get("name", "").startswith("paper-")
+        for label in ext["runs"]
     ]

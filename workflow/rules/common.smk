@@ -8,6 +8,8 @@ from medsyn.config import (
     check_dataset_specs,
     check_writable,
     external_dirs,
+    external_entry,
+    external_names,
     runs,
     validate_config,
 )
@@ -25,7 +27,7 @@ wildcard_constraints:
     mode="grammar|free",
     seed=r"\d+",
     baseline="|".join(["holdout", "marginals", "copula", "bootstrap"]),
-    generator="|".join(re.escape(g) for g in CONFIG["external"]) or "NO_EXTERNAL",
+    generator="|".join(re.escape(g) for g in external_names(CONFIG)) or "NO_EXTERNAL",
 
 
 def run_files(name, model=None):
@@ -47,7 +49,7 @@ def baseline_rows():
 
 
 def external_run(wildcards):
-    return CONFIG["external"][wildcards.generator]["runs"][wildcards.label]
+    return external_entry(CONFIG, wildcards.generator, wildcards.dataset)["runs"][wildcards.label]
 
 
 def external_inputs(wildcards):

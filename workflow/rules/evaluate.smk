@@ -30,8 +30,8 @@ rule import_external:
         "../envs/medsyn.yaml"
     params:
         spec=spec_path,
-        keep_example_copies=lambda wc: CONFIG["external"][wc.generator]["keep_example_copies"],
-        reject_duplicates=lambda wc: CONFIG["external"][wc.generator]["reject_duplicates"],
+        keep_example_copies=lambda wc: external_entry(CONFIG, wc.generator, wc.dataset)["keep_example_copies"],
+        reject_duplicates=lambda wc: external_entry(CONFIG, wc.generator, wc.dataset)["reject_duplicates"],
     script:
         "../../scripts/import_external.py"
 

@@ -1,0 +1,183 @@
+"""config/paper.yaml and the paper_raw expansion, and the paper-vs-ours tables (copy shares, rankings)."""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO, repo_config
+from medsyn.config import expand_paper_raw, external_dirs, external_entry, paper_runs, runs, validate_config
+from medsyn.errors import ConfigError
+from medsyn.paper_audit import (
+    COMPARISON_COLUMNS,
+    COPY_COLUMNS,
+    comparison_table,
+    copy_share_row,
+    copy_share_table,
+    ranking_table,
+    read_paper_scores,
+)
+
+SCORES = REPO / "resources" / "synllm_paper_scores.tsv"
+
+
+def _merged(*overrides) -> dict:
+    """config/config.yaml with overrides merged the way Snakemake merges --configfile (mappings update)."""
+    def merge(base, new):
+        for k, v in new.items():
+            base[k] = merge(base.get(k) or {}, v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+        return base
+    cfg = repo_config()
+    for o in overrides:
+        cfg = merge(cfg, copy.deepcopy(o))
+    return cfg
+
+
+def _raw_tree(root, layout):
+    """layout: {dataset: {model_dir: [prompt numbers]}}; also writes the prompts folder."""
+    for ds, models in layout.items():
+        (root / ds / "prompts").mkdir(parents=True)
+        for n in range(1, 5):
+            (root / ds / "prompts" / f"prompt{n}.txt").write_text("x")
+        for model, ns in models.items():
+            (root / ds / model).mkdir()
+            for n in ns:
+                (root / ds / model / f"prompt{n}.txt").write_text("y")
+    return root
+
+
+def test_paper_yaml_is_the_papers_grid():
+    paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    cfg = _merged(paper)
+    cfg["paper_raw"] = None  # the imports are tested below without the shared data
+    cfg = validate_config(cfg)
+    assert cfg["datasets"] == ["diabetes", "stroke", "cirrhosis"] and cfg["seeds"] == [1, 2, 3, 4, 5]
+    assert cfg["prompts"]["types"] == ["A", "B", "C", "D"] and cfg["generation"]["target_rows"] == 100
+    assert set(cfg["generation"]["modes"]) == {"free", "grammar"}
+    assert cfg["generation"]["temperature"] == 0.7 and cfg["generation"]["top_p"] == 0.9
+    assert cfg["generation"]["top_k"] == 0 and cfg["generation"]["repeat_penalty"] == 1.0
+    assert "paper" in cfg["evaluation"]["families"]
+    assert len(runs(cfg)) == 3 * 4 * 2 * 5 * len(cfg["generation"]["models"])
+    assert set(cfg["generation"]["models"]) <= set(cfg["models"])
+    assert paper["paper_raw"]["models"] == "all"
+
+
+def test_paper_raw_expands_to_tagged_generators(tmp_path):
+    root = _raw_tree(tmp_path / "raw", {"stroke": {"mistralai_Mistral-7B-Instruct-v0.2": [1, 2, 3, 4], "gpt2": [1, 3]},
+                                        "cirrhosis": {"gpt2": [1]}})
+    cfg = _merged({"datasets": ["stroke", "cirrhosis"],
+                   "paper_raw": {"root": str(root), "datasets": ["stroke", "cirrhosis"]}})
+    cfg = validate_config(cfg)
+    ext = external_entry(cfg, "paper-gpt2", "stroke")
+    assert ext["model"] == "gpt2" and list(ext["runs"]) == ["P1", "P3"]  # gaps stay gaps
+    assert ext["runs"]["P3"]["raw"].endswith("stroke/gpt2/prompt3.txt")
+    assert ext["runs"]["P3"]["prompt"].endswith("stroke/prompts/prompt3.txt")
+    assert ext["keep_example_copies"] is True and ext["reject_duplicates"] is False
+    mistral = external_entry(cfg, "paper-mistralai_Mistral-7B-Instruct-v0.2", "stroke")
+    assert mistral["model"] == "mistralai/Mistral-7B-Instruct-v0.2"
+    assert "results/external/paper-gpt2/cirrhosis/P1" in external_dirs(cfg)
+    assert len(external_dirs(cfg)) == 4 + 2 + 1
+    assert {(r["dataset"], r["generator"], r["label"]) for r in paper_runs(cfg)} >= {("cirrhosis", "paper-gpt2", "P1")}
+
+
+def test_paper_raw_errors_name_the_key(tmp_path):
+    root = _raw_tree(tmp_path / "raw", {"stroke": {"gpt2": [1]}})
+    with pytest.raises(ConfigError, match="paper_raw.datasets"):
+        validate_config(_merged({"paper_raw": {"root": str(root), "datasets": ["stroke"]}}))  # stroke not in datasets
+    with pytest.raises(ConfigError, match="paper_raw.models"):
+        validate_config(_merged({"datasets": ["stroke"],
+                                 "paper_raw": {"root": str(root), "datasets": ["stroke"], "models": ["nope"]}}))
+    with pytest.raises(ConfigError, match="paper_raw.root"):
+        validate_config(_merged({"datasets": ["stroke"], "paper_raw": {"root": str(tmp_path / "x"),
+                                                                        "datasets": ["stroke"]}}))
+    assert expand_paper_raw({"paper_raw": None}) == {}
+
+
+def test_published_scores_file():
+    scores = read_paper_scores(SCORES)
+    assert scores.groupby("dataset")["model_dir"].nunique().to_dict() == {"cirrhosis": 16, "diabetes": 23, "stroke": 20}
+    top = scores[(scores.dataset == "stroke")].sort_values("paper_harmonic").iloc[-1]
+    assert (top.model_dir, top.prompt, top.paper_harmonic) == ("01-ai_Yi-6B-Chat", "P1", 0.740)
+    # the doc's row means match the cells
+    means = scores.groupby(["dataset", "model_dir"]).agg(m=("paper_harmonic", "mean"), avg=("paper_avg", "first"))
+    assert (means["m"] - means["avg"]).abs().max() < 0.0015
+
+
+def _run(ds, model, label):
+    return {"dataset": ds, "generator": f"paper-{model}", "model": model.replace("_", "/", 1), "label": label}
+
+
+def _record(ks, copies_ex, copies_train, kanon, nn):
+    return {"metrics": {"fidelity.ks_complement": ks, "fidelity.tv_complement": ks,
+                        "privacy.exact_copy_examples_share": copies_ex, "privacy.exact_copy_train_share": copies_train,
+                        "privacy.exact_copy_real_share": copies_train,
+                        "paper.kanon_violation_age_gender": kanon, "paper.nn_distance_ratio": nn,
+                        "paper.identifiability": 0.0, "paper.correlation_distance": 1.0 - ks}}
+
+
+def test_copy_shares_and_rankings():
+    ex = pd.DataFrame({"a": ["1", "2"], "b": ["x", "y"]})
+    copies = pd.DataFrame({"a": ["1", "2"] * 60, "b": ["x", "y"] * 60})
+    fresh = pd.DataFrame({"a": ["1", "5", "6", "7"] * 5, "b": ["x", "z", "z", "z"] * 5})
+    runs = [_run("stroke", "gpt2", "P1"), _run("stroke", "01-ai_Yi-6B-Chat", "P1"),
+            _run("stroke", "01-ai_Yi-6B-Chat", "P4")]
+    rows = [copy_share_row(runs[0], {"candidate_rows": 130, "spec_valid_rows": 120}, _record(0.3, 1, 1, 0, 0),
+                           copies, ex),
+            copy_share_row(runs[1], {"candidate_rows": 25, "spec_valid_rows": 20}, _record(0.8, 0.25, 0, 0.5, 0.5),
+                           fresh, ex),
+            copy_share_row(runs[2], {"candidate_rows": 30, "spec_valid_rows": 20}, _record(0.9, 0, 0, 0.6, 1.2),
+                           fresh.iloc[5:], ex.iloc[:0])]
+    empty = copy_share_row(_run("stroke", "gpt2", "P4"), {"candidate_rows": 3, "spec_valid_rows": 0}, {"metrics": {}},
+                           copies.iloc[:0], ex.iloc[:0])
+    assert empty["rows_kept"] == 0 and empty["example_copy_share"] != empty["example_copy_share"]  # NaN
+    assert empty["all_copies"] is False
+    table = copy_share_table(rows)
+    assert list(table.columns) == list(COPY_COLUMNS)
+    gpt2 = table[table.model == "gpt2"].iloc[0]
+    assert gpt2.all_copies and gpt2.example_copy_share == 1.0 and gpt2.novel_rows == 0 and gpt2.rows_kept == 120
+    yi = table[(table.model == "01-ai/Yi-6B-Chat") & (table.prompt == "P1")].iloc[0]
+    assert not yi.all_copies and yi.example_copy_share == 0.25 and yi.novel_unique_rows == 3
+    assert yi.prompt_type == "A"
+
+    records = [_record(0.3, 1, 1, 0, 0), _record(0.8, 0.25, 0, 0.5, 0.5), _record(0.9, 0, 0, 0.6, 1.2)]
+    comp = comparison_table(records, runs, table, read_paper_scores(SCORES))
+    assert list(comp.columns) == list(COMPARISON_COLUMNS)
+    stroke = comp[comp.dataset == "stroke"]
+    # every published stroke cell is listed, ours or not; only our three runs have our scores
+    assert len(stroke) == 20 * 4 - 3 + 0 and stroke["ours_paper_harmonic"].notna().sum() == 3
+    yi_p1 = stroke[(stroke.model == "01-ai/Yi-6B-Chat") & (stroke.prompt == "P1")].iloc[0]
+    assert yi_p1.paper_harmonic == 0.740 and yi_p1.paper_rank == 1 and yi_p1.paper_model_name == "Yi-6B"
+    # the copy run wins the paper's privacy (k-anonymity 0 = "perfect") but our score is 0 for it
+    g = stroke[(stroke.model == "gpt2") & (stroke.prompt == "P1")].iloc[0]
+    assert g.paper_privacy_score > yi_p1.paper_privacy_score
+    assert g.our_score == 0 and g.our_rank == 3
+    assert yi_p1.our_score == pytest.approx(0.8 * 0.75)
+
+    ranks = ranking_table(comp)
+    models = ranks[(ranks.dataset == "stroke") & (ranks.level == "model")]
+    assert models.set_index("name").loc["openchat/openchat_3.5", "paper_rank"] == 1
+    assert models.set_index("name").loc["gpt2", "all_copy_runs"] == 1
+    prompts = ranks[(ranks.dataset == "stroke") & (ranks.level == "prompt")].set_index("name")
+    assert prompts.loc["P4", "paper_rank"] == 1  # the paper's "rule-based prompts win"
+
+
+@pytest.mark.workflow
+def test_paper_yaml_dry_run_plans_the_full_grid(tmp_path):
+    from conftest import SHARED_DATA
+    from test_workflow import job_counts, snakemake
+
+    if not (SHARED_DATA / "synllm_raw").is_dir():
+        pytest.skip(f"the paper's raw outputs are not in {SHARED_DATA}")
+    cfg = _merged(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
+    cfg["dataset_options"] = {d: {"csv": str(SHARED_DATA / f"{d}.csv")} for d in cfg["datasets"]}
+    cfg["paper_raw"]["root"] = str(SHARED_DATA / "synllm_raw")
+    proc = snakemake(tmp_path, cfg, "-n", "results/tables/metrics.tsv", "results/tables/paper_comparison.tsv")
+    counts = job_counts(proc.stdout)
+    n_models = len(cfg["generation"]["models"])
+    assert counts["generate"] == counts["evaluate_run"] == 3 * 4 * 2 * 5 * n_models
+    assert counts["import_external"] == counts["evaluate_external"] == 266
+    assert counts["make_baseline"] == 4 * 3 * 5
+    assert counts["paper_copy_shares"] == counts["paper_comparison"] == 1

@@ -1,0 +1,283 @@
+"""Benchmark: generation throughput against the machine's decode limit (issue 7). Run by hand, not in CI.
+
+    .venv/bin/python bench/generation_throughput.py [--models smollm2-135m-instruct qwen2.5-coder-0.5b-instruct]
+        [--datasets cirrhosis diabetes] [--prompt A] [--repeats 3] [--threads 2] [--rows 30] [--free-calls 2]
+
+For each model x dataset it measures, interleaved per repeat (the machines are shared and noisy; medians printed):
+
+1. limit    llama.cpp's raw decode speed for the model and thread count: ``llama_decode`` of one token at a time
+            after the same prompt, no sampling, no grammar, only the decode calls timed (tokens/s). Measured on a
+            separate context of the same model, so it cannot touch the pipeline's state.
+2. grammar  our pipeline, exactly as the workflow runs it: the prompt built by ``medsyn.prompts`` from the train
+            split (``medsyn.data.split_real``, config's fractions and seed), ``medsyn.generate.run_generation`` in
+            grammar mode (config's rows per call, sampling settings and prefill), rows kept by ``medsyn.parse``.
+            Reports valid novel rows/s (rows the parser keeps: spec-valid, not example copies, not duplicates),
+            completion tokens per valid row, and the share of wall time spent outside llama.cpp's token
+            evaluation (prompt building, grammar, sampling, parsing, Python), read from llama.cpp's own perf
+            counters (``llama_perf_context``: prompt + generation eval time).
+3. paper    the paper's way through the same code: free text, no prefill, T 0.7, top-p 0.9, max 1000 tokens per
+            call, parsed afterwards; valid novel rows/s.
+4. ratios   grammar vs limit = rows/s x tokens per row / limit tokens/s (1.0 = every second at full decode speed
+            spent on tokens that became valid rows), and grammar rows/s / paper rows/s.
+
+Each repeat uses its own run seed (repeat r -> run seed r), the same for every code version, so a before/after
+comparison sees the same prompts and seeds. Quality (yield, spec-valid share, example copies, duplicates) is
+summed over repeats. Targets (issue 7): grammar vs limit >= 0.85 (outside-eval share <= 15%); grammar vs paper
+>= 5x on SmolLM2 and >= 1.5x on Qwen2.5-Coder-0.5B.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+MODEL_DIRS = [REPO / "resources" / "models", Path("/tmp/three/resources/models")]
+
+
+def load_config() -> dict:
+    import yaml
+
+    with open(REPO / "config" / "config.yaml") as fh:
+        cfg = yaml.safe_load(fh)
+    try:
+        from medsyn.config import validate_config
+
+        cfg = validate_config(cfg)
+    except Exception:  # defaults are enough for the keys used here
+        pass
+    return cfg
+
+
+def model_path(model_id: str, entry: dict, cache: Path) -> Path:
+    """An existing, sha256-checked copy of the model, or one materialized from its package into ``cache``."""
+    from medsyn.models import materialize, sha256_file
+
+    for folder in MODEL_DIRS + [cache]:
+        path = folder / f"{model_id}.gguf"
+        if path.is_file() and sha256_file(path) == entry["sha256"].lower():
+            return path
+    materialize(model_id, entry, cache / f"{model_id}.gguf")
+    return cache / f"{model_id}.gguf"
+
+
+def build(dataset: str, cfg: dict, data_dir: Path, prompt_type: str, seed: int):
+    """Spec, train split and prompt exactly as prepare_data + make_prompt build them."""
+    from medsyn.data import load_real, split_real
+    from medsyn.prompts import build_prompt
+    from medsyn.spec import load_spec
+
+    spec = load_spec(REPO / "config" / "datasets" / f"{dataset}.yaml")
+    if spec.source.get("csv") is not None or not spec.source.get("loader"):
+        spec = spec.with_csv(str(data_dir / f"{dataset}.csv"))
+    split = cfg["split"]
+    parts = split_real(load_real(spec), spec, split["holdout_fraction"], split["reference_fraction"],
+                       split.get("seed", 1))
+    prompt = build_prompt(spec, parts["train"], prompt_type, seed=seed, n_examples=cfg["prompts"]["n_examples"],
+                          rows_per_call=cfg["generation"]["rows_per_call"]).to_dict()
+    return spec, prompt
+
+
+def settings(cfg: dict, mode: str, seed: int, target_rows: int, max_calls: int):
+    from medsyn.generate import GenerationSettings
+
+    gen = cfg["generation"]
+    prefill = gen["prefill"][mode] if isinstance(gen["prefill"], dict) else gen["prefill"]
+    return GenerationSettings(
+        mode=mode, target_rows=target_rows, max_calls=max_calls, temperature=gen["temperature"], top_p=gen["top_p"],
+        top_k=gen["top_k"], min_p=gen["min_p"], repeat_penalty=gen["repeat_penalty"], max_tokens=gen["max_tokens"],
+        free_max_tokens=gen["free_max_tokens"], prefill=prefill, seed=seed,
+    )
+
+
+def perf_eval_seconds(llm) -> float:
+    """llama.cpp's own cumulative prompt + generation evaluation time of this context."""
+    import llama_cpp
+
+    data = llama_cpp.llama_perf_context(llm._ctx.ctx)
+    return (data.t_p_eval_ms + data.t_eval_ms) / 1000.0
+
+
+def decode_limit(limit_llm, prompt_tokens: list[int], filler: list[int], n: int) -> float:
+    """Tokens/s of llama_decode alone, one token per call, continuing after the prompt (no sampling, no grammar)."""
+    limit_llm.reset()
+    limit_llm.eval(prompt_tokens)
+    pos = len(prompt_tokens)
+    batch = limit_llm._batch
+    spent = 0.0
+    for i in range(n):
+        batch.set_batch([filler[i % len(filler)]], n_past=pos + i, logits_all=False)
+        t0 = time.perf_counter()
+        limit_llm._ctx.decode(batch)
+        spent += time.perf_counter() - t0
+    limit_llm.reset()
+    return n / spent
+
+
+def run_mode(backend, spec, prompt, cfg, mode, seed, target_rows, max_calls, dataset, prompt_type):
+    from medsyn.generate import run_generation
+    from medsyn.parse import parse_calls
+
+    st = settings(cfg, mode, seed, target_rows, max_calls)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "raw.jsonl"
+        eval0 = perf_eval_seconds(backend.llm)
+        t0 = time.perf_counter()
+        run_generation(backend, spec, prompt, "template", st, (dataset, prompt_type, mode, seed), out,
+                       log=lambda m: None)
+        wall = time.perf_counter() - t0
+        evaluated = perf_eval_seconds(backend.llm) - eval0
+        calls = [json.loads(line) for line in out.read_text().splitlines()]
+    _, report = parse_calls(calls, spec, prompt["example_rows"], prompt["user"])
+    rows = report["accepted"]
+    return {
+        "wall": wall,
+        "eval": evaluated,
+        "outside_share": max(0.0, (wall - evaluated) / wall),
+        "rows": rows,
+        "rows_per_s": rows / wall,
+        "tokens": report["completion_tokens"],
+        "tokens_per_row": report["completion_tokens"] / rows if rows else float("nan"),
+        "calls": report["calls"],
+        "candidates": report["candidate_rows"],
+        "spec_valid": report["spec_valid_rows"],
+        "copies": report["example_copies"],
+        "duplicates": report["duplicates"],
+        "reasons": report["rejected_by_reason"],
+    }
+
+
+def med(values):
+    values = [v for v in values if v == v]
+    return statistics.median(values) if values else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", default=None,
+                    help="model ids from config.yaml (default: SmolLM2, plus Qwen2.5-Coder-0.5B when installed)")
+    ap.add_argument("--datasets", nargs="+", default=["cirrhosis", "diabetes"])
+    ap.add_argument("--prompt", default="A", help="prompt type A-D")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rows", type=int, default=30, help="valid rows wanted per grammar run")
+    ap.add_argument("--free-calls", type=int, default=2, help="calls of up to free_max_tokens per paper-way run")
+    ap.add_argument("--limit-tokens", type=int, default=128, help="tokens decoded to measure the limit")
+    ap.add_argument("--data-dir", default=os.environ.get("MEDSYN_SHARED_DATA", str(REPO.parent / "shared" / "data")))
+    ap.add_argument("--cache", default=str(Path.home() / ".cache" / "medsyn-bench"))
+    ap.add_argument("--json", help="also write every measurement to this file")
+    args = ap.parse_args()
+
+    import llama_cpp
+
+    from medsyn.generate import LlamaBackend
+    from medsyn.models import ModelError
+
+    cfg = load_config()
+    models = args.models
+    if models is None:
+        models = ["smollm2-135m-instruct"]
+        try:
+            model_path("qwen2.5-coder-0.5b-instruct", cfg["models"]["qwen2.5-coder-0.5b-instruct"], Path(args.cache))
+            models.append("qwen2.5-coder-0.5b-instruct")
+        except ModelError as exc:
+            print(f"Qwen2.5-Coder-0.5B not installed, skipped: {exc}")
+    rows_per_call = cfg["generation"]["rows_per_call"]
+    grammar_calls = 2 * -(-args.rows // rows_per_call)
+    load = os.getloadavg()
+    print(f"medsyn generation throughput, {time.strftime('%Y-%m-%d %H:%M')}, llama-cpp-python "
+          f"{llama_cpp.__version__}, {args.threads} threads, {os.cpu_count()} CPUs, load {load[0]:.1f}/{load[1]:.1f}")
+    print(f"prompt {args.prompt}, grammar runs: {args.rows} valid rows wanted ({rows_per_call} per call, at most "
+          f"{grammar_calls} calls); paper way: {args.free_calls} calls of <= {cfg['generation']['free_max_tokens']} "
+          f"tokens; {args.repeats} interleaved repeats (repeat r = run seed r)\n")
+    results = []
+    for model_id in models:
+        entry = cfg["models"][model_id]
+        path = str(model_path(model_id, entry, Path(args.cache)))
+        backend = LlamaBackend(path, n_ctx=entry["n_ctx"], n_threads=args.threads, model_id=model_id)
+        limit_llm = llama_cpp.Llama(model_path=path, n_ctx=entry["n_ctx"], n_threads=args.threads,
+                                    n_threads_batch=args.threads, verbose=False)
+        prepared = {d: build(d, cfg, Path(args.data_dir), args.prompt, seed=1) for d in args.datasets}
+        runs = {d: [] for d in args.datasets}
+        for rep in range(1, args.repeats + 1):
+            for dataset in args.datasets:
+                spec, prompt = prepared[dataset]
+                from medsyn.generate import build_prompt_text
+
+                text = build_prompt_text(prompt, entry["chat"], backend.chat_template,
+                                         backend.special_text(backend.llm.token_bos()),
+                                         backend.special_text(backend.llm.token_eos()), True)
+                prompt_tokens = backend.tokenize(text)
+                filler = backend.tokenize("".join(r + "\n" for r in prompt["example_rows"]) or prompt["header"])[1:]
+                limit = decode_limit(limit_llm, prompt_tokens, filler, args.limit_tokens)
+                g = run_mode(backend, spec, prompt, cfg, "grammar", rep, args.rows, grammar_calls, dataset,
+                             args.prompt)
+                f = run_mode(backend, spec, prompt, cfg, "free", rep, 10**6, args.free_calls, dataset, args.prompt)
+                r = {"model": model_id, "dataset": dataset, "repeat": rep, "limit": limit, "grammar": g, "free": f,
+                     "load": os.getloadavg()[0]}
+                runs[dataset].append(r)
+                results.append(r)
+                print(f"  {model_id} {dataset} repeat {rep}: limit {limit:6.1f} tok/s | grammar {g['rows']:3d} rows "
+                      f"in {g['wall']:6.1f}s = {g['rows_per_s']:5.2f} rows/s, {g['tokens_per_row']:5.1f} tok/row, "
+                      f"outside eval {g['outside_share']:5.1%} | paper {f['rows']:3d} rows in {f['wall']:6.1f}s "
+                      f"= {f['rows_per_s']:5.2f} rows/s | load {r['load']:.1f}", flush=True)
+                print(f"      quality grammar: {g['rows']} kept of {g['candidates']} candidates, spec-valid "
+                      f"{g['spec_valid']}, copies {g['copies']}, duplicates {g['duplicates']}, {g['calls']} calls, "
+                      f"{g['tokens']} tokens; paper: {f['rows']} kept of {f['candidates']}, spec-valid "
+                      f"{f['spec_valid']}, copies {f['copies']}, duplicates {f['duplicates']}, {f['tokens']} tokens",
+                      flush=True)
+                if args.json:
+                    Path(args.json).write_text(json.dumps(results, indent=1, default=str))
+        for dataset in args.datasets:
+            rs = runs[dataset]
+            limit = med([r["limit"] for r in rs])
+            g_rps = med([r["grammar"]["rows_per_s"] for r in rs])
+            g_tpr = med([r["grammar"]["tokens_per_row"] for r in rs])
+            g_out = med([r["grammar"]["outside_share"] for r in rs])
+            f_rps = med([r["free"]["rows_per_s"] for r in rs])
+            f_tpr = med([r["free"]["tokens_per_row"] for r in rs])
+            vs_limit = med([r["grammar"]["rows_per_s"] * r["grammar"]["tokens_per_row"] / r["limit"] for r in rs])
+            vs_paper = g_rps / f_rps if f_rps > 0 else float("inf")
+            summary = {"model": model_id, "dataset": dataset, "limit": limit, "grammar_rows_per_s": g_rps,
+                       "grammar_tokens_per_row": g_tpr, "grammar_outside_share": g_out, "paper_rows_per_s": f_rps,
+                       "paper_tokens_per_row": f_tpr, "vs_limit": vs_limit, "vs_paper": vs_paper}
+            for mode in ("grammar", "free"):
+                for key in ("rows", "candidates", "spec_valid", "copies", "duplicates", "tokens", "wall", "eval"):
+                    summary[f"{mode}_{key}_total"] = sum(r[mode][key] for r in rs)
+            results.append({"summary": summary})
+            target = 5.0 if model_id.startswith("smollm2") else 1.5
+            gq = {k: summary[f"grammar_{k}_total"] for k in ("rows", "candidates", "spec_valid", "copies",
+                                                             "duplicates")}
+            fq = {k: summary[f"free_{k}_total"] for k in ("rows", "candidates", "spec_valid", "copies", "duplicates")}
+            print(f"\n== {model_id} / {dataset} / prompt {args.prompt}, {args.threads} threads, medians of "
+                  f"{len(rs)} repeats ==")
+            print(f"  1. decode limit (llama_decode only, no grammar)   {limit:8.1f} tokens/s")
+            print(f"  2. pipeline, grammar mode                         {g_rps:8.2f} valid novel rows/s   "
+                  f"{g_tpr:6.1f} tokens/row   outside token eval {g_out:6.1%} of wall")
+            print(f"  3. paper's way (free, T0.7, top-p 0.9, <=1000 tok) {f_rps:8.2f} valid novel rows/s   "
+                  f"{f_tpr:6.1f} tokens/row")
+            print(f"  4. grammar vs limit  {vs_limit:6.2f}  (target >= 0.85: {'met' if vs_limit >= 0.85 else 'NOT met'})"
+                  f"   grammar vs paper  {vs_paper:6.2f}x  (target >= {target:g}x: "
+                  f"{'met' if vs_paper >= target else 'NOT met'})")
+            for label, q in (("grammar", gq), ("paper", fq)):
+                share = q["rows"] / q["candidates"] if q["candidates"] else float("nan")
+                valid = q["spec_valid"] / q["candidates"] if q["candidates"] else float("nan")
+                print(f"     quality {label:7s}: {q['rows']:4d} kept of {q['candidates']:4d} candidate rows "
+                      f"(yield {share:6.1%}, spec-valid {valid:6.1%}), example copies {q['copies']}, "
+                      f"duplicates {q['duplicates']}")
+        del backend, limit_llm
+    print(f"\nload at end {os.getloadavg()[0]:.1f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -121,7 +121,7 @@ def _config(workdir):
     cfg = repo_config()
     cfg["datasets"] = ["pima"]
     cfg["prompts"] = {"types": ["A"], "n_examples": 2}
-    cfg["generation"].update(target_rows=12, rows_per_call=3, max_calls=4)
+    cfg["generation"].update(target_rows=6, rows_per_call=2, max_calls=3)
     path = workdir / "test_config.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -144,11 +144,36 @@ def _calls(workdir):
     return [(r["call"], r["seed"], r["text"]) for r in map(json.loads, lines)]
 
 
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory, smollm2_path):
+    """An uninterrupted run, then the same run forced again: (synthetic.csv bytes, calls) of each."""
+    clean = tmp_path_factory.mktemp("clean")
+    _run(clean)
+    first = ((clean / RUN / "synthetic.csv").read_bytes(), _calls(clean))
+    _run(clean, "--forcerun", "generate")
+    assert json.loads((clean / RUN / "generation.json").read_text())["resumed_calls"] == 0
+    second = ((clean / RUN / "synthetic.csv").read_bytes(), _calls(clean))
+    return first, second
+
+
 @pytest.mark.llm
 @pytest.mark.workflow
-def test_killed_generation_resumes_from_checkpoint_and_matches_a_clean_run(tmp_path, smollm2_path):
-    clean, killed = tmp_path / "clean", tmp_path / "killed"
-    clean.mkdir()
+def test_same_config_and_seed_give_byte_identical_synthetic_csv(clean_run):
+    (first_csv, first_calls), (second_csv, second_calls) = clean_run
+    assert len(first_csv.decode().splitlines()) > 1  # the run produced rows
+    assert [c[0] for c in first_calls] == [0, 1, 2]
+    assert second_calls == first_calls
+    assert second_csv == first_csv
+
+
+def _checkpointed(ckpt):
+    return read_checkpoint(ckpt, json.loads(ckpt.read_text().splitlines()[0])["medsyn_checkpoint"])
+
+
+@pytest.mark.llm
+@pytest.mark.workflow
+def test_killed_generation_resumes_from_checkpoint_and_matches_a_clean_run(tmp_path, clean_run):
+    killed = tmp_path / "killed"
     killed.mkdir()
 
     # 1. kill -9 the whole snakemake process group once the checkpoint holds at least one completed call
@@ -156,42 +181,30 @@ def test_killed_generation_resumes_from_checkpoint_and_matches_a_clean_run(tmp_p
     proc = subprocess.Popen(_snakemake_cmd(killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.time() + 600
-    done_before_kill = []
     while time.time() < deadline and proc.poll() is None:
-        if ckpt.is_file():
-            done_before_kill = read_checkpoint(ckpt, json.loads(ckpt.read_text().splitlines()[0])["medsyn_checkpoint"])
-            if done_before_kill:
-                break
+        if ckpt.is_file() and _checkpointed(ckpt):
+            break
         time.sleep(0.05)
     assert proc.poll() is None, "generation finished before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
     time.sleep(1)
-    n_done = len(read_checkpoint(ckpt, json.loads(ckpt.read_text().splitlines()[0])["medsyn_checkpoint"]))
-    assert 1 <= n_done < 4, n_done  # killed mid-way: some calls done, not all
+    n_done = len(_checkpointed(ckpt))
+    assert 1 <= n_done < 3, n_done  # killed mid-way: some calls done, not all
     assert not (killed / RUN / "raw.jsonl").exists() and not (killed / RUN / "synthetic.csv").exists()
 
     # 2. rerun (after removing the lock the killed snakemake left, as its message says): resumes
     _run(killed, "--unlock")
     _run(killed)
     meta = json.loads((killed / RUN / "generation.json").read_text())
-    assert meta["resumed_calls"] == n_done and meta["calls"] == 4
+    assert meta["resumed_calls"] == n_done and meta["calls"] == 3
     assert not ckpt.exists()  # removed once raw.jsonl is published
-    log = (killed / f"logs/generate/smollm2-135m-instruct/pima/A/grammar/seed1.log").read_text()
+    log = (killed / "logs/generate/smollm2-135m-instruct/pima/A/grammar/seed1.log").read_text()
     assert log.count("replayed from checkpoint") == n_done
 
-    # 3. an uninterrupted run with the same seed, twice (determinism)
-    _run(clean)
-    first = (clean / RUN / "synthetic.csv").read_bytes()
-    first_calls = _calls(clean)
-    _run(clean, "--forcerun", "generate")
-    assert json.loads((clean / RUN / "generation.json").read_text())["resumed_calls"] == 0
-    assert (clean / RUN / "synthetic.csv").read_bytes() == first  # same config + seed -> byte-identical
-    assert _calls(clean) == first_calls
-
-    # 4. the resumed run equals the uninterrupted one: same calls in order, none duplicated or lost
+    # 3. the resumed run equals the uninterrupted one: same calls in order, none duplicated or lost
+    (clean_csv, clean_calls), _ = clean_run
     resumed_calls = _calls(killed)
-    assert [c[0] for c in resumed_calls] == [0, 1, 2, 3]
-    assert resumed_calls == first_calls
-    assert (killed / RUN / "synthetic.csv").read_bytes() == first
-    assert len(first.decode().splitlines()) > 1  # the run produced rows
+    assert [c[0] for c in resumed_calls] == [0, 1, 2]
+    assert resumed_calls == clean_calls
+    assert (killed / RUN / "synthetic.csv").read_bytes() == clean_csv

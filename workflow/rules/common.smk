@@ -10,6 +10,7 @@ from medsyn.config import (
     external_dirs,
     external_entry,
     external_names,
+    paper_runs,
     runs,
     validate_config,
 )
@@ -18,6 +19,7 @@ CONFIG = validate_config(config)
 check_dataset_specs(CONFIG)
 check_writable("results")
 RUNS = runs(CONFIG)
+PAPER_RUNS = paper_runs(CONFIG)  # the SynLLM paper's imported raw outputs (config paper_raw), see paper.smk
 
 
 wildcard_constraints:
@@ -131,3 +133,8 @@ def paper_report_tables(wildcards):
         "paper_rankings": "results/tables/paper_rankings.tsv",
         "paper_copies": "results/tables/paper_copy_shares.tsv",
     }
+
+
+def paper_files(name):
+    """One file per imported paper run (results/external/paper-<model>/<dataset>/P<n>/<name>)."""
+    return [f"{r['dir']}/{name}" for r in PAPER_RUNS]

@@ -1,15 +1,6 @@
 # Paper claims vs this evaluation (issue 5): tables over the SynLLM paper's imported raw outputs.
 # Active only when `paper_raw` is configured (config/paper.yaml); the imports themselves are import_external /
 # evaluate_external jobs like any other external generator. Logic: src/medsyn/paper_audit.py.
-from medsyn.config import paper_runs
-
-PAPER_RUNS = paper_runs(CONFIG)
-
-
-def paper_files(name):
-    return [f"{r['dir']}/{name}" for r in PAPER_RUNS]
-
-
 if PAPER_RUNS:
 
     rule paper_copy_shares:

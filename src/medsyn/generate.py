@@ -8,6 +8,7 @@ files, which are untrusted input); base models get plain completion.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import datetime
 import hashlib
@@ -181,6 +182,94 @@ class LlamaBackend:
                 "corrupt: delete it and rerun prepare_model (its sha256 is checked there)"
             ) from None
         self.n_ctx = n_ctx
+        self._prompt_state = None  # (prompt tokens, llama.cpp state bytes right after evaluating them)
+        self._n_vocab = self.llm.n_vocab()
+        self._vocab = self.llm._model.vocab
+        self._pieces: dict[int, bytes] = {}
+        # one-token candidate array: checks the sampled token against the grammar without touching the vocabulary
+        self._one = (llama_cpp.llama_token_data * 1)()
+        self._one_array = llama_cpp.llama_token_data_array(self._one, 1, -1, False)
+        self._all = None  # full-vocabulary candidate array, only built when the grammar rejects a sampled token
+
+    def _restore_prompt_state(self, tokens: list[int]) -> None:
+        """Start every call from the same state: the prompt evaluated once (in batches), then restored.
+
+        So a call's text depends only on (prompt, seed), never on the calls before it, and a run resumed from a
+        checkpoint is byte-identical to an uninterrupted one, without re-evaluating the prompt for every call.
+        The KV cache of the prompt (a few MB) is saved and restored with llama.cpp's ``llama_state_get_data`` /
+        ``llama_state_set_data`` (llama-cpp-python's ``save_state`` would also copy its n_batch x n_vocab score
+        buffer, 300 MB for Qwen, on every call). That state does not bring back the logits, so the last prompt
+        token's logits are kept here and the first token of every call is sampled from them.
+        """
+        import numpy as np
+
+        lc = self.llama_cpp
+        ctx = self.llm._ctx.ctx
+        if self._prompt_state is None or self._prompt_state[0] != tokens:
+            self._prompt_state = None
+            self.llm.reset()
+            self.llm.eval(tokens)
+            size = lc.llama_state_get_size(ctx)
+            buf = (ctypes.c_uint8 * size)()
+            n = lc.llama_state_get_data(ctx, buf, size)
+            logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, -1), shape=(self._n_vocab,)).copy()
+            self._prompt_state = (list(tokens), buf, n, logits)
+        _, buf, n, _ = self._prompt_state
+        if lc.llama_state_set_data(ctx, buf, n) != n:
+            raise GenerationError("llama.cpp could not restore the prompt state")
+        self.llm.n_tokens = len(tokens)
+
+    def _piece(self, token: int) -> bytes:
+        piece = self._pieces.get(token)
+        if piece is None:
+            piece = self._pieces[token] = self.llm.detokenize([token])
+        return piece
+
+    def _sampler_chain(self, s: GenerationSettings, seed: int, grammar=None):
+        """llama.cpp's native sampler chain, in llama-cpp-python's order (penalties, grammar, top-k, typical,
+        top-p, min-p, temperature, dist with the call's seed): no Python logits processing."""
+        lc = self.llama_cpp
+        chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
+        if s.repeat_penalty != 1.0:
+            penalties = lc.llama_sampler_init_penalties(self._n_vocab, 64, s.repeat_penalty, 0.0, 0.0)
+            lc.llama_sampler_chain_add(chain, penalties)
+        if grammar is not None:
+            lc.llama_sampler_chain_add(chain, grammar)
+        if s.temperature <= 0:
+            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_greedy())
+            return chain
+        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_k(s.top_k))
+        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_typical(1.0, 1))
+        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_p(s.top_p, 1))
+        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_min_p(s.min_p, 1))
+        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_temp(s.temperature))
+        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_dist(seed))
+        return chain
+
+    def _sample_array(self, chain, grammar=None, logits=None) -> int:
+        """Sample from a full-vocabulary candidate array: ``logits`` (default: the context's last logits) through
+        the grammar (if given), then the chain. Used for the first token of a call (sampled from the saved prompt
+        logits) and when the grammar rejected the token the chain sampled."""
+        import numpy as np
+
+        lc = self.llama_cpp
+        if self._all is None:
+            data = (lc.llama_token_data * self._n_vocab)()
+            view = np.ctypeslib.as_array(data).view(np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)]))
+            self._all = (data, view, np.arange(self._n_vocab, dtype=np.intc))
+        data, view, ids = self._all
+        if logits is None:
+            logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(self.llm._ctx.ctx, -1), shape=(self._n_vocab,))
+        view["id"] = ids
+        view["logit"] = logits
+        view["p"] = 0.0
+        array = lc.llama_token_data_array(data, self._n_vocab, -1, False)
+        if grammar is not None:
+            lc.llama_sampler_apply(grammar, ctypes.byref(array))
+        lc.llama_sampler_apply(chain, ctypes.byref(array))
+        if array.selected < 0:
+            raise GenerationError("the grammar allows no token here")
+        return int(array.data[array.selected].id)
 
     @property
     def chat_template(self) -> str | None:
@@ -207,26 +296,71 @@ class LlamaBackend:
         }
 
     def complete(self, tokens: list[int], grammar_text: str | None, max_tokens: int, seed: int, s: GenerationSettings):
+        """One call: the prompt state restored, then up to ``max_tokens`` tokens decoded one by one.
+
+        Sampling and the grammar run in llama.cpp's native sampler chain. The grammar is checked against the token
+        the chain sampled first (one candidate); only when it rejects that token is the whole vocabulary
+        constrained and sampled again (llama.cpp's own common_sampler does the same): grammar cost then no longer
+        grows with the vocabulary on every token. After each line break the grammar is asked whether end of text
+        is allowed; our grammars (``spec_to_gbnf``: exactly ``rows_per_call`` rows) allow it only once every row is
+        written, and then allow nothing else, so the call stops there without sampling the forced end-of-text
+        token. Returns text, finish reason, usage.
+        """
+        lc = self.llama_cpp
+        ctx = self.llm._ctx.ctx
+        self._restore_prompt_state(tokens)
         grammar = None
         if grammar_text:
-            grammar = self.llama_cpp.LlamaGrammar.from_string(grammar_text, verbose=False)
-        # Forget the previous call's KV cache: each call then evaluates its prompt in full, so its text depends
-        # only on (prompt, seed), not on earlier calls. That makes a run resumed from a checkpoint byte-identical
-        # to an uninterrupted one (a reused prefix re-evaluates the last token alone, with other float rounding).
-        self.llm.reset()
-        out = self.llm.create_completion(
-            prompt=tokens,
-            max_tokens=max_tokens,
-            temperature=s.temperature,
-            top_p=s.top_p,
-            top_k=s.top_k,
-            min_p=s.min_p,
-            repeat_penalty=s.repeat_penalty,
-            seed=seed,
-            grammar=grammar,
-        )
-        choice = out["choices"][0]
-        return choice["text"], choice.get("finish_reason"), out["usage"]
+            grammar = lc.llama_sampler_init_grammar(self._vocab, grammar_text.encode("utf-8"), b"root")
+            if not grammar:
+                raise GenerationError("llama.cpp could not parse the grammar")
+        # with a repeat penalty the chain must not see rejected tokens: the grammar then constrains every token
+        grammar_first = grammar is not None and s.repeat_penalty != 1.0
+        chain = self._sampler_chain(s, seed, grammar if grammar_first else None)
+        one, one_array = self._one, self._one_array
+        batch = self.llm._batch
+        pos = len(tokens)
+        out: list[int] = []
+        eog = self.llm.token_eos()
+        finish = "length"
+        try:
+            while len(out) < max_tokens:
+                logits = None if out else self._prompt_state[3]  # first token: the saved prompt logits
+                if logits is None:
+                    token = lc.llama_sampler_sample(chain, ctx, -1)  # samples and accepts in llama.cpp
+                else:
+                    token = self._sample_array(chain, logits=logits)
+                    lc.llama_sampler_accept(chain, token)
+                if grammar is not None and not grammar_first:
+                    one[0].id, one[0].logit, one[0].p = token, 1.0, 0.0
+                    one_array.size, one_array.selected, one_array.sorted = 1, -1, False
+                    lc.llama_sampler_apply(grammar, ctypes.byref(one_array))
+                    if one[0].logit == -math.inf:
+                        token = self._sample_array(chain, grammar, logits)
+                    lc.llama_sampler_accept(grammar, token)
+                if lc.llama_vocab_is_eog(self._vocab, token):
+                    finish = "stop"
+                    break
+                out.append(token)
+                if grammar is not None and eog >= 0 and b"\n" in self._piece(token):
+                    one[0].id, one[0].logit, one[0].p = eog, 1.0, 0.0
+                    one_array.size, one_array.selected, one_array.sorted = 1, -1, False
+                    lc.llama_sampler_apply(grammar, ctypes.byref(one_array))
+                    if one[0].logit != -math.inf:  # the grammar is complete: only end of text may follow
+                        finish = "stop"
+                        break
+                if len(out) >= max_tokens:
+                    break
+                batch.set_batch([token], n_past=pos, logits_all=False)
+                self.llm._ctx.decode(batch)
+                pos += 1
+        finally:
+            if grammar is not None and not grammar_first:
+                lc.llama_sampler_free(grammar)
+            lc.llama_sampler_free(chain)
+        text = self.llm.detokenize(out).decode("utf-8", errors="ignore")
+        return text, finish, {"prompt_tokens": len(tokens), "completion_tokens": len(out),
+                              "total_tokens": len(tokens) + len(out)}
 
 
 def row_token_budget(backend: LlamaBackend, prompt: dict, rows: int) -> int:

@@ -1,0 +1,83 @@
+"""The fast generation path (issue 7) with the real SmolLM2 GGUF: the prompt's KV state reused across calls without
+making a call depend on the calls before it, the grammar checked on the sampled token first (full-vocabulary
+constraint only on rejection) and still producing only valid rows, and the grammar-first path kept for repeat
+penalties."""
+
+import json
+
+import pytest
+
+from conftest import spec_path
+from medsyn.data import load_real, split_train_holdout
+from medsyn.generate import GenerationSettings, LlamaBackend, run_generation
+from medsyn.grammar import row_regex
+from medsyn.prompts import build_prompt
+from medsyn.seeds import derive_seed
+from medsyn.spec import load_spec
+
+pytestmark = pytest.mark.llm
+
+
+def _settings(mode="grammar", **kw):
+    base = dict(mode=mode, target_rows=100, max_calls=2, temperature=0.7, top_p=0.9, top_k=0, min_p=0.0,
+                repeat_penalty=1.0, max_tokens=None, free_max_tokens=60, prefill=mode == "grammar", seed=1)
+    base.update(kw)
+    return GenerationSettings(**base)
+
+
+@pytest.fixture(scope="module")
+def pima():
+    spec = load_spec(spec_path("pima"))
+    train, _ = split_train_holdout(load_real(spec), spec, 0.3, seed=1)
+    prompt = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=3).to_dict()
+    return spec, prompt
+
+
+def _texts(backend, spec, prompt, st, path):
+    run_generation(backend, spec, prompt, "template", st, ("pima", "A", st.mode, 1), path, log=lambda m: None)
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_call_does_not_depend_on_earlier_calls(smollm2_path, pima, tmp_path):
+    """Call 1 from a backend that ran call 0 == call 1 from a fresh backend (what a resumed run does)."""
+    spec, prompt = pima
+    backend = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1)
+    calls = _texts(backend, spec, prompt, _settings(), tmp_path / "a.jsonl")
+    assert [c["finish_reason"] for c in calls] == ["stop", "stop"]
+    fresh = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1)
+    text, finish, usage = _complete_call(fresh, spec, prompt, 1)
+    assert (text, finish) == (calls[1]["text"], calls[1]["finish_reason"])
+    assert usage["completion_tokens"] == calls[1]["completion_tokens"]
+
+
+def _complete_call(backend, spec, prompt, call):
+    from medsyn.generate import build_prompt_text, row_token_budget
+
+    st = _settings()
+    text = build_prompt_text(prompt, "template", backend.chat_template, backend.special_text(backend.llm.token_bos()),
+                             backend.special_text(backend.llm.token_eos()), True)
+    tokens = backend.tokenize(text)
+    return backend.complete(tokens, prompt["grammar"], row_token_budget(backend, prompt, prompt["rows_per_call"]),
+                            derive_seed("pima", "A", "grammar", 1, call), st)
+
+
+@pytest.mark.parametrize("repeat_penalty", [1.0, 1.1])
+def test_grammar_rows_match_the_spec_language(smollm2_path, pima, tmp_path, repeat_penalty):
+    """Sampled-token-first (1.0) and grammar-first (repeat penalty) paths both give exactly the grammar's rows."""
+    spec, prompt = pima
+    backend = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1)
+    calls = _texts(backend, spec, prompt, _settings(repeat_penalty=repeat_penalty), tmp_path / "g.jsonl")
+    pattern = row_regex(spec)
+    for call in calls:
+        assert call["finish_reason"] == "stop"
+        lines = call["text"].split("\n")
+        assert lines[-1] == "" and len(lines) == prompt["rows_per_call"] + 1
+        assert all(pattern.fullmatch(line) for line in lines[:-1]), call["text"]
+
+
+def test_free_mode_stops_at_the_token_budget(smollm2_path, pima, tmp_path):
+    spec, prompt = pima
+    backend = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1)
+    calls = _texts(backend, spec, prompt, _settings("free", max_calls=1), tmp_path / "f.jsonl")
+    assert calls[0]["completion_tokens"] <= 60
+    assert calls[0]["finish_reason"] in ("stop", "length")

@@ -135,6 +135,19 @@ def test_paper_section_shows_both_rankings_and_names_the_all_copy_runs(tmp_path)
     assert section.count("<tr>") >= 1 + 4 + 1 + 3 + 1 + 4
 
 
+def test_best_and_worst_fall_back_to_fidelity_when_no_balanced_score_is_computable():
+    from medsyn.report.context import best_and_worst
+
+    b = _board([
+        {"generator": "a", "role": "candidate", "fidelity_score": 0.4, "privacy_score": np.nan, "n_rows": 3},
+        {"generator": "b", "role": "candidate", "fidelity_score": 0.6, "privacy_score": np.nan, "n_rows": 4},
+        {"generator": "c", "role": "candidate", "fidelity_score": np.nan, "privacy_score": np.nan, "n_rows": 0},
+    ])
+    best, worst = best_and_worst(b, min_rows=10)  # nobody is eligible: fall back to every candidate with rows
+    assert (best["generator"], worst["generator"]) == ("b", "a")
+    assert best_and_worst(b[b.generator == "c"], min_rows=10) == (None, None)
+
+
 # --- scoring rules on hand-made numbers -------------------------------------------------------------------------
 
 def _board(rows):

@@ -45,13 +45,16 @@ def group_paths(metrics: pd.DataFrame, row) -> list[str]:
 
 def best_and_worst(board: pd.DataFrame, min_rows: float) -> tuple[pd.Series | None, pd.Series | None]:
     """Highest and lowest balanced score among candidates eligible for a recommendation (at least ``min_rows``
-    valid rows on average); among all candidates with rows when none is eligible. None when there is none."""
-    cands = board[(board["role"] == "candidate") & board["balanced_score"].notna() & (board["n_rows"] > 0)]
+    valid rows on average); among all candidates with rows when none is eligible. A candidate whose balanced score
+    is not computable (too few rows for a privacy metric) ranks below every scored one, then by fidelity.
+    None when no candidate produced a row."""
+    cands = board[(board["role"] == "candidate") & (board["n_rows"] > 0)]
     if (cands["n_rows"] >= min_rows).any():
         cands = cands[cands["n_rows"] >= min_rows]
     if cands.empty:
         return None, None
-    ordered = cands.sort_values(["balanced_score", "label"], ascending=[False, True])
+    key = cands.assign(_b=cands["balanced_score"].fillna(-1.0), _f=cands["fidelity_score"].fillna(-1.0))
+    ordered = key.sort_values(["_b", "_f", "label"], ascending=[False, False, True]).drop(columns=["_b", "_f"])
     worst = ordered.iloc[-1] if len(ordered) > 1 else None
     return ordered.iloc[0], worst
 

@@ -74,11 +74,16 @@ def test_tiny_end_to_end_run(tmp_path, shared_data):
     snakemake(tmp_path, cfg, "results/report.html")
     html = (tmp_path / "results" / "report.html").read_text()
     assert "Pima" in html and "Stroke" in html
-    assert html.count("<h3>Leaderboard</h3>") == 2 and html.count('src="data:image/png;base64,') == 10
+    assert html.count("<h3>Leaderboard</h3>") == 2
+    pngs = []
     for ds in ("pima", "stroke"):
-        assert sorted(p.name for p in (tmp_path / "results/figures" / ds).glob("*.png")) == [
-            "association_difference.png", "distributions.png", "family_heatmaps.png", "privacy_fidelity.png",
-            "utility.png"]
+        names = {p.name for p in (tmp_path / "results/figures" / ds).glob("*.png")}
+        # utility.png only where a TSTR score is computable (4 rows of one class give none)
+        assert {"association_difference.png", "distributions.png", "family_heatmaps.png",
+                "privacy_fidelity.png"} <= names <= {"association_difference.png", "distributions.png",
+                                                     "family_heatmaps.png", "privacy_fidelity.png", "utility.png"}
+        pngs += names
+    assert html.count('src="data:image/png;base64,') == len(pngs)  # every figure embedded
     board = (tmp_path / "results/tables/leaderboard.tsv").read_text()
     assert "holdout (baseline)" in board and "smollm2-135m-instruct A grammar" in board
     for ds in ("pima", "stroke"):

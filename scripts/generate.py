@@ -31,6 +31,7 @@ def main(snakemake, log):
         free_max_tokens=gen["free_max_tokens"],
         prefill=gen["prefill"],
         seed=int(wc.seed),
+        parallel_sequences=gen["parallel_sequences"],
     )
     backend = LlamaBackend(
         snakemake.input.model,
@@ -39,6 +40,7 @@ def main(snakemake, log):
         n_gpu_layers=entry["n_gpu_layers"],
         seed=int(wc.seed) + 1,
         model_id=wc.model,
+        n_seq=gen["parallel_sequences"],
     )
     log(f"{wc.model} on {wc.dataset}/{wc.prompt} ({wc.mode}, seed {wc.seed}), {snakemake.threads} threads")
     info = backend.system_info()

@@ -42,6 +42,7 @@ class FakeLlm:
 
 class FakeBackend:
     n_ctx = 100_000
+    n_seq = 4
     chat_template = None
 
     def __init__(self, rows):
@@ -60,6 +61,10 @@ class FakeBackend:
         text = self.rows[seed % len(self.rows)]
         return text, "stop", {"prompt_tokens": len(tokens), "completion_tokens": 10}
 
+    def complete_many(self, tokens, grammar, max_tokens, seeds, settings):
+        self.groups = getattr(self, "groups", []) + [len(seeds)]
+        return [self.complete(tokens, grammar, max_tokens, seed, settings) for seed in seeds]
+
 
 @pytest.fixture(scope="module")
 def pima_prompt():
@@ -69,10 +74,10 @@ def pima_prompt():
     return spec, prompt
 
 
-def _settings(max_calls=4, target_rows=100):
+def _settings(max_calls=4, target_rows=100, parallel=1):
     return GenerationSettings(mode="free", target_rows=target_rows, max_calls=max_calls, temperature=0.7, top_p=0.9,
                               top_k=0, min_p=0.0, repeat_penalty=1.0, max_tokens=50, free_max_tokens=50, prefill=False,
-                              seed=1)
+                              seed=1, parallel_sequences=parallel)
 
 
 def _texts():
@@ -101,6 +106,33 @@ def test_checkpoint_replays_completed_calls_and_drops_a_torn_line(pima_prompt, t
     assert [r["call"] for r in read_checkpoint(ckpt, "f1")] == [0, 1, 2, 3]  # no duplicated call index
 
 
+def test_a_group_cut_short_by_a_kill_is_decoded_again_whole(pima_prompt, tmp_path):
+    """Calls decoded together (parallel_sequences 3): a checkpoint holding part of a group is not replayed
+    piecemeal (the group's calls are decoded together, so they are redone together); whole groups are replayed."""
+    spec, prompt = pima_prompt
+    ckpt = tmp_path / "raw.jsonl.checkpoint"
+    run = ("pima", "A", "free", 1)
+    full = FakeBackend(_texts())
+    run_generation(full, spec, prompt, "completion", _settings(parallel=3), run, tmp_path / "a.jsonl",
+                   log=lambda m: None, checkpoint=ckpt, fingerprint="f1")
+    assert full.groups == [3, 1] and len(full.called) == 4
+    lines = ckpt.read_text().splitlines(keepends=True)
+    ckpt.write_text("".join(lines[:3]))  # header + calls 0 and 1 of the group 0-2
+    cut = FakeBackend(_texts())
+    summary = run_generation(cut, spec, prompt, "completion", _settings(parallel=3), run, tmp_path / "b.jsonl",
+                             log=lambda m: None, checkpoint=ckpt, fingerprint="f1")
+    assert summary["resumed_calls"] == 0 and cut.groups == [3, 1] and cut.called == full.called
+    assert [r["call"] for r in read_checkpoint(ckpt, "f1")] == [0, 1, 2, 3]
+    ckpt.write_text("".join(ckpt.read_text().splitlines(keepends=True)[:4]))  # the whole first group
+    whole = FakeBackend(_texts())
+    summary = run_generation(whole, spec, prompt, "completion", _settings(parallel=3), run, tmp_path / "c.jsonl",
+                             log=lambda m: None, checkpoint=ckpt, fingerprint="f1")
+    assert summary["resumed_calls"] == 3 and whole.groups == [1] and whole.called == full.called[3:]
+    texts = [[json.loads(x)["text"] for x in (tmp_path / f).read_text().splitlines()] for f in ("a.jsonl", "b.jsonl",
+                                                                                                "c.jsonl")]
+    assert texts[0] == texts[1] == texts[2]
+
+
 def test_stale_checkpoint_from_another_config_is_discarded(pima_prompt, tmp_path):
     spec, prompt = pima_prompt
     ckpt = tmp_path / "raw.jsonl.checkpoint"
@@ -121,7 +153,8 @@ def _config(workdir):
     cfg = repo_config()
     cfg["datasets"] = ["pima"]
     cfg["prompts"] = {"types": ["A"], "n_examples": 2}
-    cfg["generation"].update(target_rows=6, rows_per_call=2, max_calls=3)
+    # two calls decoded together, then the third: a kill can land between the groups
+    cfg["generation"].update(target_rows=6, rows_per_call=2, max_calls=3, parallel_sequences=2)
     path = workdir / "test_config.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path

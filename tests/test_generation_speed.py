@@ -1,7 +1,7 @@
 """The fast generation path (issue 7) with the real SmolLM2 GGUF: the prompt's KV state reused across calls without
 making a call depend on the calls before it, the grammar checked on the sampled token first (full-vocabulary
-constraint only on rejection) and still producing only valid rows, and the grammar-first path kept for repeat
-penalties."""
+constraint only on rejection) and still producing only valid rows, the grammar-first path kept for repeat
+penalties, and calls decoded together as sequences of one batch (parallel_sequences)."""
 
 import json
 
@@ -81,3 +81,36 @@ def test_free_mode_stops_at_the_token_budget(smollm2_path, pima, tmp_path):
     calls = _texts(backend, spec, prompt, _settings("free", max_calls=1), tmp_path / "f.jsonl")
     assert calls[0]["completion_tokens"] <= 60
     assert calls[0]["finish_reason"] in ("stop", "length")
+
+
+@pytest.mark.parametrize("repeat_penalty", [1.0, 1.1])
+def test_calls_decoded_together_are_valid_and_reproducible(smollm2_path, pima, tmp_path, repeat_penalty):
+    """Three calls as sequences of one batch: each its own seed (no two alike), every row in the grammar's language,
+    and the same config and seed give the same bytes from a fresh backend."""
+    spec, prompt = pima
+    st = _settings(max_calls=3, parallel_sequences=3, repeat_penalty=repeat_penalty)
+    runs = []
+    for name in ("a", "b"):
+        backend = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1, n_seq=3)
+        runs.append(_texts(backend, spec, prompt, st, tmp_path / f"{name}.jsonl"))
+    first, second = runs
+    assert [c["parallel"] for c in first] == [3, 3, 3]
+    assert [(c["seed"], c["text"]) for c in first] == [(c["seed"], c["text"]) for c in second]
+    assert len({c["text"] for c in first}) == 3
+    pattern = row_regex(spec)
+    for call in first:
+        assert call["finish_reason"] == "stop"
+        lines = call["text"].split("\n")
+        assert lines[-1] == "" and len(lines) == prompt["rows_per_call"] + 1
+        assert all(pattern.fullmatch(line) for line in lines[:-1]), call["text"]
+
+
+def test_groups_never_outgrow_the_context(smollm2_path, pima):
+    """A context too small for the prompt plus every sequence's tokens decodes fewer calls together."""
+    from medsyn.generate import parallel_sequences
+
+    backend = LlamaBackend(smollm2_path, n_ctx=1024, n_threads=1, n_seq=8)
+    st = _settings(parallel_sequences=8)
+    assert parallel_sequences(backend, st, n_prompt=400, max_tokens=200) == 3  # (1024 - 400) // 200
+    assert parallel_sequences(backend, st, n_prompt=400, max_tokens=700) == 1
+    assert parallel_sequences(backend, _settings(parallel_sequences=2), n_prompt=100, max_tokens=10) == 2

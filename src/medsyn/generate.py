@@ -46,6 +46,7 @@ class GenerationSettings:
     free_max_tokens: int
     prefill: bool
     seed: int
+    parallel_sequences: int = 1  # calls decoded together as sequences of one batch (same prompt KV cells)
 
 
 MAX_TEMPLATE_OUTPUT = 1_000_000  # characters a chat template may produce (a real prompt is a few thousand)
@@ -156,7 +157,14 @@ class LlamaBackend:
     """One loaded GGUF. One per job: llama-cpp-python objects are not shared between threads or jobs."""
 
     def __init__(
-        self, model_path: str, n_ctx: int, n_threads: int, n_gpu_layers: int = 0, seed: int = 1, model_id: str = ""
+        self,
+        model_path: str,
+        n_ctx: int,
+        n_threads: int,
+        n_gpu_layers: int = 0,
+        seed: int = 1,
+        model_id: str = "",
+        n_seq: int = 1,
     ):
         import llama_cpp
 
@@ -181,7 +189,11 @@ class LlamaBackend:
                 f"llama.cpp cannot load model file {model_path} ({size:,} bytes): {exc}; the file is truncated or "
                 "corrupt: delete it and rerun prepare_model (its sha256 is checked there)"
             ) from None
+        if n_seq > 1:
+            self._use_context(n_seq)
         self.n_ctx = n_ctx
+        self.n_seq = n_seq
+        self.prompt_eval_seconds = 0.0  # time spent evaluating prompts (the benchmark reads it)
         self._prompt_state = None  # (prompt tokens, llama.cpp state bytes right after evaluating them)
         self._n_vocab = self.llm.n_vocab()
         self._vocab = self.llm._model.vocab
@@ -190,6 +202,24 @@ class LlamaBackend:
         self._one = (llama_cpp.llama_token_data * 1)()
         self._one_array = llama_cpp.llama_token_data_array(self._one, 1, -1, False)
         self._all = None  # full-vocabulary candidate array, only built when the grammar rejects a sampled token
+
+    def _use_context(self, n_seq: int) -> None:
+        """Replace llama-cpp-python's context (always made for one sequence) by one for ``n_seq`` sequences.
+
+        The KV cache is unified: n_ctx cells shared by all sequences, so the prompt's cells are shared (copied as
+        metadata by ``llama_memory_seq_cp``) and every sequence's completion takes its own cells.
+        """
+        from llama_cpp import _internals
+
+        params = self.llm.context_params
+        params.n_seq_max = n_seq
+        params.kv_unified = True
+        try:
+            context = _internals.LlamaContext(model=self.llm._model, params=params, verbose=False)
+        except ValueError as exc:
+            raise ModelError(f"llama.cpp cannot make a context for {n_seq} parallel sequences: {exc}") from None
+        self.llm._ctx.close()
+        self.llm._ctx = context
 
     def _restore_prompt_state(self, tokens: list[int]) -> None:
         """Start every call from the same state: the prompt evaluated once (in batches), then restored.
@@ -207,8 +237,10 @@ class LlamaBackend:
         ctx = self.llm._ctx.ctx
         if self._prompt_state is None or self._prompt_state[0] != tokens:
             self._prompt_state = None
+            started = time.perf_counter()
             self.llm.reset()
             self.llm.eval(tokens)
+            self.prompt_eval_seconds += time.perf_counter() - started
             size = lc.llama_state_get_size(ctx)
             buf = (ctypes.c_uint8 * size)()
             n = lc.llama_state_get_data(ctx, buf, size)
@@ -246,10 +278,10 @@ class LlamaBackend:
         lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_dist(seed))
         return chain
 
-    def _sample_array(self, chain, grammar=None, logits=None) -> int:
-        """Sample from a full-vocabulary candidate array: ``logits`` (default: the context's last logits) through
-        the grammar (if given), then the chain. Used for the first token of a call (sampled from the saved prompt
-        logits) and when the grammar rejected the token the chain sampled."""
+    def _sample_array(self, chain, grammar=None, logits=None, index: int = -1) -> int:
+        """Sample from a full-vocabulary candidate array: ``logits`` (default: the context's logits of batch entry
+        ``index``) through the grammar (if given), then the chain. Used for the first token of a call (sampled from
+        the saved prompt logits) and when the grammar rejected the token the chain sampled."""
         import numpy as np
 
         lc = self.llama_cpp
@@ -259,7 +291,7 @@ class LlamaBackend:
             self._all = (data, view, np.arange(self._n_vocab, dtype=np.intc))
         data, view, ids = self._all
         if logits is None:
-            logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(self.llm._ctx.ctx, -1), shape=(self._n_vocab,))
+            logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(self.llm._ctx.ctx, index), shape=(self._n_vocab,))
         view["id"] = ids
         view["logit"] = logits
         view["p"] = 0.0
@@ -296,71 +328,132 @@ class LlamaBackend:
         }
 
     def complete(self, tokens: list[int], grammar_text: str | None, max_tokens: int, seed: int, s: GenerationSettings):
-        """One call: the prompt state restored, then up to ``max_tokens`` tokens decoded one by one.
+        """One call (see ``complete_many``). Returns text, finish reason, usage."""
+        return self.complete_many(tokens, grammar_text, max_tokens, [seed], s)[0]
+
+    def complete_many(
+        self, tokens: list[int], grammar_text: str | None, max_tokens: int, seeds: list[int], s: GenerationSettings
+    ) -> list[tuple[str, str, dict]]:
+        """Calls decoded together, one sequence per seed: the prompt state restored, then up to ``max_tokens``
+        tokens per sequence, one token of every unfinished sequence per ``llama_decode``.
+
+        A batch of n tokens costs much less than n single-token decodes (the weights are read once per batch), so
+        sequences decoded together give more tokens per second. Sequence i shares the prompt's KV cells and has
+        its own sampler chain seeded with ``seeds[i]`` and its own grammar. With one seed this is the plain
+        single-call path. The output of a group depends only on (prompt, seeds), never on calls before it.
 
         Sampling and the grammar run in llama.cpp's native sampler chain. The grammar is checked against the token
         the chain sampled first (one candidate); only when it rejects that token is the whole vocabulary
         constrained and sampled again (llama.cpp's own common_sampler does the same): grammar cost then no longer
         grows with the vocabulary on every token. After each line break the grammar is asked whether end of text
         is allowed; our grammars (``spec_to_gbnf``: exactly ``rows_per_call`` rows) allow it only once every row is
-        written, and then allow nothing else, so the call stops there without sampling the forced end-of-text
-        token. Returns text, finish reason, usage.
+        written, and then allow nothing else, so the sequence stops there without sampling the forced end-of-text
+        token. Returns (text, finish reason, usage) per seed.
         """
+        if len(seeds) > self.n_seq:
+            raise GenerationError(f"{len(seeds)} sequences asked for, the context was made for {self.n_seq}")
         lc = self.llama_cpp
         ctx = self.llm._ctx.ctx
         self._restore_prompt_state(tokens)
-        grammar = None
-        if grammar_text:
-            grammar = lc.llama_sampler_init_grammar(self._vocab, grammar_text.encode("utf-8"), b"root")
-            if not grammar:
-                raise GenerationError("llama.cpp could not parse the grammar")
+        if len(seeds) > 1:
+            memory = lc.llama_get_memory(ctx)
+            for seq in range(1, len(seeds)):
+                lc.llama_memory_seq_cp(memory, 0, seq, 0, len(tokens))
         # with a repeat penalty the chain must not see rejected tokens: the grammar then constrains every token
-        grammar_first = grammar is not None and s.repeat_penalty != 1.0
-        chain = self._sampler_chain(s, seed, grammar if grammar_first else None)
-        one, one_array = self._one, self._one_array
-        batch = self.llm._batch
-        pos = len(tokens)
-        out: list[int] = []
-        eog = self.llm.token_eos()
-        finish = "length"
+        grammar_first = grammar_text is not None and s.repeat_penalty != 1.0
+        sequences = []
         try:
-            while len(out) < max_tokens:
-                logits = None if out else self._prompt_state[3]  # first token: the saved prompt logits
-                if logits is None:
-                    token = lc.llama_sampler_sample(chain, ctx, -1)  # samples and accepts in llama.cpp
-                else:
-                    token = self._sample_array(chain, logits=logits)
-                    lc.llama_sampler_accept(chain, token)
-                if grammar is not None and not grammar_first:
+            for seed in seeds:
+                grammar = None
+                if grammar_text:
+                    grammar = lc.llama_sampler_init_grammar(self._vocab, grammar_text.encode("utf-8"), b"root")
+                    if not grammar:
+                        raise GenerationError("llama.cpp could not parse the grammar")
+                chain = self._sampler_chain(s, seed, grammar if grammar_first else None)
+                sequences.append(_Sequence(chain=chain, grammar=grammar, grammar_in_chain=grammar_first))
+            self._decode_sequences(sequences, len(tokens), max_tokens)
+        finally:
+            for seq in sequences:
+                if seq.grammar is not None and not seq.grammar_in_chain:
+                    lc.llama_sampler_free(seq.grammar)
+                lc.llama_sampler_free(seq.chain)  # frees a grammar inside the chain too
+        results = []
+        for seq in sequences:
+            text = self.llm.detokenize(seq.out).decode("utf-8", errors="ignore")
+            results.append((text, seq.finish, {"prompt_tokens": len(tokens), "completion_tokens": len(seq.out),
+                                               "total_tokens": len(tokens) + len(seq.out)}))
+        return results
+
+    def _decode_sequences(self, sequences: list["_Sequence"], n_prompt: int, max_tokens: int) -> None:
+        """The decode loop: sample one token per unfinished sequence, then decode them all in one batch."""
+        lc = self.llama_cpp
+        ctx = self.llm._ctx.ctx
+        one, one_array = self._one, self._one_array
+        batch = self.llm._batch.batch
+        prompt_logits = self._prompt_state[3]
+        eog = self.llm.token_eos()
+        pos = n_prompt
+        active = list(range(len(sequences)))
+        index = {}  # sequence -> its entry in the last decoded batch (where its logits are)
+        while active:
+            still = []
+            for i in active:
+                seq = sequences[i]
+                if seq.out:
+                    token = lc.llama_sampler_sample(seq.chain, ctx, index[i])  # samples and accepts in llama.cpp
+                else:  # first token: the saved prompt logits
+                    token = self._sample_array(seq.chain, logits=prompt_logits)
+                    lc.llama_sampler_accept(seq.chain, token)
+                if seq.grammar is not None and not seq.grammar_in_chain:
                     one[0].id, one[0].logit, one[0].p = token, 1.0, 0.0
                     one_array.size, one_array.selected, one_array.sorted = 1, -1, False
-                    lc.llama_sampler_apply(grammar, ctypes.byref(one_array))
+                    lc.llama_sampler_apply(seq.grammar, ctypes.byref(one_array))
                     if one[0].logit == -math.inf:
-                        token = self._sample_array(chain, grammar, logits)
-                    lc.llama_sampler_accept(grammar, token)
+                        logits = None if seq.out else prompt_logits
+                        token = self._sample_array(seq.chain, seq.grammar, logits, index.get(i, -1))
+                    lc.llama_sampler_accept(seq.grammar, token)
                 if lc.llama_vocab_is_eog(self._vocab, token):
-                    finish = "stop"
-                    break
-                out.append(token)
-                if grammar is not None and eog >= 0 and b"\n" in self._piece(token):
-                    one[0].id, one[0].logit, one[0].p = eog, 1.0, 0.0
-                    one_array.size, one_array.selected, one_array.sorted = 1, -1, False
-                    lc.llama_sampler_apply(grammar, ctypes.byref(one_array))
-                    if one[0].logit != -math.inf:  # the grammar is complete: only end of text may follow
-                        finish = "stop"
-                        break
-                if len(out) >= max_tokens:
-                    break
-                batch.set_batch([token], n_past=pos, logits_all=False)
-                self.llm._ctx.decode(batch)
-                pos += 1
-        finally:
-            if grammar is not None and not grammar_first:
-                lc.llama_sampler_free(grammar)
-            lc.llama_sampler_free(chain)
-        text = self.llm.detokenize(out).decode("utf-8", errors="ignore")
-        return text, finish, {"prompt_tokens": len(tokens), "completion_tokens": len(out),
-                              "total_tokens": len(tokens) + len(out)}
+                    seq.finish = "stop"
+                    continue
+                seq.out.append(token)
+                if seq.grammar is not None and eog >= 0 and b"\n" in self._piece(token) \
+                        and self._grammar_complete(seq.grammar, eog):
+                    seq.finish = "stop"
+                    continue
+                if len(seq.out) < max_tokens:
+                    still.append(i)
+            active = still
+            if not active:
+                break
+            for j, i in enumerate(active):
+                batch.token[j] = sequences[i].out[-1]
+                batch.pos[j] = pos
+                batch.seq_id[j][0] = i
+                batch.n_seq_id[j] = 1
+                batch.logits[j] = True
+                index[i] = j
+            batch.n_tokens = len(active)
+            self.llm._ctx.decode(self.llm._batch)
+            pos += 1
+
+    def _grammar_complete(self, grammar, eog: int) -> bool:
+        """Whether the grammar allows end of text now (our grammars then allow nothing else)."""
+        one, one_array = self._one, self._one_array
+        one[0].id, one[0].logit, one[0].p = eog, 1.0, 0.0
+        one_array.size, one_array.selected, one_array.sorted = 1, -1, False
+        self.llama_cpp.llama_sampler_apply(grammar, ctypes.byref(one_array))
+        return one[0].logit != -math.inf
+
+
+@dataclass
+class _Sequence:
+    """One sequence of a batched call: its sampler chain, its grammar (None when inside the chain), its tokens."""
+
+    chain: object
+    grammar: object = None
+    grammar_in_chain: bool = False  # grammar-first: the chain applies it to every token (and frees it)
+    out: list = dataclasses.field(default_factory=list)
+    finish: str = "length"
 
 
 def row_token_budget(backend: LlamaBackend, prompt: dict, rows: int) -> int:
@@ -371,6 +464,13 @@ def row_token_budget(backend: LlamaBackend, prompt: dict, rows: int) -> int:
     samples = [prompt["widest_row"]] + prompt["example_rows"]
     longest = max(len(backend.llm.tokenize((r + "\n").encode(), add_bos=False, special=False)) for r in samples)
     return int(math.ceil(1.25 * longest * rows)) + 16
+
+
+def parallel_sequences(backend: LlamaBackend, settings: GenerationSettings, n_prompt: int, max_tokens: int) -> int:
+    """Calls decoded together: as many as asked for, the context was made for, and the KV cache holds (the prompt
+    once plus ``max_tokens`` cells per sequence). Depends only on the config, so a rerun groups calls the same way."""
+    fits = (backend.n_ctx - n_prompt) // max_tokens
+    return max(1, min(settings.parallel_sequences, backend.n_seq, fits))
 
 
 CHECKPOINT_HEADER = "medsyn_checkpoint"
@@ -485,6 +585,8 @@ def run_generation(
         if checkpoint.exists() and not done:
             log(f"checkpoint {checkpoint}: no usable calls (other config or empty); starting afresh")
         ckpt = _start_checkpoint(checkpoint, fingerprint, done)
+    parallel = parallel_sequences(backend, settings, len(tokens), max_tokens)
+    rows_per_call = prompt.get("rows_per_call") or 1
     valid = 0
     calls = 0
     resumed = 0
@@ -492,50 +594,62 @@ def run_generation(
     try:
         with open(out_jsonl, "w") as fh:
             while valid < settings.target_rows and calls < settings.max_calls:
-                seed = derive_seed(*run_key, calls)
-                if calls < len(done):  # completed before the job was killed: replay, do not regenerate
-                    record = done[calls]
-                    if record.get("seed") != seed:
-                        raise GenerationError(
-                            f"checkpoint {checkpoint}: call {calls} has seed {record.get('seed')}, expected {seed}"
-                        )
-                    truncated = record.get("finish_reason") == "length"
-                    accepted = parser.feed(record["text"], call=calls, truncated=truncated)
-                    valid += len(accepted)
-                    resumed += 1
-                    fh.write(json.dumps(record) + "\n")
-                    calls += 1
-                    log(f"call {calls}/{settings.max_calls}: replayed from checkpoint, {len(accepted)} valid rows "
-                        f"(total {valid}/{settings.target_rows})")
+                # calls decoded together: no more than the rows still wanted need (at one row per line asked)
+                group = min(parallel, settings.max_calls - calls,
+                            max(1, math.ceil((settings.target_rows - valid) / rows_per_call)))
+                seeds = [derive_seed(*run_key, calls + k) for k in range(group)]
+                if calls + group <= len(done):  # completed before the job was killed: replay, do not regenerate
+                    for k, seed in enumerate(seeds):
+                        record = done[calls]
+                        if record.get("seed") != seed:
+                            raise GenerationError(
+                                f"checkpoint {checkpoint}: call {calls} has seed {record.get('seed')}, expected {seed}"
+                            )
+                        truncated = record.get("finish_reason") == "length"
+                        accepted = parser.feed(record["text"], call=calls, truncated=truncated)
+                        valid += len(accepted)
+                        resumed += 1
+                        fh.write(json.dumps(record) + "\n")
+                        calls += 1
+                        log(f"call {calls}/{settings.max_calls}: replayed from checkpoint, {len(accepted)} valid rows "
+                            f"(total {valid}/{settings.target_rows})")
                     continue
+                if calls < len(done):  # a group the kill cut short: drop its calls, the group is decoded again
+                    done = done[:calls]
+                    ckpt.close()
+                    ckpt = _start_checkpoint(checkpoint, fingerprint, done)
                 t0 = time.perf_counter()
-                completion, finish, usage = backend.complete(tokens, grammar, max_tokens, seed, settings)
+                results = backend.complete_many(tokens, grammar, max_tokens, seeds, settings)
                 seconds = time.perf_counter() - t0
-                accepted = parser.feed(completion, call=calls, truncated=finish == "length")
-                valid += len(accepted)
-                record = {
-                    "call": calls,
-                    "prompt_id": f"{prompt['dataset']}/{prompt['prompt_type']}/seed{prompt['seed']}",
-                    "seed": seed,
-                    "text": completion,
-                    "finish_reason": finish,
-                    "prompt_tokens": usage["prompt_tokens"],
-                    "completion_tokens": usage["completion_tokens"],
-                    "seconds": round(seconds, 4),
-                    "rows_accepted": len(accepted),
-                }
-                line = json.dumps(record) + "\n"
-                if ckpt is not None:
-                    ckpt.write(line)
+                lines = []
+                for (completion, finish, usage), seed in zip(results, seeds):
+                    accepted = parser.feed(completion, call=calls, truncated=finish == "length")
+                    valid += len(accepted)
+                    record = {
+                        "call": calls,
+                        "prompt_id": f"{prompt['dataset']}/{prompt['prompt_type']}/seed{prompt['seed']}",
+                        "seed": seed,
+                        "text": completion,
+                        "finish_reason": finish,
+                        "prompt_tokens": usage["prompt_tokens"],
+                        "completion_tokens": usage["completion_tokens"],
+                        "seconds": round(seconds / group, 4),  # the group's wall time, shared equally
+                        "parallel": group,
+                        "rows_accepted": len(accepted),
+                    }
+                    lines.append(json.dumps(record) + "\n")
+                    calls += 1
+                    log(
+                        f"call {calls}/{settings.max_calls}: {usage['completion_tokens']} tokens"
+                        + (f" ({group} calls decoded together in {seconds:.1f}s)" if group > 1 else f" in {seconds:.1f}s")
+                        + f", {len(accepted)} valid rows (total {valid}/{settings.target_rows})"
+                    )
+                if ckpt is not None:  # the whole group at once: a resumed run replays whole groups only
+                    ckpt.write("".join(lines))
                     ckpt.flush()
                     os.fsync(ckpt.fileno())
-                fh.write(line)
+                fh.write("".join(lines))
                 fh.flush()
-                calls += 1
-                log(
-                    f"call {calls}/{settings.max_calls}: {usage['completion_tokens']} tokens in {seconds:.1f}s, "
-                    f"{len(accepted)} valid rows (total {valid}/{settings.target_rows})"
-                )
     finally:
         if ckpt is not None:
             ckpt.close()
@@ -545,6 +659,7 @@ def run_generation(
         "valid_rows_seen": valid,
         "prompt_tokens": len(tokens),
         "max_tokens": max_tokens,
+        "parallel_sequences": parallel,
         "seconds": round(time.perf_counter() - started, 3),
         "prompt_text": text,
     }

@@ -115,17 +115,21 @@ def perf_eval_seconds(llm) -> tuple[float, float]:
     return data.t_p_eval_ms / 1000.0, data.t_eval_ms / 1000.0
 
 
-def decode_limit(limit_llm, prompt_tokens: list[int], filler: list[int], n: int, n_seq: int = 1) -> float:
+def decode_limit(limit_backend, prompt_tokens: list[int], filler: list[int], n: int, n_seq: int = 1) -> float:
     """Tokens/s of llama_decode alone, continuing after the prompt (no sampling, no grammar): ``n`` steps of one
-    token for each of ``n_seq`` sequences that share the prompt's KV cells (the context must allow n_seq)."""
+    token for each of ``n_seq`` sequences, each in its own KV stream holding a copy of the prompt (as the pipeline
+    decodes them)."""
     import llama_cpp
 
-    limit_llm.reset()
-    limit_llm.eval(prompt_tokens)
+    limit_backend.use_sequences(n_seq)
+    limit_llm = limit_backend.llm
     ctx = limit_llm._ctx.ctx
     memory = llama_cpp.llama_get_memory(ctx)
+    llama_cpp.llama_memory_clear(memory, True)
+    limit_llm.reset()
+    limit_llm.eval(prompt_tokens)
     for seq in range(1, n_seq):
-        llama_cpp.llama_memory_seq_cp(memory, 0, seq, 0, len(prompt_tokens))
+        llama_cpp.llama_memory_seq_cp(memory, 0, seq, -1, -1)
     pos = len(prompt_tokens)
     wrapper = limit_llm._batch
     batch = wrapper.batch
@@ -236,11 +240,9 @@ def main() -> None:
     for model_id in models:
         entry = cfg["models"][model_id]
         path = str(model_path(model_id, entry, Path(args.cache)))
-        backends = {n: LlamaBackend(path, n_ctx=entry["n_ctx"], n_threads=args.threads, model_id=model_id, n_seq=n)
+        backends = {n: LlamaBackend(path, n_ctx=entry["n_ctx"], n_threads=args.threads, model_id=model_id)
                     for n in parallels}
-        # the limit's own context (same model, same n_ctx, as many sequences as the widest group)
-        limit_backend = LlamaBackend(path, n_ctx=entry["n_ctx"], n_threads=args.threads, n_seq=max(parallels))
-        limit_llm = limit_backend.llm
+        limit_backend = LlamaBackend(path, n_ctx=entry["n_ctx"], n_threads=args.threads)  # the limit's own context
         prepared = {d: build(d, cfg, Path(args.data_dir), args.prompt, seed=1) for d in args.datasets}
         runs = {d: [] for d in args.datasets}
         for rep in range(1, args.repeats + 1):
@@ -259,8 +261,8 @@ def main() -> None:
                 span = int(min(grammar[1]["tokens_per_call"], entry["n_ctx"] - len(prompt_tokens)) or 128)
                 limits = {}
                 for n in parallels:
-                    fits = max(1, (entry["n_ctx"] - len(prompt_tokens)) // max(span, 1))
-                    limits[n] = decode_limit(limit_llm, prompt_tokens, filler, span, min(n, fits))
+                    fits = max(1, entry["n_ctx"] // (len(prompt_tokens) + span))
+                    limits[n] = decode_limit(limit_backend, prompt_tokens, filler, span, min(n, fits))
                 f = run_mode(one, spec, prompt, cfg, "free", rep, 10**6, args.free_calls, dataset, args.prompt)
                 r = {"model": model_id, "dataset": dataset, "repeat": rep, "limit": limits[1], "limits": limits,
                      "span": span, "grammar": grammar, "free": f, "load": os.getloadavg()[0]}
@@ -282,7 +284,7 @@ def main() -> None:
                     Path(args.json).write_text(json.dumps(results, indent=1, default=str))
         for dataset in args.datasets:
             summarize(model_id, dataset, args, runs[dataset], parallels, results)
-        del backends, limit_backend, limit_llm
+        del backends, limit_backend
     print(f"\nload at end {os.getloadavg()[0]:.1f}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str))

@@ -40,7 +40,6 @@ def main(snakemake, log):
         n_gpu_layers=entry["n_gpu_layers"],
         seed=int(wc.seed) + 1,
         model_id=wc.model,
-        n_seq=gen["parallel_sequences"],
     )
     log(f"{wc.model} on {wc.dataset}/{wc.prompt} ({wc.mode}, seed {wc.seed}), {snakemake.threads} threads")
     info = backend.system_info()

@@ -42,7 +42,6 @@ class FakeLlm:
 
 class FakeBackend:
     n_ctx = 100_000
-    n_seq = 4
     chat_template = None
 
     def __init__(self, rows):
@@ -60,6 +59,9 @@ class FakeBackend:
         self.called.append(seed)
         text = self.rows[seed % len(self.rows)]
         return text, "stop", {"prompt_tokens": len(tokens), "completion_tokens": 10}
+
+    def use_sequences(self, n):
+        self.n_seq = n
 
     def complete_many(self, tokens, grammar, max_tokens, seeds, settings):
         self.groups = getattr(self, "groups", []) + [len(seeds)]

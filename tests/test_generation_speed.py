@@ -91,7 +91,7 @@ def test_calls_decoded_together_are_valid_and_reproducible(smollm2_path, pima, t
     st = _settings(max_calls=3, parallel_sequences=3, repeat_penalty=repeat_penalty)
     runs = []
     for name in ("a", "b"):
-        backend = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1, n_seq=3)
+        backend = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1)
         runs.append(_texts(backend, spec, prompt, st, tmp_path / f"{name}.jsonl"))
     first, second = runs
     assert [c["parallel"] for c in first] == [3, 3, 3]
@@ -106,11 +106,15 @@ def test_calls_decoded_together_are_valid_and_reproducible(smollm2_path, pima, t
 
 
 def test_groups_never_outgrow_the_context(smollm2_path, pima):
-    """A context too small for the prompt plus every sequence's tokens decodes fewer calls together."""
+    """Each sequence gets n_ctx / n cells: a context too small for n streams of prompt + tokens decodes fewer calls
+    together, and the context is remade for the number of sequences a run uses."""
     from medsyn.generate import parallel_sequences
 
-    backend = LlamaBackend(smollm2_path, n_ctx=1024, n_threads=1, n_seq=8)
+    backend = LlamaBackend(smollm2_path, n_ctx=1024, n_threads=1)
     st = _settings(parallel_sequences=8)
-    assert parallel_sequences(backend, st, n_prompt=400, max_tokens=200) == 3  # (1024 - 400) // 200
+    assert parallel_sequences(backend, st, n_prompt=100, max_tokens=200) == 3  # 1024 // 300
     assert parallel_sequences(backend, st, n_prompt=400, max_tokens=700) == 1
     assert parallel_sequences(backend, _settings(parallel_sequences=2), n_prompt=100, max_tokens=10) == 2
+    assert backend.n_seq == 1
+    backend.use_sequences(3)
+    assert backend.n_seq == 3 and backend.llm._ctx.params.n_seq_max == 3

@@ -164,7 +164,6 @@ class LlamaBackend:
         n_gpu_layers: int = 0,
         seed: int = 1,
         model_id: str = "",
-        n_seq: int = 1,
     ):
         import llama_cpp
 
@@ -189,10 +188,8 @@ class LlamaBackend:
                 f"llama.cpp cannot load model file {model_path} ({size:,} bytes): {exc}; the file is truncated or "
                 "corrupt: delete it and rerun prepare_model (its sha256 is checked there)"
             ) from None
-        if n_seq > 1:
-            self._use_context(n_seq)
         self.n_ctx = n_ctx
-        self.n_seq = n_seq
+        self.n_seq = 1  # sequences the context holds (use_sequences)
         self.prompt_eval_seconds = 0.0  # time spent evaluating prompts (the benchmark reads it)
         self._prompt_state = None  # (prompt tokens, llama.cpp state bytes right after evaluating them)
         self._n_vocab = self.llm.n_vocab()
@@ -203,23 +200,28 @@ class LlamaBackend:
         self._one_array = llama_cpp.llama_token_data_array(self._one, 1, -1, False)
         self._all = None  # full-vocabulary candidate array, only built when the grammar rejects a sampled token
 
-    def _use_context(self, n_seq: int) -> None:
-        """Replace llama-cpp-python's context (always made for one sequence) by one for ``n_seq`` sequences.
+    def use_sequences(self, n_seq: int) -> None:
+        """Make the context hold ``n_seq`` sequences decoded together (llama-cpp-python makes it for one).
 
-        The KV cache is unified: n_ctx cells shared by all sequences, so the prompt's cells are shared (copied as
-        metadata by ``llama_memory_seq_cp``) and every sequence's completion takes its own cells.
+        The KV cache is split into one stream of n_ctx / n_seq cells per sequence (``kv_unified`` false), so a
+        sequence attends only to its own cells, not to masked cells of the others; the prompt's cells are copied
+        from stream 0 into each other stream (``llama_memory_seq_cp``). Memory is the same n_ctx cells as for one.
         """
+        if n_seq == self.n_seq:
+            return
         from llama_cpp import _internals
 
         params = self.llm.context_params
         params.n_seq_max = n_seq
-        params.kv_unified = True
+        params.kv_unified = False
         try:
             context = _internals.LlamaContext(model=self.llm._model, params=params, verbose=False)
         except ValueError as exc:
             raise ModelError(f"llama.cpp cannot make a context for {n_seq} parallel sequences: {exc}") from None
         self.llm._ctx.close()
         self.llm._ctx = context
+        self.n_seq = n_seq
+        self._prompt_state = None
 
     def _restore_prompt_state(self, tokens: list[int]) -> None:
         """Start every call from the same state: the prompt evaluated once (in batches), then restored.
@@ -238,6 +240,9 @@ class LlamaBackend:
         if self._prompt_state is None or self._prompt_state[0] != tokens:
             self._prompt_state = None
             started = time.perf_counter()
+            # all sequences' cells go: Llama.eval's own clean-up removes sequence 0 only, and llama_state_get_data
+            # would save the other sequences' cells of an earlier prompt with this one
+            lc.llama_memory_clear(lc.llama_get_memory(ctx), True)
             self.llm.reset()
             self.llm.eval(tokens)
             self.prompt_eval_seconds += time.perf_counter() - started
@@ -358,7 +363,7 @@ class LlamaBackend:
         if len(seeds) > 1:
             memory = lc.llama_get_memory(ctx)
             for seq in range(1, len(seeds)):
-                lc.llama_memory_seq_cp(memory, 0, seq, 0, len(tokens))
+                lc.llama_memory_seq_cp(memory, 0, seq, -1, -1)  # whole stream: it holds just the prompt
         # with a repeat penalty the chain must not see rejected tokens: the grammar then constrains every token
         grammar_first = grammar_text is not None and s.repeat_penalty != 1.0
         sequences = []
@@ -467,10 +472,10 @@ def row_token_budget(backend: LlamaBackend, prompt: dict, rows: int) -> int:
 
 
 def parallel_sequences(backend: LlamaBackend, settings: GenerationSettings, n_prompt: int, max_tokens: int) -> int:
-    """Calls decoded together: as many as asked for, the context was made for, and the KV cache holds (the prompt
-    once plus ``max_tokens`` cells per sequence). Depends only on the config, so a rerun groups calls the same way."""
-    fits = (backend.n_ctx - n_prompt) // max_tokens
-    return max(1, min(settings.parallel_sequences, backend.n_seq, fits))
+    """Calls decoded together: as many as asked for and as n_ctx holds (each sequence's stream of n_ctx / n
+    cells holds the prompt and ``max_tokens``). Depends only on the config, so a rerun groups calls the same way."""
+    fits = backend.n_ctx // (n_prompt + max_tokens)
+    return max(1, min(settings.parallel_sequences, fits))
 
 
 CHECKPOINT_HEADER = "medsyn_checkpoint"
@@ -586,6 +591,7 @@ def run_generation(
             log(f"checkpoint {checkpoint}: no usable calls (other config or empty); starting afresh")
         ckpt = _start_checkpoint(checkpoint, fingerprint, done)
     parallel = parallel_sequences(backend, settings, len(tokens), max_tokens)
+    backend.use_sequences(parallel)
     rows_per_call = prompt.get("rows_per_call") or 1
     valid = 0
     calls = 0

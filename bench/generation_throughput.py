@@ -169,6 +169,7 @@ def run_mode(backend, spec, prompt, cfg, mode, seed, target_rows, max_calls, dat
         # so the prompt's own evaluation time is taken from the backend
         prompt_eval, evaluated = backend.prompt_eval_seconds - prompt0, eval1[0] + eval1[1] - eval0[0] - eval0[1]
         calls = [json.loads(line) for line in out.read_text().splitlines()]
+    texts = {c["call"]: c["text"] for c in calls}
     _, report = parse_calls(calls, spec, prompt["example_rows"], prompt["user"])
     rows = report["accepted"]
     return {
@@ -187,6 +188,7 @@ def run_mode(backend, spec, prompt, cfg, mode, seed, target_rows, max_calls, dat
         "copies": report["example_copies"],
         "duplicates": report["duplicates"],
         "reasons": report["rejected_by_reason"],
+        "texts": texts,
     }
 
 
@@ -273,11 +275,15 @@ def main() -> None:
                       f"paper {f['rows']:3d} rows in {f['wall']:6.1f}s = {f['rows_per_s']:5.2f} rows/s | "
                       f"load {r['load']:.1f}", flush=True)
                 for n, g in grammar.items():
+                    same = sum(g["texts"].get(k) == t for k, t in grammar[1]["texts"].items())
+                    g["same_as_one_by_one"] = (same, len(grammar[1]["texts"]))
                     print(f"      grammar N={n}: {g['rows']:3d} rows in {g['wall']:6.1f}s = {g['rows_per_s']:5.2f} "
                           f"rows/s, {g['tokens_per_row']:5.1f} tok/row, {g['tokens'] / g['wall']:6.1f} tok/s, "
                           f"outside eval {g['outside_share']:5.1%}, prompt eval {g['prompt_eval_share']:5.1%}; "
                           f"{g['rows']} kept of {g['candidates']} candidates, spec-valid {g['spec_valid']}, "
-                          f"copies {g['copies']}, duplicates {g['duplicates']}, {g['calls']} calls", flush=True)
+                          f"copies {g['copies']}, duplicates {g['duplicates']}, {g['calls']} calls"
+                          + (f"; calls byte-identical to N=1: {same} of {len(grammar[1]['texts'])}" if n > 1 else ""),
+                          flush=True)
                 print(f"      paper: {f['rows']} kept of {f['candidates']}, spec-valid {f['spec_valid']}, copies "
                       f"{f['copies']}, duplicates {f['duplicates']}, {f['tokens']} tokens", flush=True)
                 if args.json:
@@ -322,6 +328,10 @@ def summarize(model_id: str, dataset: str, args, rs: list[dict], parallels: list
         print(f"  4. grammar (N={n}) vs limit {vs_limit:5.2f} (target >= 0.85: {met}){batched}   vs paper "
               f"{vs_paper:6.2f}x (target >= {target:g}x: {'met' if vs_paper >= target else 'NOT met'})")
         gq = {k: sum(g[k] for g in gs) for k in ("rows", "candidates", "spec_valid", "copies", "duplicates")}
+        if n > 1:
+            same = [g["same_as_one_by_one"] for g in gs]
+            print(f"     calls decoded together that are byte-identical to the same call decoded alone: "
+                  f"{sum(a for a, _ in same)} of {sum(b for _, b in same)}")
         results.append({"summary": {"model": model_id, "dataset": dataset, "parallel": n, "limit": limit,
                                     "grammar_rows_per_s": g_rps, "paper_rows_per_s": f_rps, "vs_limit": vs_limit,
                                     "vs_batched_limit": vs_batched, "vs_paper": vs_paper, "grammar_quality": gq,

@@ -135,6 +135,16 @@ def test_a_group_cut_short_by_a_kill_is_decoded_again_whole(pima_prompt, tmp_pat
     assert texts[0] == texts[1] == texts[2]
 
 
+def test_group_size_follows_the_runs_yield():
+    from medsyn.generate import group_size
+
+    assert group_size(parallel=4, calls_left=6, rows_wanted=30, rows_per_call=10) == 3  # before any call
+    assert group_size(parallel=4, calls_left=3, rows_wanted=15, rows_per_call=5.0) == 3  # half the rows were valid
+    assert group_size(parallel=4, calls_left=3, rows_wanted=15, rows_per_call=0.0) == 3  # nothing valid yet: all
+    assert group_size(parallel=4, calls_left=6, rows_wanted=2, rows_per_call=10) == 1
+    assert group_size(parallel=1, calls_left=6, rows_wanted=30, rows_per_call=10) == 1
+
+
 def test_stale_checkpoint_from_another_config_is_discarded(pima_prompt, tmp_path):
     spec, prompt = pima_prompt
     ckpt = tmp_path / "raw.jsonl.checkpoint"

@@ -478,6 +478,15 @@ def parallel_sequences(backend: LlamaBackend, settings: GenerationSettings, n_pr
     return max(1, min(settings.parallel_sequences, fits))
 
 
+def group_size(parallel: int, calls_left: int, rows_wanted: int, rows_per_call: float) -> int:
+    """Calls to decode together next: as many as the rows still wanted need at the run's yield so far (valid rows
+    per call; the rows asked per call before the first call), within ``parallel`` and the calls left. A group costs
+    about one call's wall time, so the next group is sized to finish the run rather than to ask one call at a time.
+    """
+    need = math.ceil(rows_wanted / rows_per_call) if rows_per_call > 0 else parallel
+    return max(1, min(parallel, calls_left, need))
+
+
 CHECKPOINT_HEADER = "medsyn_checkpoint"
 
 
@@ -600,9 +609,8 @@ def run_generation(
     try:
         with open(out_jsonl, "w") as fh:
             while valid < settings.target_rows and calls < settings.max_calls:
-                # calls decoded together: no more than the rows still wanted need (at one row per line asked)
-                group = min(parallel, settings.max_calls - calls,
-                            max(1, math.ceil((settings.target_rows - valid) / rows_per_call)))
+                group = group_size(parallel, settings.max_calls - calls, settings.target_rows - valid,
+                                   valid / calls if calls else rows_per_call)
                 seeds = [derive_seed(*run_key, calls + k) for k in range(group)]
                 if calls + group <= len(done):  # completed before the job was killed: replay, do not regenerate
                     for k, seed in enumerate(seeds):

@@ -7,7 +7,7 @@ if "snakemake" in globals():  # src/ importable without a pip install of medsyn 
     sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
 
 from medsyn.evaluate.aggregate import key_table, metrics_table, summary_table
-from medsyn.step import read_json, run_step
+from medsyn.step import read_json, run_step, write_tsv
 
 
 def main(snakemake, log):
@@ -16,9 +16,7 @@ def main(snakemake, log):
     outputs = ((table, snakemake.output.metrics), (summary, snakemake.output.summary),
                (key_table(table), snakemake.output.key))
     for frame, path in outputs:
-        tmp = Path(path + ".tmp")
-        frame.to_csv(tmp, sep="\t", index=False)
-        tmp.replace(path)
+        write_tsv(frame, path)
     log(f"{len(table)} evaluated tables, {table.shape[1]} columns; {len(summary)} summary rows")
 
 

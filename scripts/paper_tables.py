@@ -9,13 +9,7 @@ if "snakemake" in globals():  # src/ importable without a pip install of medsyn 
 import pandas as pd
 
 from medsyn.paper_audit import comparison_table, copy_share_row, copy_share_table, ranking_table, read_paper_scores
-from medsyn.step import read_json, run_step
-
-
-def _write(frame: pd.DataFrame, path: str) -> None:
-    tmp = Path(path + ".tmp")
-    frame.to_csv(tmp, sep="\t", index=False)
-    tmp.replace(path)
+from medsyn.step import read_json, run_step, write_tsv
 
 
 def _text_table(path: str) -> pd.DataFrame:
@@ -31,14 +25,14 @@ def main(snakemake, log):
             for run, rep, met, syn, ex in zip(runs, inp.reports, inp.metrics, inp.synthetic, inp.examples)
         ]
         table = copy_share_table(rows)
-        _write(table, snakemake.output[0])
+        write_tsv(table, snakemake.output[0])
         log(f"{len(table)} paper runs, {int(table['all_copies'].sum())} are 100% copies of prompt examples")
         return
     records = [read_json(p) for p in snakemake.input.metrics]
     copies = pd.read_csv(snakemake.input.copies, sep="\t")
     comparison = comparison_table(records, runs, copies, read_paper_scores(snakemake.input.scores))
-    _write(comparison, snakemake.output.comparison)
-    _write(ranking_table(comparison), snakemake.output.rankings)
+    write_tsv(comparison, snakemake.output.comparison)
+    write_tsv(ranking_table(comparison), snakemake.output.rankings)
     log(f"{len(comparison)} rows in paper_comparison.tsv")
 
 

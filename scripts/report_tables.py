@@ -9,13 +9,7 @@ if "snakemake" in globals():  # src/ importable without a pip install of medsyn 
 import pandas as pd
 
 from medsyn.report import tables
-from medsyn.step import run_step
-
-
-def write_tsv(frame: pd.DataFrame, path: str) -> None:
-    tmp = Path(path + ".tmp")
-    frame.to_csv(tmp, sep="\t", index=False)
-    tmp.replace(path)
+from medsyn.step import run_step, write_tsv
 
 
 def main(snakemake, log):

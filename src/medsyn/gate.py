@@ -58,6 +58,15 @@ def _number(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _threshold_checks(record: dict, gate: dict):
+    """(threshold key, metric key, "max" | "min", limit, value or None when not measured) for every threshold set."""
+    metrics = record.get("metrics") or {}
+    for key, (metric, kind) in CHECKS.items():
+        limit = gate.get(key)
+        if limit is not None:
+            yield key, metric, kind, limit, _number(metrics.get(metric))
+
+
 def verdict(record: dict, thresholds: dict) -> tuple[bool, list[str]]:
     """(releasable, reasons it is not) for one metrics record under ``thresholds`` (missing keys: defaults)."""
     gate = {**DEFAULTS, **(thresholds or {})}
@@ -68,12 +77,7 @@ def verdict(record: dict, thresholds: dict) -> tuple[bool, list[str]]:
     if gate["min_rows"] is not None and n_rows < gate["min_rows"]:
         status = (record.get("generation") or {}).get("status")
         reasons.append(f"{n_rows} rows < min_rows {gate['min_rows']}" + (f" (status {status})" if status else ""))
-    metrics = record.get("metrics") or {}
-    for key, (metric, kind) in CHECKS.items():
-        limit = gate.get(key)
-        if limit is None:
-            continue
-        value = _number(metrics.get(metric))
+    for key, metric, kind, limit, value in _threshold_checks(record, gate):
         if value is None:
             reasons.append(f"{metric} not measured (privacy family off, failed or no rows): cannot certify")
         elif (kind == "max" and value > limit) or (kind == "min" and value < limit):
@@ -86,12 +90,7 @@ def excess(record: dict, thresholds: dict) -> float:
     """How far a table is from passing (0 = passes): summed threshold overshoot, missing metrics count 1."""
     gate = {**DEFAULTS, **(thresholds or {})}
     total = 0.0
-    metrics = record.get("metrics") or {}
-    for key, (metric, kind) in CHECKS.items():
-        limit = gate.get(key)
-        if limit is None:
-            continue
-        value = _number(metrics.get(metric))
+    for _, _, kind, limit, value in _threshold_checks(record, gate):
         if value is None:
             total += 1.0
         else:

@@ -23,6 +23,15 @@ def write_json(path: str | Path, data: Any) -> None:
     tmp.replace(path)
 
 
+def write_tsv(frame, path: str | Path) -> None:
+    """A pandas frame as TSV without its index, atomically (like ``write_json``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_csv(tmp, sep="\t", index=False)
+    tmp.replace(path)
+
+
 def read_json(path: str | Path) -> Any:
     with open(path) as fh:
         return json.load(fh)

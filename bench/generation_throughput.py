@@ -204,6 +204,8 @@ def main() -> None:
     ap.add_argument("--datasets", nargs="+", default=["cirrhosis", "diabetes"])
     ap.add_argument("--prompt", default="A", help="prompt type A-D")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--first-repeat", type=int, default=1,
+                    help="number (= run seed) of the first repeat: adds repeats to an earlier run's --json")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rows", type=int, default=30, help="valid rows wanted per grammar run")
     ap.add_argument("--parallel", type=int, nargs="+", default=[1, 4],
@@ -247,7 +249,7 @@ def main() -> None:
         limit_backend = LlamaBackend(path, n_ctx=entry["n_ctx"], n_threads=args.threads)  # the limit's own context
         prepared = {d: build(d, cfg, Path(args.data_dir), args.prompt, seed=1) for d in args.datasets}
         runs = {d: [] for d in args.datasets}
-        for rep in range(1, args.repeats + 1):
+        for rep in range(args.first_repeat, args.first_repeat + args.repeats):
             for dataset in args.datasets:
                 spec, prompt = prepared[dataset]
                 one = backends[1]

@@ -343,9 +343,10 @@ class LlamaBackend:
         tokens per sequence, one token of every unfinished sequence per ``llama_decode``.
 
         A batch of n tokens costs much less than n single-token decodes (the weights are read once per batch), so
-        sequences decoded together give more tokens per second. Sequence i shares the prompt's KV cells and has
-        its own sampler chain seeded with ``seeds[i]`` and its own grammar. With one seed this is the plain
-        single-call path. The output of a group depends only on (prompt, seeds), never on calls before it.
+        sequences decoded together give more tokens per second. Sequence i has its own KV stream starting from a
+        copy of the prompt's cells (``use_sequences``), its own sampler chain seeded with ``seeds[i]`` and its own
+        grammar. With one seed this is the plain single-call path. The output of a group depends only on (prompt,
+        seeds), never on calls before it.
 
         Sampling and the grammar run in llama.cpp's native sampler chain. The grammar is checked against the token
         the chain sampled first (one candidate); only when it rejects that token is the whole vocabulary
@@ -452,7 +453,7 @@ class LlamaBackend:
 
 @dataclass
 class _Sequence:
-    """One sequence of a batched call: its sampler chain, its grammar (None when inside the chain), its tokens."""
+    """One sequence of a batched call: its sampler chain, its grammar (None in free mode), its tokens."""
 
     chain: object
     grammar: object = None

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, SHARED_DATA, repo_config, spec_path
+from conftest import REPO, SHARED_DATA, generation_settings, repo_config, spec_path
 from medsyn.config import check_dataset_specs, check_writable, validate_config
 from medsyn.data import load_real, read_table, split_real
 from medsyn.errors import ConfigError, DataError, GenerationError, ModelError, SpecError
@@ -296,15 +296,13 @@ def test_cuda_requested_on_this_cpu_only_build_stops_before_loading(smollm2_path
 
 @pytest.mark.llm
 def test_prompt_longer_than_context(smollm2_path, tmp_path):
-    from medsyn.generate import GenerationSettings, LlamaBackend, run_generation
+    from medsyn.generate import LlamaBackend, run_generation
     from medsyn.prompts import build_prompt
 
     spec = load_spec(spec_path("pima"))
     train = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)["train"]
     prompt = build_prompt(spec, train, "C", seed=1, n_examples=3, rows_per_call=5).to_dict()
-    settings = GenerationSettings(mode="grammar", target_rows=5, max_calls=1, temperature=0.7, top_p=0.9, top_k=0,
-                                  min_p=0.0, repeat_penalty=1.0, max_tokens=None, free_max_tokens=100, prefill=True,
-                                  seed=1)
+    settings = generation_settings("grammar", free_max_tokens=100)
     out = tmp_path / "raw.jsonl"
     with pytest.raises(GenerationError) as exc:
         run_generation(LlamaBackend(smollm2_path, n_ctx=256, n_threads=1), spec, prompt, "template", settings,

@@ -17,9 +17,9 @@ import time
 import pytest
 import yaml
 
-from conftest import REPO, repo_config, spec_path
+from conftest import REPO, generation_settings, repo_config, spec_path
 from medsyn.data import load_real, split_train_holdout
-from medsyn.generate import GenerationSettings, read_checkpoint, run_generation
+from medsyn.generate import read_checkpoint, run_generation
 from medsyn.prompts import build_prompt
 from medsyn.spec import load_spec
 
@@ -77,9 +77,8 @@ def pima_prompt():
 
 
 def _settings(max_calls=4, target_rows=100, parallel=1):
-    return GenerationSettings(mode="free", target_rows=target_rows, max_calls=max_calls, temperature=0.7, top_p=0.9,
-                              top_k=0, min_p=0.0, repeat_penalty=1.0, max_tokens=50, free_max_tokens=50, prefill=False,
-                              seed=1, parallel_sequences=parallel)
+    return generation_settings("free", target_rows=target_rows, max_calls=max_calls, max_tokens=50,
+                               free_max_tokens=50, parallel_sequences=parallel)
 
 
 def _texts():

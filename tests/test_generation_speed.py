@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from conftest import spec_path
+from conftest import generation_settings, spec_path
 from medsyn.data import load_real, split_train_holdout
-from medsyn.generate import GenerationSettings, LlamaBackend, run_generation
+from medsyn.generate import LlamaBackend, run_generation
 from medsyn.grammar import row_regex
 from medsyn.prompts import build_prompt
 from medsyn.seeds import derive_seed
@@ -19,10 +19,7 @@ pytestmark = pytest.mark.llm
 
 
 def _settings(mode="grammar", **kw):
-    base = dict(mode=mode, target_rows=100, max_calls=2, temperature=0.7, top_p=0.9, top_k=0, min_p=0.0,
-                repeat_penalty=1.0, max_tokens=None, free_max_tokens=60, prefill=mode == "grammar", seed=1)
-    base.update(kw)
-    return GenerationSettings(**base)
+    return generation_settings(mode, **{"target_rows": 100, "max_calls": 2, "free_max_tokens": 60, **kw})
 
 
 @pytest.fixture(scope="module")
@@ -61,18 +58,23 @@ def _complete_call(backend, spec, prompt, call):
                             derive_seed("pima", "A", "grammar", 1, call), st)
 
 
-@pytest.mark.parametrize("repeat_penalty", [1.0, 1.1])
-def test_grammar_rows_match_the_spec_language(smollm2_path, pima, tmp_path, repeat_penalty):
-    """Sampled-token-first (1.0) and grammar-first (repeat penalty) paths both give exactly the grammar's rows."""
-    spec, prompt = pima
-    backend = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1)
-    calls = _texts(backend, spec, prompt, _settings(repeat_penalty=repeat_penalty), tmp_path / "g.jsonl")
+def _assert_grammar_rows(calls, spec, prompt):
+    """Every call stopped by itself after exactly rows_per_call rows, each in the grammar's language."""
     pattern = row_regex(spec)
     for call in calls:
         assert call["finish_reason"] == "stop"
         lines = call["text"].split("\n")
         assert lines[-1] == "" and len(lines) == prompt["rows_per_call"] + 1
         assert all(pattern.fullmatch(line) for line in lines[:-1]), call["text"]
+
+
+@pytest.mark.parametrize("repeat_penalty", [1.0, 1.1])
+def test_grammar_rows_match_the_spec_language(smollm2_path, pima, tmp_path, repeat_penalty):
+    """Sampled-token-first (1.0) and grammar-first (repeat penalty) paths both give exactly the grammar's rows."""
+    spec, prompt = pima
+    backend = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1)
+    calls = _texts(backend, spec, prompt, _settings(repeat_penalty=repeat_penalty), tmp_path / "g.jsonl")
+    _assert_grammar_rows(calls, spec, prompt)
 
 
 def test_free_mode_stops_at_the_token_budget(smollm2_path, pima, tmp_path):
@@ -97,12 +99,7 @@ def test_calls_decoded_together_are_valid_and_reproducible(smollm2_path, pima, t
     assert [c["parallel"] for c in first] == [3, 3, 3]
     assert [(c["seed"], c["text"]) for c in first] == [(c["seed"], c["text"]) for c in second]
     assert len({c["text"] for c in first}) == 3
-    pattern = row_regex(spec)
-    for call in first:
-        assert call["finish_reason"] == "stop"
-        lines = call["text"].split("\n")
-        assert lines[-1] == "" and len(lines) == prompt["rows_per_call"] + 1
-        assert all(pattern.fullmatch(line) for line in lines[:-1]), call["text"]
+    _assert_grammar_rows(first, spec, prompt)
 
 
 def test_groups_never_outgrow_the_context(smollm2_path, pima):

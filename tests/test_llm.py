@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from conftest import spec_path
+from conftest import generation_settings, spec_path
 from medsyn.data import load_real, split_train_holdout
 from medsyn.errors import GenerationError, ModelError
-from medsyn.generate import GenerationSettings, LlamaBackend, render_chat_template, run_generation
+from medsyn.generate import LlamaBackend, render_chat_template, run_generation
 from medsyn.parse import parse_calls
 from medsyn.prompts import build_prompt
 from medsyn.spec import load_spec
@@ -16,10 +16,7 @@ pytestmark = pytest.mark.llm
 
 
 def settings(mode="grammar", **kw):
-    base = dict(mode=mode, target_rows=5, max_calls=1, temperature=0.7, top_p=0.9, top_k=0, min_p=0.0,
-                repeat_penalty=1.0, max_tokens=None, free_max_tokens=200, prefill=mode == "grammar", seed=1)
-    base.update(kw)
-    return GenerationSettings(**base)
+    return generation_settings(mode, **{"target_rows": 5, "max_calls": 1, "free_max_tokens": 200, **kw})
 
 
 @pytest.fixture(scope="module")

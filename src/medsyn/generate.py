@@ -394,7 +394,6 @@ class LlamaBackend:
         """The decode loop: sample one token per unfinished sequence, then decode them all in one batch."""
         lc = self.llama_cpp
         ctx = self.llm._ctx.ctx
-        one, one_array = self._one, self._one_array
         batch = self.llm._batch.batch
         prompt_logits = self._prompt_state[3]
         eog = self.llm.token_eos()
@@ -411,10 +410,7 @@ class LlamaBackend:
                     token = self._sample_array(seq.chain, logits=prompt_logits)
                     lc.llama_sampler_accept(seq.chain, token)
                 if seq.grammar is not None and not seq.grammar_in_chain:
-                    one[0].id, one[0].logit, one[0].p = token, 1.0, 0.0
-                    one_array.size, one_array.selected, one_array.sorted = 1, -1, False
-                    lc.llama_sampler_apply(seq.grammar, ctypes.byref(one_array))
-                    if one[0].logit == -math.inf:
+                    if not self._grammar_allows(seq.grammar, token):
                         logits = None if seq.out else prompt_logits
                         token = self._sample_array(seq.chain, seq.grammar, logits, index.get(i, -1))
                     lc.llama_sampler_accept(seq.grammar, token)
@@ -422,8 +418,9 @@ class LlamaBackend:
                     seq.finish = "stop"
                     continue
                 seq.out.append(token)
+                # after a line break: end of text allowed = every row written (our grammars then allow nothing else)
                 if seq.grammar is not None and eog >= 0 and b"\n" in self._piece(token) \
-                        and self._grammar_complete(seq.grammar, eog):
+                        and self._grammar_allows(seq.grammar, eog):
                     seq.finish = "stop"
                     continue
                 if len(seq.out) < max_tokens:
@@ -442,10 +439,10 @@ class LlamaBackend:
             self.llm._ctx.decode(self.llm._batch)
             pos += 1
 
-    def _grammar_complete(self, grammar, eog: int) -> bool:
-        """Whether the grammar allows end of text now (our grammars then allow nothing else)."""
+    def _grammar_allows(self, grammar, token: int) -> bool:
+        """Whether the grammar accepts ``token`` next: applied to a one-candidate array, not the whole vocabulary."""
         one, one_array = self._one, self._one_array
-        one[0].id, one[0].logit, one[0].p = eog, 1.0, 0.0
+        one[0].id, one[0].logit, one[0].p = token, 1.0, 0.0
         one_array.size, one_array.selected, one_array.sorted = 1, -1, False
         self.llama_cpp.llama_sampler_apply(grammar, ctypes.byref(one_array))
         return one[0].logit != -math.inf

@@ -1,11 +1,5 @@
 """Collect every metrics.json into results/tables/metrics.tsv and summary.tsv (mean, 95% CI over seeds)."""
 
-import sys
-from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
-
 from medsyn.evaluate.aggregate import key_table, metrics_table, summary_table
 from medsyn.step import read_json, run_step, write_tsv
 

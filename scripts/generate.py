@@ -1,11 +1,7 @@
 """Run one model on one prompt (Snakemake adapter over medsyn.generate)."""
 
 import hashlib
-import sys
 from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
 
 from medsyn.generate import GenerationSettings, LlamaBackend, checkpoint_fingerprint, run_generation
 from medsyn.spec import load_spec

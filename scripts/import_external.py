@@ -1,11 +1,5 @@
 """Import already-generated rows (CSV or raw LLM text) through our parser as a generator of its own."""
 
-import sys
-from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
-
 from medsyn.errors import DataError
 from medsyn.importing import csv_as_text, import_text
 from medsyn.parse import write_rejects, write_rows

@@ -1,11 +1,5 @@
 """Write one baseline table (holdout, marginals, copula or bootstrap) for a dataset and seed."""
 
-import sys
-from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
-
 from medsyn.baselines import make_baseline
 from medsyn.data import read_table, write_table
 from medsyn.spec import load_spec

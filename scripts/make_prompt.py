@@ -1,11 +1,5 @@
 """Build one prompt artifact (messages, prefill, example row ids, grammar) from the spec and train split."""
 
-import sys
-from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
-
 from medsyn.data import read_table
 from medsyn.prompts import build_prompt
 from medsyn.spec import load_spec

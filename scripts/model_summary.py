@@ -1,11 +1,5 @@
 """Collect the parse reports of one model's runs into results/models/<model>/summary.json."""
 
-import sys
-from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
-
 from medsyn.step import read_json, run_step, write_json
 
 

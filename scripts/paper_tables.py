@@ -1,11 +1,5 @@
 """Paper claims vs this evaluation: paper_copy_shares.tsv, or paper_comparison.tsv + paper_rankings.tsv."""
 
-import sys
-from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
-
 import pandas as pd
 
 from medsyn.paper_audit import comparison_table, copy_share_row, copy_share_table, ranking_table, read_paper_scores

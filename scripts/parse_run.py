@@ -1,11 +1,6 @@
 """Parse one run's raw.jsonl into synthetic.csv, parse_report.json and rejects.tsv."""
 
 import json
-import sys
-from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
 
 from medsyn.parse import parse_calls, write_rejects, write_rows
 from medsyn.spec import load_spec

@@ -1,11 +1,5 @@
 """Load a real table, coerce it to its spec and write the seeded, stratified train/holdout split."""
 
-import sys
-from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
-
 from medsyn.data import load_real, split_real, write_table
 from medsyn.spec import load_spec
 from medsyn.step import run_step, write_json

@@ -1,11 +1,5 @@
 """Materialize a registry model as resources/models/<id>.gguf, checking its sha256 (Snakemake adapter)."""
 
-import sys
-from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
-
 from medsyn.models import materialize
 from medsyn.step import run_step
 

@@ -1,11 +1,5 @@
 """Copy the synthetic tables that pass the privacy gate to results/release/ (with a manifest), or fail loudly."""
 
-import sys
-from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
-
 from medsyn.gate import build_release, read_gate_table
 from medsyn.step import run_step
 

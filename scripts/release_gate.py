@@ -1,11 +1,5 @@
 """Every metrics.json -> results/tables/release_gate.tsv: releasable or not, with the reasons (privacy gate)."""
 
-import sys
-from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
-
 from medsyn.gate import gate_rows, write_gate_table
 from medsyn.step import read_json, run_step
 

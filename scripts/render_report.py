@@ -1,11 +1,7 @@
 """Render results/report.html from the tables, figures, prompts and generation records (adapter over
 medsyn.report)."""
 
-import sys
 from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
 
 import pandas as pd
 
@@ -13,6 +9,7 @@ from medsyn.data import read_table
 from medsyn.report import build, render
 from medsyn.report.context import written_at
 from medsyn.spec import load_spec
+from medsyn.atomic import atomic_open
 from medsyn.step import read_json, run_step
 
 
@@ -55,9 +52,8 @@ def main(snakemake, log):
         metas=metas, prompts=prompts, real_frames=real, paper=paper_tables(snakemake.input),
     )
     html = render(context)
-    tmp = Path(snakemake.output[0] + ".tmp")
-    tmp.write_text(html)
-    tmp.replace(snakemake.output[0])
+    with atomic_open(snakemake.output[0]) as fh:
+        fh.write(html)
     log(f"report: {len(metas)} LLM runs over {len(specs)} datasets, {len(html):,} bytes")
 
 

@@ -1,11 +1,5 @@
 """Leaderboard (scores with intervals over seeds, Pareto front) and the recommendation per use case, as TSV."""
 
-import sys
-from pathlib import Path
-
-if "snakemake" in globals():  # src/ importable without a pip install of medsyn (e.g. under --sdm conda)
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821
-
 import pandas as pd
 
 from medsyn.report import tables

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from medsyn.atomic import atomic_path
 from medsyn.errors import DataError
 from medsyn.spec import DatasetSpec
 
@@ -224,9 +225,8 @@ def write_table(frame: pd.DataFrame, path: str | Path, spec: DatasetSpec, index:
     for col in spec.columns:
         values = frame[col.name]
         text[col.name] = [("" if pd.isna(v) else col.format_value(v)) for v in values]
-    tmp = Path(str(path) + ".tmp")
-    text.to_csv(tmp, index=index)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        text.to_csv(tmp, index=index)
 
 
 def read_table(path: str | Path, spec: DatasetSpec, real: bool = True) -> pd.DataFrame:

@@ -23,6 +23,7 @@ import math
 import shutil
 from pathlib import Path
 
+from medsyn.atomic import atomic_dir, atomic_open
 from medsyn.errors import MedsynError
 
 # threshold key -> (metric key in metrics.json, "max" | "min")
@@ -125,14 +126,11 @@ def gate_rows(records: list[tuple[str, dict]], thresholds: dict) -> list[dict]:
 
 
 def write_gate_table(rows: list[dict], path: str | Path) -> None:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as fh:
+    with atomic_open(path, newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, delimiter="\t", extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in COLUMNS})
-    tmp.replace(path)
 
 
 def read_gate_table(path: str | Path) -> list[dict]:
@@ -172,11 +170,8 @@ def build_release(rows: list[dict], thresholds: dict, out_dir: str | Path, root:
             f"no synthetic table passes the privacy gate ({len(rows)} evaluated); thresholds (config release_gate): "
             f"{_describe_thresholds(thresholds)}. Closest: {closest}"
         )
-    tmp = out_dir.with_name(out_dir.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
     manifest = []
-    try:
+    with atomic_dir(out_dir) as tmp:
         for row in releasable:
             src = root / row["synthetic"]
             rel = Path(row["synthetic"])
@@ -198,10 +193,4 @@ def build_release(rows: list[dict], thresholds: dict, out_dir: str | Path, root:
             "Released because each table passed the privacy gate with these thresholds (config release_gate):\n"
             f"{_describe_thresholds(thresholds)}\n"
         )
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.replace(out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return manifest

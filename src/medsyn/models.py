@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import shutil
 import urllib.request
 from pathlib import Path
 
+from medsyn.atomic import atomic_path
 from medsyn.errors import ModelError
 
 GGUF_MAGIC = b"GGUF"
@@ -64,18 +64,15 @@ def materialize(model_id: str, entry: dict, out_path: str | Path) -> dict:
     out_path.parent.mkdir(parents=True, exist_ok=True)
     source = entry["source"]
     expected = entry["sha256"].lower()
-    tmp = out_path.with_name(out_path.name + ".partial")
-    try:
+    with atomic_path(out_path) as tmp:
         if "package_file" in source:
             src = source["package_file"]
             path = package_dir(src["package"], src.get("pip", "")) / src["file"]
             if not path.is_file():
                 raise ModelError(f"model '{model_id}': file {src['file']} not found in package {src['package']}")
-            # a hard link (or copy) keeps resources/ self-contained without duplicating bytes where possible
-            try:
-                os.link(path, tmp)
-            except OSError:
-                shutil.copyfile(path, tmp)
+            # a copy, never a hard link: a link shares the installed file's inode, so touching one checkout's
+            # resources/models/<id>.gguf (snakemake --touch) changed the mtime of every other checkout's copy too
+            shutil.copyfile(path, tmp)
         elif "parts" in source:
             with open(tmp, "wb") as out:
                 for part in _part_paths(source["parts"]):
@@ -100,8 +97,4 @@ def materialize(model_id: str, entry: dict, out_path: str | Path) -> dict:
             raise ModelError(
                 f"model '{model_id}': sha256 mismatch for {out_path.name}: expected {expected}, got {actual}"
             )
-        tmp.replace(out_path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return {"model": model_id, "path": str(out_path), "sha256": expected, "bytes": out_path.stat().st_size}

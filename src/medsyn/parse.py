@@ -352,9 +352,9 @@ def rows_to_frame(rows: list[list[str]], spec: DatasetSpec):
 
 def write_rejects(path, rejects: list[Reject]) -> None:
     """One TSV row per rejected row: where it came from, why, and its text (kept for auditing the parser)."""
-    import csv
+    from medsyn.atomic import atomic_open
 
-    with open(path, "w", newline="") as fh:
+    with atomic_open(path, newline="") as fh:
         writer = csv.writer(fh, delimiter="\t")
         writer.writerow(["call", "line", "reason", "detail", "text"])
         for r in rejects:

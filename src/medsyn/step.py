@@ -9,27 +9,21 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
+from medsyn.atomic import atomic_open, atomic_path
 from medsyn.errors import MedsynError
 
 
 def write_json(path: str | Path, data: Any) -> None:
     """Atomic: a killed job never leaves a half-written file that looks complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as fh:
+    with atomic_open(path) as fh:
         json.dump(data, fh, indent=2, sort_keys=False, default=str)
         fh.write("\n")
-    tmp.replace(path)
 
 
 def write_tsv(frame, path: str | Path) -> None:
     """A pandas frame as TSV without its index, atomically (like ``write_json``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_csv(tmp, sep="\t", index=False)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, sep="\t", index=False)
 
 
 def read_json(path: str | Path) -> Any:

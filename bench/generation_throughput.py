@@ -39,13 +39,11 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
 
 MODEL_DIRS = [REPO / "resources" / "models", Path("/tmp/three/resources/models")]
 
@@ -76,8 +74,9 @@ def model_path(model_id: str, entry: dict, cache: Path) -> Path:
     return cache / f"{model_id}.gguf"
 
 
-def build(dataset: str, cfg: dict, data_dir: Path, prompt_type: str, seed: int):
-    """Spec, train split and prompt exactly as prepare_data + make_prompt build them."""
+def build(dataset: str, cfg: dict, data_dir: Path, prompt_type: str, seed: int, recipe: str):
+    """Spec, real split and prompt exactly as prepare_data + make_prompt build them (the recipe's column order)."""
+    from medsyn.config import column_order
     from medsyn.data import load_real, split_real
     from medsyn.prompts import build_prompt
     from medsyn.spec import load_spec
@@ -89,21 +88,26 @@ def build(dataset: str, cfg: dict, data_dir: Path, prompt_type: str, seed: int):
     parts = split_real(load_real(spec), spec, split["holdout_fraction"], split["reference_fraction"],
                        split.get("seed", 1))
     prompt = build_prompt(spec, parts["train"], prompt_type, seed=seed, n_examples=cfg["prompts"]["n_examples"],
-                          rows_per_call=cfg["generation"]["rows_per_call"]).to_dict()
-    return spec, prompt
+                          rows_per_call=cfg["generation"]["rows_per_call"],
+                          column_order=column_order(cfg, recipe, spec.target)).to_dict()
+    return spec, prompt, parts
 
 
-def settings(cfg: dict, mode: str, seed: int, target_rows: int, max_calls: int, parallel: int = 1):
-    from medsyn.generate import GenerationSettings
+def settings(cfg: dict, recipe: str, mode: str, seed: int, target_rows: int, max_calls: int, parallel: int = 1):
+    """The recipe's settings exactly as the workflow maps them (``medsyn.settings.settings_from_config``); the
+    paper's way (free mode) keeps the paper's sampling and no recipe switch."""
+    import dataclasses
 
-    gen = cfg["generation"]
-    prefill = gen["prefill"][mode] if isinstance(gen["prefill"], dict) else gen["prefill"]
-    return GenerationSettings(
-        mode=mode, target_rows=target_rows, max_calls=max_calls, temperature=gen["temperature"], top_p=gen["top_p"],
-        top_k=gen["top_k"], min_p=gen["min_p"], repeat_penalty=gen["repeat_penalty"], max_tokens=gen["max_tokens"],
-        free_max_tokens=gen["free_max_tokens"], prefill=prefill, seed=seed,
-        parallel_sequences=parallel,
-    )
+    from medsyn.config import recipe_generation
+    from medsyn.settings import settings_from_config
+
+    gen = recipe_generation(cfg, recipe)
+    gen.update(target_rows=target_rows, max_calls=max_calls, parallel_sequences=parallel)
+    if mode == "free":
+        gen.update(temperature=0.7, top_p=0.9, top_k=0, min_p=0.0, column_order=[],
+                   examples={}, novelty={}, outside={}, steering={})
+    st = settings_from_config(gen, mode, seed)
+    return st if mode == "grammar" else dataclasses.replace(st, parallel_sequences=1)
 
 
 def perf_eval_seconds(llm) -> tuple[float, float]:
@@ -111,7 +115,7 @@ def perf_eval_seconds(llm) -> tuple[float, float]:
     one token count as prompt evaluation)."""
     import llama_cpp
 
-    data = llama_cpp.llama_perf_context(llm._ctx.ctx)
+    data = llama_cpp.llama_perf_context(llm)
     return data.t_p_eval_ms / 1000.0, data.t_eval_ms / 1000.0
 
 
@@ -121,57 +125,55 @@ def decode_limit(limit_backend, prompt_tokens: list[int], filler: list[int], n: 
     decodes them)."""
     import llama_cpp
 
+    from medsyn.llm.decode import TokenBatch
+
     limit_backend.use_sequences(n_seq)
-    limit_llm = limit_backend.llm
-    ctx = limit_llm._ctx.ctx
-    memory = llama_cpp.llama_get_memory(ctx)
-    llama_cpp.llama_memory_clear(memory, True)
-    limit_llm.reset()
-    limit_llm.eval(prompt_tokens)
+    limit_backend.restore_prompt(prompt_tokens)
     for seq in range(1, n_seq):
-        llama_cpp.llama_memory_seq_cp(memory, 0, seq, -1, -1)
+        limit_backend.copy_sequence(0, seq)
     pos = len(prompt_tokens)
-    wrapper = limit_llm._batch
-    batch = wrapper.batch
+    batch = TokenBatch(llama_cpp, n_seq, n_seq)
     spent = 0.0
-    for i in range(n):
-        for seq in range(n_seq):
-            batch.token[seq] = filler[(i + seq) % len(filler)]
-            batch.pos[seq] = pos + i
-            batch.seq_id[seq][0] = seq
-            batch.n_seq_id[seq] = 1
-            batch.logits[seq] = True
-        batch.n_tokens = n_seq
-        t0 = time.perf_counter()
-        limit_llm._ctx.decode(wrapper)
-        spent += time.perf_counter() - t0
-    limit_llm.reset()
-    llama_cpp.llama_memory_clear(memory, True)
+    try:
+        for i in range(n):
+            batch.clear()
+            for seq in range(n_seq):
+                batch.add(filler[(i + seq) % len(filler)], pos + i, seq, True)
+            t0 = time.perf_counter()
+            limit_backend.decode(batch.batch)
+            spent += time.perf_counter() - t0
+    finally:
+        batch.close()
+    limit_backend.restore_prompt(prompt_tokens)  # leave the context as the pipeline would find it
     return n * n_seq / spent
 
 
-def run_mode(backend, spec, prompt, cfg, mode, seed, target_rows, max_calls, dataset, prompt_type, parallel=1):
-    from medsyn.generate import run_generation
+def run_mode(backend, spec, prompt, parts, cfg, recipe, mode, seed, target_rows, max_calls, dataset, prompt_type,
+             parallel=1):
+    from medsyn.generate import RealRows, run_generation
     from medsyn.parse import parse_calls
 
-    st = settings(cfg, mode, seed, target_rows, max_calls, parallel)
+    st = settings(cfg, recipe, mode, seed, target_rows, max_calls, parallel)
     backend._prompt_state = None  # evaluate the prompt in every run, as every workflow job does
+    real = RealRows(parts["train"], parts["holdout"])
+    order = spec.in_order(prompt["columns"])
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "raw.jsonl"
-        eval0 = perf_eval_seconds(backend.llm)
+        eval0 = perf_eval_seconds(backend.ctx)
         prompt0 = backend.prompt_eval_seconds
         t0 = time.perf_counter()
         run_generation(backend, spec, prompt, "template", st, (dataset, prompt_type, mode, seed), out,
-                       log=lambda m: None)
+                       log=lambda m: None, real=real)
         wall = time.perf_counter() - t0
-        eval1 = perf_eval_seconds(backend.llm)
+        eval1 = perf_eval_seconds(backend.ctx)
         # llama.cpp counts batches of more than one token (sequences decoded together) as prompt evaluation,
         # so the prompt's own evaluation time is taken from the backend
         prompt_eval, evaluated = backend.prompt_eval_seconds - prompt0, eval1[0] + eval1[1] - eval0[0] - eval0[1]
         calls = [json.loads(line) for line in out.read_text().splitlines()]
     texts = {c["call"]: c["text"] for c in calls}
-    _, report = parse_calls(calls, spec, prompt["example_rows"], prompt["user"])
+    _, report = parse_calls(calls, order, prompt["example_rows"], prompt["user"])
     rows = report["accepted"]
+    resampled = sum(sum((c.get("rejected_rows") or {}).values()) for c in calls)
     return {
         "wall": wall,
         "eval": evaluated,
@@ -187,6 +189,8 @@ def run_mode(backend, spec, prompt, cfg, mode, seed, target_rows, max_calls, dat
         "spec_valid": report["spec_valid_rows"],
         "copies": report["example_copies"],
         "duplicates": report["duplicates"],
+        "resampled": resampled,
+        "decoded": sum(c.get("decoded_tokens", c["completion_tokens"]) for c in calls),
         "reasons": report["rejected_by_reason"],
         "texts": texts,
     }
@@ -203,6 +207,8 @@ def main() -> None:
                     help="model ids from config.yaml (default: SmolLM2, plus Qwen2.5-Coder-0.5B when installed)")
     ap.add_argument("--datasets", nargs="+", default=["cirrhosis", "diabetes"])
     ap.add_argument("--prompt", default="A", help="prompt type A-D")
+    ap.add_argument("--recipe", default=None,
+                    help="recipe of config.yaml the grammar runs use (default: its first, i.e. the default recipe)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--first-repeat", type=int, default=1,
                     help="number (= run seed) of the first repeat: adds repeats to an earlier run's --json")
@@ -218,10 +224,12 @@ def main() -> None:
 
     import llama_cpp
 
-    from medsyn.generate import LlamaBackend, build_prompt_text
+    from medsyn.llm.backend import LlamaBackend
+    from medsyn.llm.chat_template import build_prompt_text
     from medsyn.models import ModelError
 
     cfg = load_config()
+    recipe = args.recipe or next(iter(cfg["generation"]["recipes"]))
     models = args.models
     if models is None:
         models = ["smollm2-135m-instruct"]
@@ -236,6 +244,7 @@ def main() -> None:
     load = os.getloadavg()
     print(f"medsyn generation throughput, {time.strftime('%Y-%m-%d %H:%M')}, llama-cpp-python "
           f"{llama_cpp.__version__}, {args.threads} threads, {os.cpu_count()} CPUs, load {load[0]:.1f}/{load[1]:.1f}")
+    print(f"recipe {recipe}: {json.dumps(cfg['generation']['recipes'][recipe])} over the base generation settings")
     print(f"prompt {args.prompt}, grammar runs: {args.rows} valid rows wanted ({rows_per_call} per call, at most "
           f"{grammar_calls} calls), calls decoded together: {' / '.join(map(str, parallels))}; paper way: "
           f"{args.free_calls} calls of <= {cfg['generation']['free_max_tokens']} tokens, one by one; "
@@ -247,27 +256,27 @@ def main() -> None:
         backends = {n: LlamaBackend(path, n_ctx=entry["n_ctx"], n_threads=args.threads, model_id=model_id)
                     for n in parallels}
         limit_backend = LlamaBackend(path, n_ctx=entry["n_ctx"], n_threads=args.threads)  # the limit's own context
-        prepared = {d: build(d, cfg, Path(args.data_dir), args.prompt, seed=1) for d in args.datasets}
+        prepared = {d: build(d, cfg, Path(args.data_dir), args.prompt, seed=1, recipe=recipe) for d in args.datasets}
         runs = {d: [] for d in args.datasets}
         for rep in range(args.first_repeat, args.first_repeat + args.repeats):
             for dataset in args.datasets:
-                spec, prompt = prepared[dataset]
+                spec, prompt, parts = prepared[dataset]
                 one = backends[1]
-                text = build_prompt_text(prompt, entry["chat"], one.chat_template,
-                                         one.special_text(one.llm.token_bos()), one.special_text(one.llm.token_eos()),
-                                         True)
+                text = build_prompt_text(prompt, entry["chat"], one.chat_template, one.special_text(one.bos_token),
+                                         one.special_text(one.eos_token), True)
                 prompt_tokens = one.tokenize(text)
                 filler = one.tokenize("".join(r + "\n" for r in prompt["example_rows"]) or prompt["header"])[1:]
                 grammar = {}
                 for n in parallels:  # interleaved: N = 1, then each N > 1, then the limits, then the paper's way
-                    grammar[n] = run_mode(backends[n], spec, prompt, cfg, "grammar", rep, args.rows, grammar_calls,
-                                          dataset, args.prompt, parallel=n)
+                    grammar[n] = run_mode(backends[n], spec, prompt, parts, cfg, recipe, "grammar", rep, args.rows,
+                                          grammar_calls, dataset, args.prompt, parallel=n)
                 span = int(min(grammar[1]["tokens_per_call"], entry["n_ctx"] - len(prompt_tokens)) or 128)
                 limits = {}
                 for n in parallels:
                     fits = max(1, entry["n_ctx"] // (len(prompt_tokens) + span))
                     limits[n] = decode_limit(limit_backend, prompt_tokens, filler, span, min(n, fits))
-                f = run_mode(one, spec, prompt, cfg, "free", rep, 10**6, args.free_calls, dataset, args.prompt)
+                f = run_mode(one, spec, prompt, parts, cfg, recipe, "free", rep, 10**6, args.free_calls, dataset,
+                             args.prompt)
                 r = {"model": model_id, "dataset": dataset, "repeat": rep, "limit": limits[1], "limits": limits,
                      "span": span, "grammar": grammar, "free": f, "load": os.getloadavg()[0]}
                 runs[dataset].append(r)
@@ -283,7 +292,8 @@ def main() -> None:
                           f"rows/s, {g['tokens_per_row']:5.1f} tok/row, {g['tokens'] / g['wall']:6.1f} tok/s, "
                           f"outside eval {g['outside_share']:5.1%}, prompt eval {g['prompt_eval_share']:5.1%}; "
                           f"{g['rows']} kept of {g['candidates']} candidates, spec-valid {g['spec_valid']}, "
-                          f"copies {g['copies']}, duplicates {g['duplicates']}, {g['calls']} calls"
+                          f"copies {g['copies']}, duplicates {g['duplicates']}, rows resampled at decode time "
+                          f"{g['resampled']} ({g['decoded']} tokens decoded), {g['calls']} calls"
                           + (f"; calls byte-identical to N=1: {same} of {len(grammar[1]['texts'])}" if n > 1 else ""),
                           flush=True)
                 print(f"      paper: {f['rows']} kept of {f['candidates']}, spec-valid {f['spec_valid']}, copies "

@@ -3,7 +3,12 @@
 import hashlib
 from pathlib import Path
 
-from medsyn.generate import GenerationSettings, LlamaBackend, checkpoint_fingerprint, run_generation
+from medsyn import checkpoint
+from medsyn.data import read_table
+from medsyn.generate import RealRows, run_generation
+from medsyn.llm.backend import LlamaBackend
+from medsyn.parse import RowParser
+from medsyn.settings import settings_from_config
 from medsyn.spec import load_spec
 from medsyn.step import read_json, run_step, write_json
 
@@ -13,51 +18,30 @@ def main(snakemake, log):
     spec = load_spec(snakemake.params.spec)
     prompt = read_json(snakemake.input.prompt)
     entry = snakemake.params.model
-    gen = snakemake.params.generation
-    settings = GenerationSettings(
-        mode=wc.mode,
-        target_rows=gen["target_rows"],
-        max_calls=gen["max_calls"],
-        temperature=gen["temperature"],
-        top_p=gen["top_p"],
-        top_k=gen["top_k"],
-        min_p=gen["min_p"],
-        repeat_penalty=gen["repeat_penalty"],
-        max_tokens=gen["max_tokens"],
-        free_max_tokens=gen["free_max_tokens"],
-        prefill=gen["prefill"],
-        seed=int(wc.seed),
-        parallel_sequences=gen["parallel_sequences"],
-    )
-    backend = LlamaBackend(
-        snakemake.input.model,
-        n_ctx=entry["n_ctx"],
-        n_threads=snakemake.threads,
-        n_gpu_layers=entry["n_gpu_layers"],
-        seed=int(wc.seed) + 1,
-        model_id=wc.model,
-    )
-    log(f"{wc.model} on {wc.dataset}/{wc.prompt} ({wc.mode}, seed {wc.seed}), {snakemake.threads} threads")
+    settings = settings_from_config(snakemake.params.generation, wc.mode, int(wc.seed))
+    real = None
+    if settings.examples.per_call or settings.uses_row_hooks:
+        real = RealRows(read_table(snakemake.input.train, spec), read_table(snakemake.input.holdout, spec))
+    backend = LlamaBackend(snakemake.input.model, n_ctx=entry["n_ctx"], n_threads=snakemake.threads,
+                           n_gpu_layers=entry["n_gpu_layers"], model_id=wc.model)
+    log(f"{wc.model} on {wc.dataset}/{wc.prompt} ({wc.mode}, recipe {wc.recipe}, seed {wc.seed}), "
+        f"{snakemake.threads} threads")
     info = backend.system_info()
     log(f"llama-cpp-python {info['llama_cpp_python']}, GPU offload supported: {info['gpu_offload_supported']}, "
         f"n_gpu_layers: {entry['n_gpu_layers']}; system info: {info['system_info']}")
+    options = snakemake.params.parse
+    parser = RowParser(spec.in_order(prompt["columns"]), prompt["example_rows"], prompt["user"],
+                       keep_example_copies=options["keep_example_copies"],
+                       reject_duplicates=options["reject_duplicates"])
     tmp = Path(snakemake.output.raw + ".tmp")
     # Not a declared output: Snakemake deletes those when a job is killed, the checkpoint must survive it.
-    checkpoint = Path(snakemake.output.raw + ".checkpoint")
+    ckpt = Path(snakemake.output.raw + ".checkpoint")
+    # no recipe in the key: every recipe of a run gets the same call seeds (common random numbers for ablations)
     run_key = (wc.dataset, wc.prompt, wc.mode, wc.seed)
-    fingerprint = checkpoint_fingerprint(entry, prompt, settings, run_key, snakemake.threads)
-    summary = run_generation(
-        backend,
-        spec,
-        prompt,
-        chat=entry["chat"],
-        settings=settings,
-        run_key=run_key,
-        out_jsonl=tmp,
-        log=log,
-        checkpoint=checkpoint,
-        fingerprint=fingerprint,
-    )
+    fingerprint = checkpoint.fingerprint(entry, prompt, settings, run_key)
+    summary = run_generation(backend, spec, prompt, chat=entry["chat"], settings=settings, run_key=run_key,
+                             out_jsonl=tmp, log=log, checkpoint=ckpt, fingerprint=fingerprint, real=real,
+                             parser=parser)
     write_json(
         snakemake.output.meta,
         {
@@ -71,16 +55,17 @@ def main(snakemake, log):
             "dataset": wc.dataset,
             "prompt_type": wc.prompt,
             "mode": wc.mode,
+            "recipe": wc.recipe,
             "seed": int(wc.seed),
             "threads": snakemake.threads,
             "n_ctx": entry["n_ctx"],
-            "settings": settings.__dict__,
+            "settings": settings.as_record(),
             **backend.system_info(),
             **summary,
         },
     )
     tmp.replace(snakemake.output.raw)
-    checkpoint.unlink(missing_ok=True)
+    ckpt.unlink(missing_ok=True)
 
 
 if "snakemake" in globals():

@@ -11,7 +11,8 @@ def main(snakemake, log):
     spec = load_spec(snakemake.params.spec)
     train = read_table(snakemake.input.train, spec)
     reference = read_table(snakemake.input.reference, spec)
-    frame = make_baseline(wc.baseline, spec, train, reference, snakemake.params.rows, int(wc.seed))
+    frame = make_baseline(wc.baseline, spec, train, reference, snakemake.params.rows, int(wc.seed),
+                          drawn=snakemake.params.drawn)
     write_table(frame, snakemake.output[0], spec, index=False)
     log(f"baseline {wc.baseline} for {wc.dataset} seed {wc.seed}: {len(frame)} rows")
 

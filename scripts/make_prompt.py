@@ -16,9 +16,11 @@ def main(snakemake, log):
         seed=int(snakemake.wildcards.seed),
         n_examples=snakemake.params.n_examples,
         rows_per_call=snakemake.params.rows_per_call,
+        column_order=snakemake.params.column_order,
     )
     write_json(snakemake.output[0], prompt.to_dict())
-    log(f"prompt {spec.name}/{prompt.prompt_type}: {len(prompt.user)} chars, examples {prompt.example_row_ids}")
+    log(f"prompt {spec.name}/{prompt.prompt_type}: {len(prompt.user)} chars, examples {prompt.example_row_ids}, "
+        f"columns {prompt.columns}")
 
 
 if "snakemake" in globals():

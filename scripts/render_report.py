@@ -5,18 +5,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from medsyn import layout
+from medsyn.atomic import atomic_open
 from medsyn.data import read_table
 from medsyn.report import build, render
 from medsyn.report.context import written_at
 from medsyn.spec import load_spec
-from medsyn.atomic import atomic_open
 from medsyn.step import read_json, run_step
 
 
 def run_key(path: str) -> tuple:
-    # results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/<file>
-    model, dataset, prompt, mode, seed = Path(path).parts[-6:-1]
-    return (model, dataset, prompt, mode, int(seed.removeprefix("seed")))
+    key = layout.table_key(path)
+    return (key["model"], key["dataset"], key["prompt"], key["mode"], key["recipe"], int(key["seed"]))
 
 
 def paper_tables(inputs) -> dict | None:

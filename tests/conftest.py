@@ -42,7 +42,7 @@ def spec_path(name: str) -> Path:
 def generation_settings(mode: str = "grammar", **overrides):
     """GenerationSettings with the paper's sampling (T 0.7, top-p 0.9, nothing else), the prefill of the mode and
     seed 1; each test file passes its own row and call counts."""
-    from medsyn.generate import GenerationSettings
+    from medsyn.settings import GenerationSettings
 
     base = dict(mode=mode, target_rows=5, max_calls=1, temperature=0.7, top_p=0.9, top_k=0, min_p=0.0,
                 repeat_penalty=1.0, max_tokens=None, free_max_tokens=200, prefill=mode == "grammar", seed=1)

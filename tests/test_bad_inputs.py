@@ -246,7 +246,7 @@ def test_non_gguf_model_file(tmp_path):
 
 @pytest.mark.llm
 def test_truncated_gguf_file(tmp_path, smollm2_path):
-    from medsyn.generate import LlamaBackend
+    from medsyn.llm.backend import LlamaBackend
 
     cut = tmp_path / "smollm2.gguf"
     with open(smollm2_path, "rb") as fh:
@@ -259,14 +259,14 @@ def test_truncated_gguf_file(tmp_path, smollm2_path):
 
 
 def test_generation_model_path_missing(tmp_path):
-    from medsyn.generate import LlamaBackend
+    from medsyn.llm.backend import LlamaBackend
 
     with pytest.raises(ModelError, match=f"^model file not found: {tmp_path}/none.gguf$"):
         LlamaBackend(str(tmp_path / "none.gguf"), n_ctx=512, n_threads=1)
 
 
 def test_cuda_requested_on_cpu_only_build():
-    from medsyn.generate import require_gpu_offload
+    from medsyn.llm.backend import require_gpu_offload
 
     with pytest.raises(ModelError) as exc:
         require_gpu_offload("qwen2.5-coder-1.5b-instruct", 99, supported=False)
@@ -283,7 +283,7 @@ def test_cuda_requested_on_cpu_only_build():
 def test_cuda_requested_on_this_cpu_only_build_stops_before_loading(smollm2_path):
     import llama_cpp
 
-    from medsyn.generate import LlamaBackend
+    from medsyn.llm.backend import LlamaBackend
 
     if llama_cpp.llama_supports_gpu_offload():
         pytest.skip("this llama-cpp-python build can offload to a GPU")
@@ -296,7 +296,8 @@ def test_cuda_requested_on_this_cpu_only_build_stops_before_loading(smollm2_path
 
 @pytest.mark.llm
 def test_prompt_longer_than_context(smollm2_path, tmp_path):
-    from medsyn.generate import LlamaBackend, run_generation
+    from medsyn.generate import run_generation
+    from medsyn.llm.backend import LlamaBackend
     from medsyn.prompts import build_prompt
 
     spec = load_spec(spec_path("pima"))

@@ -85,7 +85,7 @@ def fake_upstream(workdir: Path, models: list[str]) -> None:
         (workdir / "results/data/pima" / name).write_text("x\n")
     time.sleep(0.05)
     (workdir / "results/prompts/pima/A").mkdir(parents=True)
-    (workdir / "results/prompts/pima/A/seed1.json").write_text("{}\n")
+    (workdir / "results/prompts/pima/A/default/seed1.json").write_text("{}\n")
     (workdir / "resources/models").mkdir(parents=True)
     for model in models:
         (workdir / f"resources/models/{model}.gguf").write_bytes(b"GGUF" + bytes(2**20))
@@ -111,7 +111,7 @@ def submit_with_fake_scheduler(tmp_path: Path, profile: Path, submit_tool: str, 
         (bindir / name).symlink_to(tool)
     record = tmp_path / "scheduler_calls.jsonl"
     env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}", FAKE_SLURM_LOG=str(record), **env)
-    targets = [f"results/models/{m}/pima/A/grammar/seed1/raw.jsonl" for m in models]
+    targets = [f"results/models/{m}/pima/A/grammar/default/seed1/raw.jsonl" for m in models]
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--directory", str(workdir),
            "--workflow-profile", str(profile), *targets, "--configfile", str(config)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -203,7 +203,7 @@ def test_gpu_resource_follows_n_gpu_layers(tmp_path):
     models = {"cpu-model": 0, "gpu-model": -1, "partial-gpu": 12}
     config = small_config(tmp_path, models)
     proc = run_snakemake(tmp_path, [config], "-n", "--printshellcmds",
-                         *[f"results/models/{m}/pima/A/grammar/seed1/raw.jsonl" for m in models])
+                         *[f"results/models/{m}/pima/A/grammar/default/seed1/raw.jsonl" for m in models])
     jobs = {}
     for block in proc.stdout.split("\nrule generate:")[1:]:
         model = re.search(r"wildcards: model=([^,\s]+)", block)[1]
@@ -224,7 +224,7 @@ def test_editing_one_model_outdates_only_its_jobs(tmp_path):
     workdir.mkdir()
     fake_upstream(workdir, list(models))
     for model in models:  # stand-ins for a finished run's outputs
-        run = workdir / f"results/models/{model}/pima/A/grammar/seed1"
+        run = workdir / f"results/models/{model}/pima/A/grammar/default/seed1"
         run.mkdir(parents=True)
         for name in ("raw.jsonl", "generation.json", "synthetic.csv", "parse_report.json", "rejects.tsv"):
             (run / name).write_text("x\n")
@@ -253,7 +253,7 @@ def test_editing_one_model_outdates_only_its_jobs(tmp_path):
 
 def test_gpu_model_on_a_cpu_build_stops_with_the_fix():
     from medsyn.errors import ModelError
-    from medsyn.generate import require_gpu_offload
+    from medsyn.llm.backend import require_gpu_offload
 
     require_gpu_offload("cpu-model", 0, supported=False)  # CPU models never need offload
     require_gpu_offload("gpu-model", -1, supported=True)
@@ -269,7 +269,7 @@ def test_llama_backend_refuses_gpu_layers_before_loading(tmp_path):
     """The installed build is checked before any model file is opened (the path here does not even exist)."""
     llama_cpp = pytest.importorskip("llama_cpp")
     from medsyn.errors import ModelError
-    from medsyn.generate import LlamaBackend
+    from medsyn.llm.backend import LlamaBackend
 
     if llama_cpp.llama_supports_gpu_offload():
         pytest.skip("this llama-cpp-python build can offload to a GPU")

@@ -19,53 +19,42 @@ import yaml
 
 from conftest import REPO, generation_settings, repo_config, spec_path
 from medsyn.data import load_real, split_train_holdout
-from medsyn.generate import read_checkpoint, run_generation
+from medsyn.checkpoint import read as read_checkpoint
+from medsyn.generate import run_generation
+from medsyn.llm.decode import CallResult
 from medsyn.prompts import build_prompt
 from medsyn.spec import load_spec
 
-RUN = "results/models/smollm2-135m-instruct/pima/A/grammar/seed1"
+RUN = "results/models/smollm2-135m-instruct/pima/A/grammar/default/seed1"
 
 
 # --- function level: a fake backend that counts its calls -----------------------------------------------------
 
 
-class FakeLlm:
-    def token_bos(self):
-        return -1
-
-    def token_eos(self):
-        return -1
-
-    def tokenize(self, data, add_bos=False, special=False):
-        return list(range(len(data.split())))
-
-
 class FakeBackend:
+    """The ``medsyn.generate.Backend`` protocol without a model: each call's text is picked by its seed."""
+
     n_ctx = 100_000
     chat_template = None
+    bos_token = eos_token = -1
 
     def __init__(self, rows):
-        self.llm = FakeLlm()
         self.rows = rows  # call index -> text
         self.called = []
 
     def special_text(self, token):
         return ""
 
-    def tokenize(self, text):
+    def tokenize(self, text, add_bos=True):
         return list(range(len(text.split())))
-
-    def complete(self, tokens, grammar, max_tokens, seed, settings):
-        self.called.append(seed)
-        text = self.rows[seed % len(self.rows)]
-        return text, "stop", {"prompt_tokens": len(tokens), "completion_tokens": 10}
 
     def use_sequences(self, n):
         self.n_seq = n
 
-    def complete_many(self, tokens, grammar, max_tokens, seeds, settings):
-        self.groups = getattr(self, "groups", []) + [len(seeds)]
-        return [self.complete(tokens, grammar, max_tokens, seed, settings) for seed in seeds]
+    def complete_many(self, tokens, calls, grammar, max_tokens, settings, hooks=None):
+        self.groups = getattr(self, "groups", []) + [len(calls)]
+        self.called += [call.seed for call in calls]
+        return [CallResult(self.rows[call.seed % len(self.rows)], "stop", len(tokens), 10) for call in calls]
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +232,7 @@ def test_killed_generation_resumes_from_checkpoint_and_matches_a_clean_run(tmp_p
     meta = json.loads((killed / RUN / "generation.json").read_text())
     assert meta["resumed_calls"] == n_done and meta["calls"] == 3
     assert not ckpt.exists()  # removed once raw.jsonl is published
-    log = (killed / "logs/generate/smollm2-135m-instruct/pima/A/grammar/seed1.log").read_text()
+    log = (killed / "logs/generate/smollm2-135m-instruct/pima/A/grammar/default/seed1.log").read_text()
     assert log.count("replayed from checkpoint") == n_done
 
     # 3. the resumed run equals the uninterrupted one: same calls in order, none duplicated or lost

@@ -9,7 +9,9 @@ import pytest
 
 from conftest import generation_settings, spec_path
 from medsyn.data import load_real, split_train_holdout
-from medsyn.generate import LlamaBackend, run_generation
+from medsyn.generate import run_generation
+from medsyn.llm.backend import LlamaBackend
+from medsyn.llm.decode import Call
 from medsyn.grammar import row_regex
 from medsyn.prompts import build_prompt
 from medsyn.seeds import derive_seed
@@ -42,20 +44,22 @@ def test_call_does_not_depend_on_earlier_calls(smollm2_path, pima, tmp_path):
     calls = _texts(backend, spec, prompt, _settings(), tmp_path / "a.jsonl")
     assert [c["finish_reason"] for c in calls] == ["stop", "stop"]
     fresh = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1)
-    text, finish, usage = _complete_call(fresh, spec, prompt, 1)
-    assert (text, finish) == (calls[1]["text"], calls[1]["finish_reason"])
-    assert usage["completion_tokens"] == calls[1]["completion_tokens"]
+    result = _complete_call(fresh, spec, prompt, 1)
+    assert (result.text, result.finish) == (calls[1]["text"], calls[1]["finish_reason"])
+    assert result.completion_tokens == calls[1]["completion_tokens"]
 
 
 def _complete_call(backend, spec, prompt, call):
-    from medsyn.generate import build_prompt_text, row_token_budget
+    from medsyn.generate import row_token_budget
+    from medsyn.llm.chat_template import build_prompt_text
 
     st = _settings()
-    text = build_prompt_text(prompt, "template", backend.chat_template, backend.special_text(backend.llm.token_bos()),
-                             backend.special_text(backend.llm.token_eos()), True)
+    text = build_prompt_text(prompt, "template", backend.chat_template, backend.special_text(backend.bos_token),
+                             backend.special_text(backend.eos_token), True)
     tokens = backend.tokenize(text)
-    return backend.complete(tokens, prompt["grammar"], row_token_budget(backend, prompt, prompt["rows_per_call"]),
-                            derive_seed("pima", "A", "grammar", 1, call), st)
+    calls = [Call(derive_seed("pima", "A", "grammar", 1, call))]
+    return backend.complete_many(tokens, calls, prompt["grammar"],
+                                 row_token_budget(backend, prompt, prompt["rows_per_call"]), st)[0]
 
 
 def _assert_grammar_rows(calls, spec, prompt):

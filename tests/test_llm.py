@@ -7,7 +7,9 @@ import pytest
 from conftest import generation_settings, spec_path
 from medsyn.data import load_real, split_train_holdout
 from medsyn.errors import GenerationError, ModelError
-from medsyn.generate import LlamaBackend, render_chat_template, run_generation
+from medsyn.generate import run_generation
+from medsyn.llm.backend import LlamaBackend
+from medsyn.llm.chat_template import render_chat_template
 from medsyn.parse import parse_calls
 from medsyn.prompts import build_prompt
 from medsyn.spec import load_spec

@@ -94,7 +94,7 @@ def board_releasable(info, label):
 
 def test_prompts_hide_real_example_rows_unless_asked(fixture_report, tmp_path):
     html, _ = fixture_report
-    prompt = json.loads((FIXTURE / "results/prompts/toy/A/seed1.json").read_text())
+    prompt = json.loads((FIXTURE / "results/prompts/toy/A/default/seed1.json").read_text())
     example = html_escape(prompt["example_rows"][0])
     assert HIDDEN_ROW in html and example not in html
     shown_html, _ = render_fixture(tmp_path, show_real_rows=True)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import medsyn.generate as generate
+import medsyn.llm.chat_template as chat_template
 from conftest import REPO
 from medsyn.errors import ModelError
-from medsyn.generate import render_chat_template
+from medsyn.llm.chat_template import render_chat_template
 
 CHATML = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
           "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
@@ -65,7 +65,7 @@ def test_template_cannot_exhaust_memory(template, reason):
 
 
 def test_template_looping_without_output_is_stopped(monkeypatch):
-    monkeypatch.setattr(generate, "MAX_TEMPLATE_SECONDS", 1.0)
+    monkeypatch.setattr(chat_template, "MAX_TEMPLATE_SECONDS", 1.0)
     loop = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
     with pytest.raises(ModelError, match=r"failed to render: TimeoutError: rendering took longer than 1s"):
         render_chat_template(loop, MESSAGES, "", "")

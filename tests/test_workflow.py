@@ -88,7 +88,7 @@ def test_tiny_end_to_end_run(tmp_path, shared_data):
     assert "holdout (baseline)" in board and "smollm2-135m-instruct A grammar" in board
     for ds in ("pima", "stroke"):
         for p in ("A", "D"):
-            run = tmp_path / f"results/models/smollm2-135m-instruct/{ds}/{p}/grammar/seed1"
+            run = tmp_path / f"results/models/smollm2-135m-instruct/{ds}/{p}/grammar/default/seed1"
             report = yaml.safe_load((run / "parse_report.json").read_text())
             assert report["candidate_rows"] >= 4 and report["spec_valid_share"] == 1.0
             assert (run / "synthetic.csv").read_text().startswith(

@@ -92,37 +92,49 @@ class _ColumnMarginal:
         return out
 
 
+class GaussianCopula:
+    """A Gaussian copula fitted on train (``fit``), sampled any number of times (``sample``)."""
+
+    def __init__(self, train: pd.DataFrame, spec: DatasetSpec, rng: np.random.Generator):
+        self.spec = spec
+        self.marginals = [_ColumnMarginal(col, train[col.name]) for col in spec.columns]
+        latent = {}
+        for m in self.marginals:
+            latent[("value", m.col.name)] = m.value_scores(train[m.col.name], rng)
+            if m.p_missing > 0:
+                latent[("missing", m.col.name)] = m.missing_scores(train[m.col.name], rng)
+        self.keys = list(latent)
+        corr = pd.DataFrame({i: latent[k] for i, k in enumerate(self.keys)}).corr(min_periods=3).to_numpy()
+        corr = np.nan_to_num(corr, nan=0.0)
+        np.fill_diagonal(corr, 1.0)
+        # nearest positive semi-definite matrix (eigenvalue clipping): pairwise estimates need not be PSD
+        eigval, eigvec = np.linalg.eigh(corr)
+        corr = (eigvec * np.clip(eigval, 1e-6, None)) @ eigvec.T
+        d = np.sqrt(np.diag(corr))
+        self.corr = corr / np.outer(d, d)
+
+    def sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        samples = rng.multivariate_normal(np.zeros(len(self.keys)), self.corr, size=n, method="eigh")
+        column = {k: samples[:, i] for i, k in enumerate(self.keys)}
+        out = pd.DataFrame(
+            {m.col.name: m.from_scores(column[("value", m.col.name)], column.get(("missing", m.col.name)))
+             for m in self.marginals}
+        )
+        for col in self.spec.columns:
+            if col.type == "integer":
+                out[col.name] = out[col.name].round().astype("Int64")
+        return out
+
+
 def copula_baseline(train: pd.DataFrame, spec: DatasetSpec, n: int, rng: np.random.Generator) -> pd.DataFrame:
-    marginals = [_ColumnMarginal(col, train[col.name]) for col in spec.columns]
-    latent = {}
-    for m in marginals:
-        latent[("value", m.col.name)] = m.value_scores(train[m.col.name], rng)
-        if m.p_missing > 0:
-            latent[("missing", m.col.name)] = m.missing_scores(train[m.col.name], rng)
-    keys = list(latent)
-    corr = pd.DataFrame({i: latent[k] for i, k in enumerate(keys)}).corr(min_periods=3).to_numpy()
-    corr = np.nan_to_num(corr, nan=0.0)
-    np.fill_diagonal(corr, 1.0)
-    # nearest positive semi-definite matrix (eigenvalue clipping): pairwise estimates need not be PSD
-    eigval, eigvec = np.linalg.eigh(corr)
-    corr = (eigvec * np.clip(eigval, 1e-6, None)) @ eigvec.T
-    d = np.sqrt(np.diag(corr))
-    corr = corr / np.outer(d, d)
-    samples = rng.multivariate_normal(np.zeros(len(keys)), corr, size=n, method="eigh")
-    column = {k: samples[:, i] for i, k in enumerate(keys)}
-    out = pd.DataFrame(
-        {m.col.name: m.from_scores(column[("value", m.col.name)], column.get(("missing", m.col.name)))
-         for m in marginals}
-    )
-    for col in spec.columns:
-        if col.type == "integer":
-            out[col.name] = out[col.name].round().astype("Int64")
-    return out
+    return GaussianCopula(train, spec, rng).sample(n, rng)
 
 
 def make_baseline(
-    name: str, spec: DatasetSpec, train: pd.DataFrame, reference: pd.DataFrame, n: int, seed: int
+    name: str, spec: DatasetSpec, train: pd.DataFrame, reference: pd.DataFrame, n: int, seed: int,
+    drawn: dict | None = None,
 ) -> pd.DataFrame:
+    """``drawn`` (for ``drawn-<recipe>``): the recipe's outside draws (method, columns, column_order)."""
     rng = _rng(seed, name)
     n = min(n, len(reference)) if len(reference) else n  # every baseline the same size as the holdout one
     if name == "holdout":
@@ -133,6 +145,10 @@ def make_baseline(
         frame = bootstrap_baseline(train, n, rng)
     elif name == "copula":
         frame = copula_baseline(train, spec, n, rng)
+    elif name.startswith("drawn-") and drawn:
+        from medsyn.recipes.outside import without_model
+
+        frame = without_model(spec.in_order(drawn["column_order"]), train, drawn["method"], drawn["columns"], n, rng)
     else:
         raise ValueError(f"unknown baseline {name!r}; expected one of {BASELINES}")
     return frame[spec.column_names].reset_index(drop=True)

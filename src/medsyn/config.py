@@ -11,6 +11,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from medsyn import layout
 from medsyn.errors import ConfigError
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
@@ -22,7 +23,10 @@ def _schema() -> dict:
 
 
 def _fill_defaults(value, schema: dict):
-    """Fill schema defaults recursively (jsonschema validates but never fills)."""
+    """Fill schema defaults recursively (jsonschema validates but never fills). A schema marked
+    ``x-fill-defaults: false`` (a recipe's overrides) is left as written."""
+    if schema.get("x-fill-defaults") is False:
+        return value
     if schema.get("type") == "object" or "properties" in schema:
         if value is None and "default" in schema:
             value = copy.deepcopy(schema["default"])
@@ -69,6 +73,8 @@ def validate_config(config: dict) -> dict:
             raise ConfigError(
                 f"config key 'generation.models': unknown model id '{model}'; registered: {sorted(config['models'])}"
             )
+    check_grid(config)
+    check_recipes(config)
     config["external"].update(expand_paper_raw(config))
     for name, ext in config["external"].items():
         if ext["dataset"] not in config["datasets"]:
@@ -115,29 +121,74 @@ def check_writable(folder: str | Path) -> None:
         ) from None
 
 
+RECIPE_KEYS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "column_order", "examples", "novelty",
+               "outside", "steering")  # what a recipe may override (the schema's $defs/recipe says the same)
+ROW_HOOK_KEYS = ("novelty", "outside", "steering")
+
+
+def recipe_generation(config: dict, recipe: str) -> dict:
+    """The generation block of one recipe: the base ``generation`` keys with the recipe's overrides (nested
+    blocks such as ``novelty`` are merged key by key)."""
+    gen = copy.deepcopy(config["generation"])
+    overrides = gen.pop("recipes")[recipe]
+    for key, value in overrides.items():
+        gen[key] = {**gen[key], **value} if isinstance(value, dict) else value
+    return gen
+
+
+def uses_row_hooks(gen: dict) -> bool:
+    return bool(gen["novelty"]["reject"]) or gen["outside"]["method"] != "none" or gen["steering"]["strength"] != 0
+
+
+def check_recipes(config: dict) -> None:
+    """Recipes that cannot run: row-level switches in free mode (free text has no reliable row boundaries)."""
+    for name in sorted({run.recipe for run in runs(config) if run.mode == "free"}):
+        if uses_row_hooks(recipe_generation(config, name)):
+            raise ConfigError(
+                f"config key 'generation.recipes.{name}': novelty, outside draws and steering act on grammar rows; "
+                "they cannot run in free mode (turn them off in this recipe, or leave free mode out of its runs with grid)"
+            )
+
+
+def column_order(config: dict, recipe: str, target: str) -> list[str]:
+    """The recipe's generation column order for a dataset (the word ``target`` stands for its target column)."""
+    return [target if name == "target" else name for name in recipe_generation(config, recipe)["column_order"]]
+
+
 @dataclass(frozen=True)
 class Run:
     model: str
     dataset: str
     prompt: str
     mode: str
+    recipe: str
     seed: int
 
     @property
     def dir(self) -> str:
-        return f"results/models/{self.model}/{self.dataset}/{self.prompt}/{self.mode}/seed{self.seed}"
+        return layout.run_dir(self.model, self.dataset, self.prompt, self.mode, self.recipe, self.seed)
+
+
+def baseline_names(config: dict) -> list[str]:
+    """The configured baselines, plus ``drawn-<recipe>`` for every recipe that draws values outside the model: the
+    same draws with the model's columns resampled independently (the model's own contribution is above it)."""
+    names = list(config["evaluation"]["baselines"])
+    for recipe in config["generation"]["recipes"]:
+        if recipe_generation(config, recipe)["outside"]["method"] != "none":
+            names.append(f"drawn-{recipe}")
+    return names
 
 
 def baseline_dirs(config: dict) -> list[str]:
     return [
-        f"results/baselines/{b}/{d}/seed{s}"
-        for b, d, s in itertools.product(config["evaluation"]["baselines"], config["datasets"], config["seeds"])
+        layout.baseline_dir(b, d, s)
+        for b, d, s in itertools.product(baseline_names(config), config["datasets"], config["seeds"])
     ]
 
 
 def external_dirs(config: dict) -> list[str]:
     return [
-        f"results/external/{ext.get('name', name)}/{ext['dataset']}/{label}"
+        layout.external_dir(ext.get("name", name), ext["dataset"], label)
         for name, ext in config["external"].items()
         for label in ext["runs"]
     ]
@@ -207,21 +258,44 @@ def expand_paper_raw(config: dict) -> dict:
     return out
 
 
+GRID_AXES = {"models": ("generation", "models"), "datasets": (None, "datasets"), "prompts": ("prompts", "types"),
+             "modes": ("generation", "modes"), "recipes": ("generation", "recipes")}
+
+
+def _axis(config: dict, name: str) -> list:
+    section, key = GRID_AXES[name]
+    return list((config[section] if section else config)[key])
+
+
+def check_grid(config: dict) -> None:
+    """Every value a ``grid`` block names must be configured (a typo would silently drop runs)."""
+    for i, block in enumerate(config.get("grid") or []):
+        for name, values in block.items():
+            unknown = [v for v in values if v not in _axis(config, name)]
+            if unknown:
+                raise ConfigError(f"config key 'grid.{i}.{name}': {unknown} not in the configured {name} "
+                                  f"{_axis(config, name)}")
+
+
 def runs(config: dict, model: str | None = None) -> list[Run]:
-    gen = config["generation"]
-    models = [model] if model else gen["models"]
-    return [
-        Run(m, d, p, mode, s)
-        for m, d, p, mode, s in itertools.product(
-            models, config["datasets"], config["prompts"]["types"], gen["modes"], config["seeds"]
-        )
-    ]
+    """The LLM runs: the cross product of models, datasets, prompt types, modes, recipes and seeds, or, when
+    ``grid`` is set, the union of its blocks' cross products (an axis a block does not name is taken whole)."""
+    blocks = config.get("grid") or [{}]
+    out: dict[Run, None] = {}
+    for block in blocks:
+        axes = [block.get(name, _axis(config, name)) for name in GRID_AXES]
+        for m, d, p, mode, r in itertools.product(*axes):
+            if model and m != model:
+                continue
+            for s in config["seeds"]:
+                out.setdefault(Run(m, d, p, mode, r, s))
+    return list(out)
 
 
 def paper_runs(config: dict) -> list[dict]:
     """The imported paper runs (``paper_raw``): dir, dataset, generator, model and label (P1..P4) of each."""
     return [
-        {"dir": f"results/external/{ext['name']}/{ext['dataset']}/{label}", "dataset": ext["dataset"],
+        {"dir": layout.external_dir(ext["name"], ext["dataset"], label), "dataset": ext["dataset"],
          "generator": ext["name"], "model": ext["model"], "label": label}
         for ext in config["external"].values() if ext.get("model") and ext.get("name", "").startswith("paper-")
         for label in ext["runs"]

@@ -43,7 +43,7 @@ DEFAULTS = {
     "max_mia_auc": 0.6,
 }
 REAL_DATA = "real data (the holdout baseline is unseen real patients): never released"
-COLUMNS = ["kind", "dataset", "generator", "prompt", "mode", "seed", "releasable", "reasons", "synthetic", "n_rows",
+COLUMNS = ["kind", "dataset", "generator", "prompt", "mode", "recipe", "seed", "releasable", "reasons", "synthetic", "n_rows",
            "excess"] + [metric for metric, _ in CHECKS.values()]
 
 
@@ -113,6 +113,7 @@ def gate_rows(records: list[tuple[str, dict]], thresholds: dict) -> list[dict]:
             "generator": record.get("generator"),
             "prompt": record.get("prompt"),
             "mode": record.get("mode"),
+            "recipe": record.get("recipe"),
             "seed": record.get("seed"),
             "releasable": ok,
             "reasons": "; ".join(reasons),

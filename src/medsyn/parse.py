@@ -241,9 +241,13 @@ class RowParser:
 
     # -- public ---------------------------------------------------------------------------------------------
 
-    def feed(self, text: str, call: int = 0, truncated: bool = False) -> list[list[str]]:
-        """Parse one call's text; returns the rows accepted from it (also appended to ``result.rows``)."""
+    def feed(self, text: str, call: int = 0, truncated: bool = False, examples=None) -> list[list[str]]:
+        """Parse one call's text; returns the rows accepted from it (also appended to ``result.rows``).
+
+        ``examples``: the example rows this call's prompt showed, when calls had examples of their own
+        (``generation.examples.per_call``); copies are judged against them instead of the prompt's."""
         accepted: list[list[str]] = []
+        call_examples = self.examples if examples is None else set(examples)
         segments = self._segments(text)
         last_candidate = max((i for i, s in enumerate(segments) if s.strip()), default=-1)
         n_ids = len(self.spec.id_columns)
@@ -282,7 +286,7 @@ class RowParser:
                 reject(*failure)
                 continue
             canonical = ",".join(values)
-            if canonical in self.examples:
+            if canonical in call_examples:
                 if not self.keep_example_copies:
                     reject("example_copy")
                     continue
@@ -310,7 +314,8 @@ def parse_calls(
     """Parse every call record (``text``, ``finish_reason``, token counts) of one run; returns parser and report."""
     parser = RowParser(spec, example_rows, prompt_text, keep_example_copies, reject_duplicates)
     for i, call in enumerate(calls):
-        parser.feed(call.get("text", ""), call=call.get("call", i), truncated=call.get("finish_reason") == "length")
+        parser.feed(call.get("text", ""), call=call.get("call", i), truncated=call.get("finish_reason") == "length",
+                    examples=call.get("example_rows"))
     result = parser.result
     reasons = result.reason_counts()
     accepted = len(result.rows)

@@ -44,7 +44,12 @@ class PromptArtifact:
     rows_per_call: int
     grammar: str
     widest_row: str = ""  # the longest row the grammar allows: sizes the completion budget
-    columns: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # the order rows are written in (generation.column_order)
+    # user = user_head + example rows (one a line) + user_tail; prefill = prefill_head + example rows + "\n" each.
+    # A call with examples of its own (generation.examples.per_call) is rendered from these (``with_examples``).
+    user_head: str = ""
+    user_tail: str = ""
+    prefill_head: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -156,9 +161,12 @@ def build_prompt(
     seed: int,
     n_examples: int,
     rows_per_call: int,
+    column_order: list[str] | tuple[str, ...] = (),
 ) -> PromptArtifact:
+    """The prompt of one type for one seed. ``column_order``: columns written first (the rest in spec order)."""
     if prompt_type not in PROMPT_TYPES:
         raise ValueError(f"unknown prompt type {prompt_type!r}; expected one of {sorted(PROMPT_TYPES)}")
+    spec = spec.in_order(column_order)
     header = ",".join(spec.column_names)
     examples = draw_examples(train, 0 if prompt_type == "D" else n_examples, seed, spec.name)
     example_rows = [format_row(row, spec) for _, row in examples.iterrows()]
@@ -182,12 +190,13 @@ def build_prompt(
     if prompt_type == "D" and spec.rules:
         parts += ["", "Clinical rules the records must respect:"] + [f"- {r.text}" for r in spec.rules]
     if example_rows:
-        parts += ["", "Example records:"] + example_rows
-    parts += [
-        "",
-        f"Write {rows_per_call} new records, one per line, in exactly this format, with no other text. "
-        f"Write {MISSING_TEXT} for an unknown value.",
-    ]
+        parts += ["", "Example records:"]
+    head = "\n".join(parts) + "\n"
+    tail = (
+        f"\n\nWrite {rows_per_call} new records, one per line, in exactly this format, with no other text. "
+        f"Write {MISSING_TEXT} for an unknown value."
+    )
+    user = head + "\n".join(example_rows) + tail if example_rows else head[:-1] + tail
     prefill = header + "\n" + "".join(r + "\n" for r in example_rows)
     return PromptArtifact(
         dataset=spec.name,
@@ -195,7 +204,7 @@ def build_prompt(
         prompt_name=PROMPT_TYPES[prompt_type],
         seed=seed,
         system=system,
-        user="\n".join(parts),
+        user=user,
         prefill=prefill,
         header=header,
         example_row_ids=[int(i) for i in examples.index],
@@ -204,4 +213,16 @@ def build_prompt(
         grammar=spec_to_gbnf(spec, rows_per_call),
         widest_row=widest_row(spec),
         columns=spec.column_names,
+        user_head=head if example_rows else "",
+        user_tail=tail if example_rows else "",
+        prefill_head=header + "\n",
     )
+
+
+def with_examples(prompt: dict, rows: list[str]) -> dict:
+    """The prompt with other example rows in place of its own (same instructions, same header)."""
+    if not prompt.get("user_head"):
+        raise ValueError(f"prompt {prompt['dataset']}/{prompt['prompt_type']} shows no example rows to replace")
+    user = prompt["user_head"] + "\n".join(rows) + prompt["user_tail"]
+    prefill = prompt["prefill_head"] + "".join(r + "\n" for r in rows)
+    return {**prompt, "user": user, "prefill": prefill, "example_rows": list(rows)}

@@ -86,6 +86,18 @@ class DatasetSpec:
                 return c
         raise KeyError(name)
 
+    def in_order(self, first: list[str] | tuple[str, ...]) -> "DatasetSpec":
+        """The same spec with the columns ``first`` moved to the front (the rest keep spec order): the column
+        order rows are generated in (``generation.column_order``). An unknown name is an error naming it."""
+        unknown = [name for name in first if name not in self.column_names]
+        if unknown:
+            raise SpecError(f"{self.path or self.name}: column_order names {unknown}, not columns of "
+                            f"{self.column_names}")
+        if not first:
+            return self
+        order = list(first) + [n for n in self.column_names if n not in first]
+        return dataclasses.replace(self, columns=tuple(self.column(n) for n in order))
+
     def with_csv(self, csv_path: str | None) -> "DatasetSpec":
         """The same spec reading its rows from ``csv_path`` (config override)."""
         if not csv_path:

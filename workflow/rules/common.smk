@@ -3,17 +3,21 @@
 import re
 from pathlib import Path
 
+from medsyn import layout
 from medsyn.config import (
     baseline_dirs,
+    baseline_names,
     check_dataset_specs,
     check_writable,
     external_dirs,
     external_entry,
     external_names,
     paper_runs,
+    recipe_generation,
     runs,
     validate_config,
 )
+from medsyn.config import column_order as recipe_column_order
 
 CONFIG = validate_config(config)
 check_dataset_specs(CONFIG)
@@ -27,8 +31,9 @@ wildcard_constraints:
     dataset="|".join(re.escape(d) for d in CONFIG["datasets"]),
     prompt="[A-D]",
     mode="grammar|free",
+    recipe="|".join(re.escape(r) for r in CONFIG["generation"]["recipes"]),
     seed=r"\d+",
-    baseline="|".join(["holdout", "marginals", "copula", "bootstrap"]),
+    baseline="|".join(re.escape(b) for b in baseline_names(CONFIG)),
     generator="|".join(re.escape(g) for g in external_names(CONFIG)) or "NO_EXTERNAL",
 
 
@@ -60,7 +65,12 @@ def external_inputs(wildcards):
 
 
 def split_files(wildcards):
-    return {part: f"results/data/{wildcards.dataset}/{part}.csv" for part in ("train", "holdout", "reference")}
+    return {part: layout.split_file(wildcards.dataset, part) for part in layout.SPLIT_PARTS}
+
+
+def split_expand(part):
+    """One split file per configured dataset (``part``: train, holdout, reference or split)."""
+    return [layout.split_file(d, part) for d in CONFIG["datasets"]]
 
 
 def dataset_params(wildcards):
@@ -83,17 +93,24 @@ def model_source(wildcards):
 
 
 def generation_params(wildcards):
-    gen = dict(CONFIG["generation"])
-    gen["prefill"] = gen["prefill"][wildcards.mode]
-    gen.pop("models")
-    gen.pop("modes")
+    """The run's recipe resolved over the base generation keys (medsyn.settings maps it to GenerationSettings)."""
+    gen = recipe_generation(CONFIG, wildcards.recipe)
+    for key in ("models", "modes"):
+        gen.pop(key)
     return gen
+
+
+def prompt_column_order(wildcards):
+    """The recipe's generation column order for this dataset (``target`` resolved)."""
+    from medsyn.spec import load_spec
+
+    return recipe_column_order(CONFIG, wildcards.recipe, load_spec(spec_path(wildcards)).target)
 
 
 def model_mem_mb(wildcards, attempt):
     """GGUF size plus KV cache and runtime headroom; grows with each retry."""
     entry = CONFIG["models"][wildcards.model]
-    path = Path(f"resources/models/{wildcards.model}.gguf")
+    path = Path(layout.model_file(wildcards.model))
     size_mb = path.stat().st_size / 2**20 if path.exists() else 1200
     return int((size_mb + entry["n_ctx"] * 0.25 + 500) * attempt)
 
@@ -116,12 +133,14 @@ def generate_env(wildcards):
 def dataset_tables(wildcards):
     """Every synthetic table scored for one dataset: LLM runs, baselines and imports."""
     dirs = [run.dir for run in RUNS if run.dataset == wildcards.dataset]
-    dirs += [d for d in baseline_dirs(CONFIG) + external_dirs(CONFIG) if d.split("/")[3] == wildcards.dataset]
+    dirs += [
+        d for d in baseline_dirs(CONFIG) + external_dirs(CONFIG) if layout.table_key(d)["dataset"] == wildcards.dataset
+    ]
     return [f"{d}/synthetic.csv" for d in dirs]
 
 
 def prompt_files():
-    return sorted({f"results/prompts/{r.dataset}/{r.prompt}/seed{r.seed}.json" for r in RUNS})
+    return sorted({layout.prompt_file(r.dataset, r.prompt, r.recipe, r.seed) for r in RUNS})
 
 
 def paper_report_tables(wildcards):
@@ -138,3 +157,15 @@ def paper_report_tables(wildcards):
 def paper_files(name):
     """One file per imported paper run (results/external/paper-<model>/<dataset>/P<n>/<name>)."""
     return [f"{r['dir']}/{name}" for r in PAPER_RUNS]
+
+
+def drawn_baseline_params(wildcards):
+    """For a ``drawn-<recipe>`` baseline: the recipe's outside-draw method, column count and column order."""
+    if not wildcards.baseline.startswith("drawn-"):
+        return None
+    from medsyn.spec import load_spec
+
+    recipe = wildcards.baseline.removeprefix("drawn-")
+    outside = recipe_generation(CONFIG, recipe)["outside"]
+    order = recipe_column_order(CONFIG, recipe, load_spec(spec_path(wildcards)).target)
+    return {"method": outside["method"], "columns": outside["columns"], "column_order": order}

@@ -1,10 +1,10 @@
 rule prepare_data:
     """Load the real table, coerce it to its spec, split it (seeded, stratified): train, holdout, reference."""
     output:
-        train="results/data/{dataset}/train.csv",
-        holdout="results/data/{dataset}/holdout.csv",
-        reference="results/data/{dataset}/reference.csv",
-        split="results/data/{dataset}/split.json",
+        train=layout.in_data("train.csv"),
+        holdout=layout.in_data("holdout.csv"),
+        reference=layout.in_data("reference.csv"),
+        split=layout.in_data("split.json"),
     log:
         "logs/prepare_data/{dataset}.log",
     conda:

@@ -3,7 +3,7 @@ rule make_baseline:
     input:
         unpack(split_files),
     output:
-        "results/baselines/{baseline}/{dataset}/seed{seed}/synthetic.csv",
+        layout.in_baseline("synthetic.csv"),
     log:
         "logs/make_baseline/{baseline}/{dataset}/seed{seed}.log",
     conda:
@@ -11,6 +11,7 @@ rule make_baseline:
     params:
         spec=spec_path,
         rows=baseline_rows(),
+        drawn=drawn_baseline_params,
     script:
         "../../scripts/make_baseline.py"
 
@@ -20,10 +21,10 @@ rule import_external:
     input:
         unpack(external_inputs),
     output:
-        synthetic="results/external/{generator}/{dataset}/{label}/synthetic.csv",
-        report="results/external/{generator}/{dataset}/{label}/parse_report.json",
-        rejects="results/external/{generator}/{dataset}/{label}/rejects.tsv",
-        examples="results/external/{generator}/{dataset}/{label}/examples.csv",
+        synthetic=layout.in_external("synthetic.csv"),
+        report=layout.in_external("parse_report.json"),
+        rejects=layout.in_external("rejects.tsv"),
+        examples=layout.in_external("examples.csv"),
     log:
         "logs/import_external/{generator}/{dataset}/{label}.log",
     conda:
@@ -40,15 +41,15 @@ rule evaluate_run:
     """All metric families for one LLM run, against train, holdout and the prompt's example rows."""
     input:
         unpack(split_files),
-        synthetic="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/synthetic.csv",
-        parse_report="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/parse_report.json",
-        prompt="results/prompts/{dataset}/{prompt}/seed{seed}.json",
+        synthetic=layout.in_run("synthetic.csv"),
+        parse_report=layout.in_run("parse_report.json"),
+        meta=layout.in_run("generation.json"),
     output:
-        "results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/metrics.json",
+        layout.in_run("metrics.json"),
     log:
-        "logs/evaluate/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}.log",
+        "logs/evaluate/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.log",
     benchmark:
-        "benchmarks/evaluate/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}.tsv"
+        "benchmarks/evaluate/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.tsv"
     conda:
         "../envs/medsyn.yaml"
     params:
@@ -62,9 +63,9 @@ rule evaluate_run:
 use rule evaluate_run as evaluate_baseline with:
     input:
         unpack(split_files),
-        synthetic="results/baselines/{baseline}/{dataset}/seed{seed}/synthetic.csv",
+        synthetic=layout.in_baseline("synthetic.csv"),
     output:
-        "results/baselines/{baseline}/{dataset}/seed{seed}/metrics.json",
+        layout.in_baseline("metrics.json"),
     log:
         "logs/evaluate/baselines/{baseline}/{dataset}/seed{seed}.log",
     benchmark:
@@ -78,11 +79,11 @@ use rule evaluate_run as evaluate_baseline with:
 use rule evaluate_run as evaluate_external with:
     input:
         unpack(split_files),
-        synthetic="results/external/{generator}/{dataset}/{label}/synthetic.csv",
-        parse_report="results/external/{generator}/{dataset}/{label}/parse_report.json",
-        examples="results/external/{generator}/{dataset}/{label}/examples.csv",
+        synthetic=layout.in_external("synthetic.csv"),
+        parse_report=layout.in_external("parse_report.json"),
+        examples=layout.in_external("examples.csv"),
     output:
-        "results/external/{generator}/{dataset}/{label}/metrics.json",
+        layout.in_external("metrics.json"),
     log:
         "logs/evaluate/external/{generator}/{dataset}/{label}.log",
     benchmark:

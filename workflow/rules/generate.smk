@@ -1,15 +1,18 @@
 rule generate:
     """Prompt one model: seeded calls until target_rows valid rows or max_calls; raw text kept as JSONL."""
     input:
-        model="resources/models/{model}.gguf",
-        prompt="results/prompts/{dataset}/{prompt}/seed{seed}.json",
+        # ancient: the model's sha256 (in params) decides reruns, not the file's mtime
+        model=ancient(layout.MODEL_FILE),
+        prompt=layout.PROMPT,
+        train=layout.in_data("train.csv"),
+        holdout=layout.in_data("holdout.csv"),
     output:
-        raw="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/raw.jsonl",
-        meta="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/generation.json",
+        raw=layout.in_run("raw.jsonl"),
+        meta=layout.in_run("generation.json"),
     log:
-        "logs/generate/{model}/{dataset}/{prompt}/{mode}/seed{seed}.log",
+        "logs/generate/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.log",
     benchmark:
-        "benchmarks/generate/{model}/{dataset}/{prompt}/{mode}/seed{seed}.tsv"
+        "benchmarks/generate/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.tsv"
     conda:
         generate_env
     threads: 4
@@ -20,6 +23,8 @@ rule generate:
     params:
         spec=spec_path,
         model=model_entry,
+        model_source=model_source,
         generation=generation_params,
+        parse=CONFIG["parse"],
     script:
         "../../scripts/generate.py"

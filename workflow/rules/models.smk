@@ -1,7 +1,7 @@
 rule prepare_model:
     """Materialize a registry model as a GGUF file and check its sha256."""
     output:
-        "resources/models/{model}.gguf",
+        layout.MODEL_FILE,
     log:
         "logs/prepare_model/{model}.log",
     localrule: True

@@ -1,15 +1,15 @@
 rule parse:
     """Raw text -> validated synthetic.csv, with a report counting rows accepted and rejected per reason."""
     input:
-        raw="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/raw.jsonl",
-        meta="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/generation.json",
-        prompt="results/prompts/{dataset}/{prompt}/seed{seed}.json",
+        raw=layout.in_run("raw.jsonl"),
+        meta=layout.in_run("generation.json"),
+        prompt=layout.PROMPT,
     output:
-        synthetic="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/synthetic.csv",
-        report="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/parse_report.json",
-        rejects="results/models/{model}/{dataset}/{prompt}/{mode}/seed{seed}/rejects.tsv",
+        synthetic=layout.in_run("synthetic.csv"),
+        report=layout.in_run("parse_report.json"),
+        rejects=layout.in_run("rejects.tsv"),
     log:
-        "logs/parse/{model}/{dataset}/{prompt}/{mode}/seed{seed}.log",
+        "logs/parse/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.log",
     conda:
         "../envs/medsyn.yaml"
     params:

@@ -34,7 +34,7 @@ rule report_figures:
     input:
         leaderboard="results/tables/leaderboard.tsv",
         metrics="results/tables/metrics.tsv",
-        holdout="results/data/{dataset}/holdout.csv",
+        holdout=layout.in_data("holdout.csv"),
         tables=dataset_tables,
     output:
         report(
@@ -66,10 +66,10 @@ rule report:
         meta=run_files("generation.json"),
         synthetic=run_files("synthetic.csv"),
         prompts=prompt_files(),
-        split=expand("results/data/{dataset}/split.json", dataset=CONFIG["datasets"]),
-        train=expand("results/data/{dataset}/train.csv", dataset=CONFIG["datasets"]),
-        holdout=expand("results/data/{dataset}/holdout.csv", dataset=CONFIG["datasets"]),
-        reference=expand("results/data/{dataset}/reference.csv", dataset=CONFIG["datasets"]),
+        split=split_expand("split"),
+        train=split_expand("train"),
+        holdout=split_expand("holdout"),
+        reference=split_expand("reference"),
     output:
         "results/report.html",
     log:

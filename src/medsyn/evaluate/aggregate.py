@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-ID_COLUMNS = ["kind", "dataset", "generator", "prompt", "mode", "seed", "n_rows"]
-GROUP = ["kind", "dataset", "generator", "prompt", "mode"]
+ID_COLUMNS = ["kind", "dataset", "generator", "prompt", "mode", "recipe", "seed", "n_rows"]
+GROUP = ["kind", "dataset", "generator", "prompt", "mode", "recipe"]  # one generator configuration, over seeds
 
 
 def metrics_table(records: list[dict]) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import pandas as pd
 from medsyn.data import read_table
 from medsyn.report import context as ctx
 from medsyn.report import figures as figs
+from medsyn.report import overview as ov
 from medsyn.report.scores import GROUP, RULES_TEXT, SCORES, add_gate, leaderboard, recommend
 from medsyn.spec import DatasetSpec
 
@@ -54,7 +55,8 @@ FIGURES = [
 def tables(metrics: pd.DataFrame, gate: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(leaderboard, recommendation) from the metrics table, the privacy gate's verdicts and the config's
     ``report`` section."""
-    board = leaderboard(metrics, LEADERBOARD_METRICS + ["utility.tstr_roc_auc", "utility.trtr_roc_auc"])
+    extra = ["utility.tstr_roc_auc", "utility.trtr_roc_auc"] + [c for c, _, _ in ov.RECIPE_METRICS]
+    board = leaderboard(metrics, LEADERBOARD_METRICS + extra)
     board = add_gate(board, gate)
     return board, recommend(board, settings["min_valid_rows"])
 
@@ -134,9 +136,14 @@ def build(config: dict, specs: dict[str, DatasetSpec], *, splits: dict[str, dict
             recommendation=recommendation, figure_dir=figure_dirs[name],
             metas={k: v for k, v in metas.items() if k[1] == name}, prompts=prompts.get(name, []),
             real_frames=real_frames.get(name, []), paper=paper))
+    recipes = [{"name": name, "description": ov.describe_recipe(config, name)}
+               for name in config["generation"]["recipes"]]
     return {
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "config": config, "provenance": ctx.provenance(config, metas), "datasets": datasets,
+        "overview": ov.cross_dataset(leaderboard, recommendation) if len(specs) > 1 else None,
+        "recipes": recipes, "recipe_effects": ov.recipe_effects(leaderboard, config),
+        "recipe_metrics": [{"title": t, "better": b} for _, t, b in ov.RECIPE_METRICS],
         "score_rules": RULES_TEXT, "min_valid_rows": config["report"]["min_valid_rows"],
         "show_real_rows": config["report"]["show_real_rows"], "group_columns": GROUP,
     }

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from medsyn import layout
 from medsyn.data import read_table
-from medsyn.evaluate.aggregate import KEY_METRICS
+from medsyn.evaluate.aggregate import GROUP, KEY_METRICS
 from medsyn.evaluate.encoding import row_keys
-from medsyn.report.scores import RULES_TEXT, SCORES, USE_CASES
+from medsyn.report.scores import RULES_TEXT, SCORES, USE_CASES, label
 from medsyn.spec import DatasetSpec
 
 HIDDEN_ROW = "[real example row hidden: set report.show_real_rows to show]"
@@ -25,21 +26,30 @@ SCORE_TITLES = {"fidelity_score": "fidelity", "privacy_score": "privacy", "utili
                 "balanced_score": "balanced"}
 
 
-def synthetic_path(kind: str, dataset: str, generator: str, prompt: str, mode: str, seed) -> str:
-    """Where the workflow writes the table behind one metrics row (see the rules in workflow/rules/)."""
+def synthetic_path(kind: str, dataset: str, generator: str, prompt: str, mode: str, recipe: str, seed) -> str:
+    """Where the workflow writes the table behind one metrics row (``medsyn.layout``)."""
     if kind == "llm":
-        return f"results/models/{generator}/{dataset}/{prompt}/{mode}/seed{int(seed)}/synthetic.csv"
-    if kind == "baseline":
-        return f"results/baselines/{generator}/{dataset}/seed{int(seed)}/synthetic.csv"
-    return f"results/external/{generator}/{dataset}/{prompt}/synthetic.csv"
+        folder = layout.run_dir(generator, dataset, prompt, mode, recipe, int(seed))
+    elif kind == "baseline":
+        folder = layout.baseline_dir(generator, dataset, int(seed))
+    else:
+        folder = layout.external_dir(generator, dataset, prompt)
+    return f"{folder}/synthetic.csv"
+
+
+def group_rows(metrics: pd.DataFrame, row) -> pd.DataFrame:
+    """The metrics rows (one per seed) of the leaderboard group ``row`` (same values in every GROUP column)."""
+    keep = np.ones(len(metrics), dtype=bool)
+    for key in GROUP:
+        if key in row and key in metrics:
+            keep &= (metrics[key].astype(str) == str(row[key])).to_numpy()
+    return metrics[keep]
 
 
 def group_paths(metrics: pd.DataFrame, row) -> list[str]:
     """Synthetic tables (one per seed) of the leaderboard group ``row``."""
-    m = metrics
-    sel = m[(m["kind"] == row["kind"]) & (m["dataset"] == row["dataset"]) & (m["generator"] == row["generator"])
-            & (m["prompt"].astype(str) == str(row["prompt"])) & (m["mode"].astype(str) == str(row["mode"]))]
-    return [synthetic_path(r.kind, r.dataset, r.generator, str(r.prompt), str(r.mode), r.seed)
+    sel = group_rows(metrics, row)
+    return [synthetic_path(r.kind, r.dataset, r.generator, str(r.prompt), str(r.mode), str(r.recipe), r.seed)
             for r in sel.itertuples()]
 
 
@@ -118,9 +128,9 @@ def sample_rows(spec: DatasetSpec, paths: list[str], real: list[pd.DataFrame], n
 def efficiency_rows(metrics: pd.DataFrame, metas: dict[tuple, dict]) -> list[dict]:
     """Generation cost and yield of each LLM run: what was asked, what came back valid, at what speed."""
     out = []
-    llm = metrics[metrics["kind"] == "llm"].sort_values(["generator", "prompt", "mode", "seed"])
+    llm = metrics[metrics["kind"] == "llm"].sort_values(["generator", "prompt", "mode", "recipe", "seed"])
     for _, r in llm.iterrows():
-        meta = metas.get((r["generator"], r["dataset"], r["prompt"], r["mode"], int(r["seed"])), {})
+        meta = metas.get((r["generator"], r["dataset"], r["prompt"], r["mode"], r["recipe"], int(r["seed"])), {})
         requested = (meta.get("settings") or {}).get("target_rows")
 
         def g(name, digits=3):
@@ -128,7 +138,7 @@ def efficiency_rows(metrics: pd.DataFrame, metas: dict[tuple, dict]) -> list[dic
             return fmt(None if pd.isna(v) else float(v), digits)
 
         out.append({
-            "label": f"{r['generator']} {r['prompt']} {r['mode']}", "seed": int(r["seed"]),
+            "label": label(r), "seed": int(r["seed"]),
             "requested": fmt(requested), "valid": fmt(int(r["n_rows"])),
             "yield": fmt(r["n_rows"] / requested if requested else None, 2),
             "candidates": g("candidate_rows", 0), "example_copies": g("example_copies", 0),
@@ -153,9 +163,7 @@ def clinical_rows(spec: DatasetSpec, metrics: pd.DataFrame, board: pd.DataFrame)
             real[part] = float(vals.iloc[0]) if len(vals) else None
         cells = []
         for _, g in groups.iterrows():
-            sel = metrics[(metrics["kind"] == g["kind"]) & (metrics["generator"] == g["generator"])
-                          & (metrics["prompt"].astype(str) == str(g["prompt"]))
-                          & (metrics["mode"].astype(str) == str(g["mode"]))]
+            sel = group_rows(metrics, g)
             val = pd.to_numeric(sel.get(f"{base}.synthetic"), errors="coerce").mean() if len(sel) else np.nan
             agree = pd.to_numeric(sel.get(f"{base}.synthetic_agrees"), errors="coerce").mean() if len(sel) else np.nan
             cells.append({"value": fmt(val), "agrees": None if pd.isna(agree) else agree >= 0.5})

@@ -92,7 +92,9 @@ def family_heatmaps(board: pd.DataFrame, path: str | Path) -> str | None:
     cands = board[board["role"] == "candidate"].copy()
     if cands.empty:
         return None
-    cands["row"] = cands["generator"].astype(str) + " · " + cands["mode"].astype(str)
+    cands["row"] = [" · ".join([str(r["generator"]), str(r["mode"])]
+                               + ([str(r["recipe"])] if str(r.get("recipe", "default")) != "default" else []))
+                    for _, r in cands.iterrows()]
     rows = sorted(cands["row"].unique())
     prompts = sorted(cands["prompt"].astype(str).unique())
     panels = [(c, t) for c, t in FAMILY_HEATMAPS if c in cands.columns]

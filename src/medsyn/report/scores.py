@@ -20,9 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from medsyn.evaluate.aggregate import mean_ci
+from medsyn.evaluate.aggregate import GROUP, mean_ci
 
-GROUP = ["kind", "dataset", "generator", "prompt", "mode"]
 SCORES = ["fidelity_score", "privacy_score", "utility_score", "balanced_score"]
 REFERENCE_BASELINE = "holdout"  # unseen real rows: the reference every score is read against, never a candidate
 FLOOR_BASELINE = "marginals"  # independent columns: a generator that cannot beat it has learned no structure
@@ -76,9 +75,9 @@ def label(row) -> str:
     if row["kind"] == "baseline":
         return f"{row['generator']} (baseline)"
     parts = [str(row["generator"])]
-    for key in ("prompt", "mode"):
+    for key in ("prompt", "mode", "recipe"):
         value = row.get(key)
-        if isinstance(value, str) and value not in ("-", ""):
+        if isinstance(value, str) and value not in ("-", "", "default"):
             parts.append(value)
     return " ".join(parts)
 

@@ -1,0 +1,93 @@
+"""Where every file of a run lives: the one owner of the results layout.
+
+Rules use the patterns (with Snakemake wildcards), Python code the functions; nothing else spells a path.
+
+    results/data/{dataset}/{train,holdout,reference}.csv, split.json     the real split (never leaves the machine)
+    results/prompts/{dataset}/{prompt}/{recipe}/seed{seed}.json           one prompt per recipe (its column order)
+    results/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}/ one LLM run
+    results/baselines/{baseline}/{dataset}/seed{seed}/                    one classical baseline table
+    results/external/{generator}/{dataset}/{label}/                       one imported table
+    resources/models/{model}.gguf                                         a model file (sha256-checked)
+"""
+
+from __future__ import annotations
+
+import re
+
+DATA_DIR = "results/data/{dataset}"
+SPLIT_PARTS = ("train", "holdout", "reference")
+PROMPT = "results/prompts/{dataset}/{prompt}/{recipe}/seed{seed}.json"
+RUN_DIR = "results/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}"
+BASELINE_DIR = "results/baselines/{baseline}/{dataset}/seed{seed}"
+EXTERNAL_DIR = "results/external/{generator}/{dataset}/{label}"
+MODEL_FILE = "resources/models/{model}.gguf"
+
+
+def in_run(name: str) -> str:
+    """Pattern of a file in an LLM run folder (for rules: wildcards left in)."""
+    return f"{RUN_DIR}/{name}"
+
+
+def in_baseline(name: str) -> str:
+    return f"{BASELINE_DIR}/{name}"
+
+
+def in_external(name: str) -> str:
+    return f"{EXTERNAL_DIR}/{name}"
+
+
+def in_data(name: str) -> str:
+    return f"{DATA_DIR}/{name}"
+
+
+def split_file(dataset: str, part: str) -> str:
+    """``part``: train, holdout, reference (CSV) or split (the JSON record of the split)."""
+    return f"{DATA_DIR.format(dataset=dataset)}/{part}.{'json' if part == 'split' else 'csv'}"
+
+
+def prompt_file(dataset: str, prompt: str, recipe: str, seed: int) -> str:
+    return PROMPT.format(dataset=dataset, prompt=prompt, recipe=recipe, seed=seed)
+
+
+def run_dir(model: str, dataset: str, prompt: str, mode: str, recipe: str, seed: int) -> str:
+    return RUN_DIR.format(model=model, dataset=dataset, prompt=prompt, mode=mode, recipe=recipe, seed=seed)
+
+
+def baseline_dir(baseline: str, dataset: str, seed: int) -> str:
+    return BASELINE_DIR.format(baseline=baseline, dataset=dataset, seed=seed)
+
+
+def external_dir(generator: str, dataset: str, label: str) -> str:
+    return EXTERNAL_DIR.format(generator=generator, dataset=dataset, label=label)
+
+
+def model_file(model: str) -> str:
+    return MODEL_FILE.format(model=model)
+
+
+def _pattern(template: str) -> re.Pattern:
+    names = re.findall(r"{(\w+)}", template)
+    regex = re.escape(template)
+    for name in names:
+        regex = regex.replace(re.escape("{" + name + "}"), f"(?P<{name}>[^/]+)", 1)
+    return re.compile(regex + r"(?:/|$)")
+
+
+_TABLES = {"llm": _pattern(RUN_DIR), "baseline": _pattern(BASELINE_DIR), "external": _pattern(EXTERNAL_DIR)}
+
+
+def table_key(path: str) -> dict:
+    """Which table a path under results/ belongs to: kind (llm, baseline, external) and its wildcards.
+
+    ``table_key("results/models/m/pima/A/grammar/default/seed1/synthetic.csv")`` ->
+    ``{"kind": "llm", "model": "m", "dataset": "pima", "prompt": "A", "mode": "grammar", "recipe": "default",
+    "seed": "1"}``. A path of no table raises ValueError naming it.
+    """
+    text = str(path).replace("\\", "/")
+    start = text.find("results/")
+    text = text[start:] if start >= 0 else text
+    for kind, pattern in _TABLES.items():
+        match = pattern.match(text)
+        if match:
+            return {"kind": kind, **match.groupdict()}
+    raise ValueError(f"{path} is not inside a table folder of the results layout (medsyn.layout)")

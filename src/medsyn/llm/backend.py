@@ -1,0 +1,236 @@
+"""One loaded GGUF model and its llama.cpp context: the only module that touches llama-cpp-python's internals.
+
+llama-cpp-python's public ``Llama`` class decodes one sequence at a time. Our decoder needs more of llama.cpp:
+several sequences in one context (``n_seq_max``, split KV streams), the prompt's state saved and restored, cells
+removed when a row is rolled back. Those need the private attributes ``Llama._model``, ``Llama._ctx`` and
+``Llama.context_params`` and the class ``llama_cpp._internals.LlamaContext``; they are used here and nowhere
+else, and only with a llama-cpp-python version they were checked against (``SUPPORTED_VERSIONS``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from pathlib import Path
+
+import numpy as np
+
+from medsyn.errors import GenerationError, ModelError
+from medsyn.models import check_gguf
+
+# The private llama-cpp-python API below was read and tested against these releases (pyproject pins one).
+SUPPORTED_VERSIONS = ("0.3.36",)
+
+
+def check_llama_cpp_version(version: str) -> None:
+    if version not in SUPPORTED_VERSIONS:
+        raise ModelError(
+            f"llama-cpp-python {version} is installed, but medsyn's backend (src/medsyn/llm/backend.py) uses its "
+            f"internals as of {', '.join(SUPPORTED_VERSIONS)}: install llama-cpp-python=={SUPPORTED_VERSIONS[-1]} "
+            "(bash scripts/install.sh does) or check the backend against the new release and add it there"
+        )
+
+
+def require_gpu_offload(model_id: str, n_gpu_layers: int, supported: bool) -> None:
+    """Stop before loading when a model asks for GPU layers that this llama.cpp build cannot offload.
+
+    A CPU-only build ignores ``n_gpu_layers`` and would silently run the model on the CPU.
+    """
+    if n_gpu_layers and not supported:
+        raise ModelError(
+            f"the model asks for n_gpu_layers={n_gpu_layers} but this llama-cpp-python build cannot offload to a "
+            f"GPU (llama_supports_gpu_offload() is false): model '{model_id}' would silently run on the CPU. "
+            'Rebuild it with CUDA: CMAKE_ARGS="-DGGML_CUDA=on" bash scripts/install.sh --cuda '
+            f"(README, GPU (CUDA)), or set models.{model_id}.n_gpu_layers: 0 in the config"
+        )
+
+
+class LlamaBackend:
+    """One loaded GGUF. One per job: llama-cpp-python objects are not shared between threads or jobs.
+
+    Seeds are per call (each sequence's sampler chain gets its own), so the context itself takes none.
+    """
+
+    def __init__(self, model_path: str, n_ctx: int, n_threads: int, n_gpu_layers: int = 0, model_id: str = ""):
+        import llama_cpp
+
+        check_llama_cpp_version(llama_cpp.__version__)
+        require_gpu_offload(model_id or model_path, n_gpu_layers, bool(llama_cpp.llama_supports_gpu_offload()))
+        self.lc = llama_cpp
+        if not Path(model_path).is_file():
+            raise ModelError(f"model file not found: {model_path}")
+        check_gguf(Path(model_path))
+        try:
+            self.llm = llama_cpp.Llama(
+                model_path=model_path,
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                n_gpu_layers=n_gpu_layers,
+                verbose=False,
+            )
+        except ValueError as exc:  # llama.cpp: "Failed to load model from file"
+            size = Path(model_path).stat().st_size
+            raise ModelError(
+                f"llama.cpp cannot load model file {model_path} ({size:,} bytes): {exc}; the file is truncated or "
+                "corrupt: delete it and rerun prepare_model (its sha256 is checked there)"
+            ) from None
+        self.n_ctx = n_ctx
+        self.n_batch = self.llm.n_batch  # most tokens one llama_decode takes
+        self.n_seq = 1  # sequences the context holds (use_sequences)
+        self.n_vocab = self.llm.n_vocab()
+        self.vocab = self.llm._model.vocab
+        self.prompt_eval_seconds = 0.0  # time spent evaluating prompts (the benchmark reads it)
+        self._prompt_state = None  # (tokens, state buffer, its size, logits of the last prompt token)
+        self._pieces: dict[int, bytes] = {}
+
+    # -- the context -----------------------------------------------------------------------------------------
+
+    @property
+    def ctx(self):
+        """The raw ``llama_context *`` (changes when ``use_sequences`` makes a new context)."""
+        return self.llm._ctx.ctx
+
+    @property
+    def memory(self):
+        return self.lc.llama_get_memory(self.ctx)
+
+    def use_sequences(self, n_seq: int) -> None:
+        """Make the context hold ``n_seq`` sequences decoded together (llama-cpp-python makes it for one).
+
+        The KV cache is split into one stream of n_ctx / n_seq cells per sequence (``kv_unified`` false), so a
+        sequence attends only to its own cells, not to masked cells of the others. Memory is the same n_ctx
+        cells as for one sequence.
+        """
+        if n_seq == self.n_seq:
+            return
+        from llama_cpp import _internals
+
+        params = self.llm.context_params
+        params.n_seq_max = n_seq
+        params.kv_unified = False
+        try:
+            context = _internals.LlamaContext(model=self.llm._model, params=params, verbose=False)
+        except ValueError as exc:
+            raise ModelError(f"llama.cpp cannot make a context for {n_seq} parallel sequences: {exc}") from None
+        self.llm._ctx.close()
+        self.llm._ctx = context
+        self.n_seq = n_seq
+        self._prompt_state = None
+
+    def restore_prompt(self, tokens: list[int]) -> np.ndarray:
+        """Put the context in the state right after ``tokens`` (in sequence 0); returns that state's logits.
+
+        The prompt is evaluated once (in batches of n_batch) and its state saved; later calls restore it, so a
+        call's text depends only on (prompt, seed), never on the calls before it, and a run resumed from a
+        checkpoint is byte-identical to an uninterrupted one. The KV cache of the prompt (a few MB) is saved and
+        restored with llama.cpp's ``llama_state_get_data`` / ``llama_state_set_data`` (llama-cpp-python's
+        ``save_state`` would also copy its n_batch x n_vocab score buffer, 300 MB for Qwen, on every call). That
+        state does not bring back the logits, so the last prompt token's logits are kept here (read-only).
+        """
+        lc = self.lc
+        ctx = self.ctx
+        if self._prompt_state is None or self._prompt_state[0] != tokens:
+            self._prompt_state = None
+            started = time.perf_counter()
+            # all sequences' cells go: Llama.eval's own clean-up removes sequence 0 only, and llama_state_get_data
+            # would save the other sequences' cells of an earlier prompt with this one
+            lc.llama_memory_clear(self.memory, True)
+            self.llm.reset()
+            self.llm.eval(tokens)
+            self.prompt_eval_seconds += time.perf_counter() - started
+            size = lc.llama_state_get_size(ctx)
+            buf = (ctypes.c_uint8 * size)()
+            n = lc.llama_state_get_data(ctx, buf, size)
+            logits = self.logits(-1).copy()
+            logits.flags.writeable = False
+            self._prompt_state = (list(tokens), buf, n, logits)
+        _, buf, n, logits = self._prompt_state
+        if lc.llama_state_set_data(ctx, buf, n) != n:
+            raise GenerationError("llama.cpp could not restore the prompt state")
+        self.llm.n_tokens = len(tokens)
+        return logits
+
+    def copy_sequence(self, src: int, dst: int) -> None:
+        """Sequence ``dst`` gets a copy of ``src``'s cells (its own stream: a real copy of the prompt's KV)."""
+        self.lc.llama_memory_seq_cp(self.memory, src, dst, -1, -1)
+
+    def remove_from(self, seq: int, pos: int) -> None:
+        """Forget sequence ``seq``'s cells from position ``pos`` on (a rolled-back row)."""
+        if not self.lc.llama_memory_seq_rm(self.memory, seq, pos, -1):
+            raise GenerationError(f"llama.cpp could not remove sequence {seq}'s cells from position {pos}")
+
+    def decode(self, batch) -> None:
+        """Evaluate a ``llama_batch`` (see ``medsyn.llm.decode.TokenBatch``)."""
+        code = self.lc.llama_decode(self.ctx, batch)
+        if code != 0:
+            raise GenerationError(f"llama_decode returned {code}")
+
+    def logits(self, index: int) -> np.ndarray:
+        """The logits of batch entry ``index`` of the last decode (-1: the last entry), as a writable view."""
+        return np.ctypeslib.as_array(self.lc.llama_get_logits_ith(self.ctx, index), shape=(self.n_vocab,))
+
+    # -- tokens and text -------------------------------------------------------------------------------------
+
+    @property
+    def chat_template(self) -> str | None:
+        return self.llm.metadata.get("tokenizer.chat_template")
+
+    @property
+    def bos_token(self) -> int:
+        return self.llm.token_bos()
+
+    @property
+    def eos_token(self) -> int:
+        return self.llm.token_eos()
+
+    def is_end_of_generation(self, token: int) -> bool:
+        return bool(self.lc.llama_vocab_is_eog(self.vocab, token))
+
+    def special_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    def tokenize(self, text: str, add_bos: bool = True) -> list[int]:
+        """Tokens of ``text`` (special tokens parsed); a BOS first when the model wants one and ``add_bos``."""
+        tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        bos = self.llm.token_bos()
+        wants_bos = self.llm.metadata.get("tokenizer.ggml.add_bos_token", "true") != "false"
+        if add_bos and wants_bos and bos >= 0 and (not tokens or tokens[0] != bos):
+            tokens = [bos] + tokens
+        return tokens
+
+    def piece(self, token: int) -> bytes:
+        """The bytes one token decodes to (cached)."""
+        piece = self._pieces.get(token)
+        if piece is None:
+            piece = self._pieces[token] = self.llm.detokenize([token])
+        return piece
+
+    def pieces(self) -> dict[bytes, int]:
+        """Every token's bytes -> its id (the first id for a repeated piece); built once, for logit steering."""
+        if not hasattr(self, "_piece_ids"):
+            ids: dict[bytes, int] = {}
+            for token in range(self.n_vocab):
+                ids.setdefault(self.piece(token), token)
+            self._piece_ids = ids
+        return self._piece_ids
+
+    def detokenize(self, tokens: list[int]) -> str:
+        return self.llm.detokenize(tokens).decode("utf-8", errors="ignore")
+
+    def system_info(self) -> dict:
+        return {
+            "llama_cpp_python": self.lc.__version__,
+            "system_info": self.lc.llama_print_system_info().decode(errors="replace").strip(),
+            "gpu_offload_supported": bool(self.lc.llama_supports_gpu_offload()),
+        }
+
+    # -- generation ------------------------------------------------------------------------------------------
+
+    def complete_many(self, prompt_tokens, calls, grammar_text, max_tokens, settings, hooks=None):
+        """Decode ``calls`` (``medsyn.llm.decode.Call``) together after ``prompt_tokens``; see ``BatchDecoder``."""
+        from medsyn.llm.decode import BatchDecoder
+
+        return BatchDecoder(self, settings, grammar_text, max_tokens, hooks).run(prompt_tokens, calls)

@@ -1,0 +1,179 @@
+"""Marginal steering: a logit bias that pulls the run's generated values toward each column's train marginal.
+
+At every token that decides which value a field takes, the candidate tokens get a bias
+
+    bias(t) = strength * (log target(t | P) - log running(t | P))
+
+where P is the field's text so far, ``target(t | P)`` is the share of train values starting with P that continue
+with token t (or end right there, for a token that closes the field), and ``running(t | P)`` the same share among
+the values this run has generated so far (smoothed toward the target with ``PSEUDO_ROWS`` pseudo-rows, so the
+first rows get no bias). The bias is the same for every row at a given point, so rows still differ by their own
+context: the model's conditional structure stays, only the run's aggregate is pulled toward train. Its fixed
+point mixes the two: running ~ model^(1/(1+s)) * target^(s/(1+s)).
+
+Where it acts: categorical columns until the level is decided; numeric columns until the value's quantile bin
+(``bins`` bins of the train values) is decided, i.e. on the leading digits. Tokens that close one field and open
+the next (Qwen has tokens like ",Female") get both fields' biases.
+
+Cost: the candidates of each (column, text so far) are found once through a piece -> token map (built once per
+model); the biases are recomputed only after a new row was accepted; the decoder adds them to the few candidate
+logits in llama.cpp's own logits buffer, so the native sampler chain does the sampling.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from medsyn.spec import MISSING_TEXT, DatasetSpec
+
+PSEUDO_ROWS = 10.0  # weight of the target in the running share: the bias grows as generated rows accumulate
+FLOOR = 1e-3  # shares below this count as this (log of zero)
+LEVEL_PREFIX_CHARS = 4  # how far into the next field a separator-spanning token is looked up
+
+
+def value_texts(frame: pd.DataFrame, spec: DatasetSpec) -> list[list[str]]:
+    """Per column (spec order), the canonical text of every value (NA for missing)."""
+    out = []
+    for col in spec.columns:
+        out.append([MISSING_TEXT if pd.isna(v) else col.format_value(v) for v in frame[col.name]])
+    return out
+
+
+class _PrefixCounts:
+    """Counts of value texts, by whole text and by every prefix (so shares of a prefix are O(1) lookups)."""
+
+    def __init__(self):
+        self.exact: Counter = Counter()
+        self.prefix: Counter = Counter()
+        self.total = 0
+
+    def add(self, text: str, n: int = 1) -> None:
+        self.exact[text] += n
+        for k in range(len(text) + 1):
+            self.prefix[text[:k]] += n
+        self.total += n
+
+
+class _Column:
+    def __init__(self, col, texts: list[str], bins: int):
+        self.col = col
+        self.target = _PrefixCounts()
+        for text, n in Counter(texts).items():
+            self.target.add(text, n)
+        self.generated = _PrefixCounts()
+        self.support = sorted(self.target.exact)
+        self.bin_of: dict[str, int] = {}
+        if col.is_numeric:
+            values = np.array([float(t) for t in texts if t != MISSING_TEXT])
+            edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])) if len(values) else []
+            for text in self.support:
+                self.bin_of[text] = -1 if text == MISSING_TEXT else int(np.searchsorted(edges, float(text), "right"))
+        else:
+            self.bin_of = {text: i for i, text in enumerate(self.support)}
+
+    def decided(self, partial: str) -> bool:
+        """Whether the field's text so far leaves train values of one bin (or level) only."""
+        bins = {self.bin_of[t] for t in self.support if t.startswith(partial)}
+        return len(bins) <= 1
+
+    def log_ratio(self, partial: str, continuation: str, ends: bool) -> float:
+        """log target share - log running share of the values after ``partial`` that continue with
+        ``continuation`` (and end there, if ``ends``)."""
+        text = partial + continuation
+        base_t = self.target.prefix[partial]
+        if base_t == 0:
+            return 0.0
+        t = (self.target.exact[text] if ends else self.target.prefix[text]) / base_t
+        g = self.generated.exact[text] if ends else self.generated.prefix[text]
+        r = (g + PSEUDO_ROWS * t) / (self.generated.prefix[partial] + PSEUDO_ROWS)
+        return math.log(max(t, FLOOR)) - math.log(max(r, FLOOR))
+
+
+class MarginalSteering:
+    """Biases for the decoder (``steer``), fed with every accepted row (``observe``). ``spec`` is in the order
+    the rows are written in; ``pieces`` maps token bytes to token ids (``LlamaBackend.pieces``)."""
+
+    def __init__(self, spec: DatasetSpec, train: pd.DataFrame, pieces: dict[bytes, int], strength: float,
+                 bins: int = 10):
+        self.strength = strength
+        self.pieces = pieces
+        self.columns = [_Column(col, texts, bins) for col, texts in zip(spec.columns, value_texts(train, spec))]
+        self._candidates: dict[tuple[int, str], list[tuple[int, tuple]]] = {}
+        self._biases: dict[tuple[int, str], tuple[np.ndarray, np.ndarray] | None] = {}
+
+    def observe(self, row: str) -> None:
+        """Count an accepted row's values (the running distribution)."""
+        for column, text in zip(self.columns, row.split(",")):
+            column.generated.add(text)
+        self._biases.clear()
+
+    def steer(self, row: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+        """Token ids and biases for the next token after the row's text so far, or None where nothing is decided."""
+        if self.strength == 0:
+            return None
+        index = row.count(b",")
+        if index >= len(self.columns):
+            return None
+        partial = row[row.rfind(b",") + 1:].decode("utf-8", errors="replace") if index else row.decode(
+            "utf-8", errors="replace")
+        key = (index, partial)
+        if key not in self._biases:
+            self._biases[key] = self._compute(index, partial)
+        return self._biases[key]
+
+    def _compute(self, index: int, partial: str):
+        candidates = self._candidates.get((index, partial))
+        if candidates is None:
+            candidates = self._candidates[(index, partial)] = self._find_candidates(index, partial)
+        if not candidates:
+            return None
+        ids, values = [], []
+        for token, parts in candidates:
+            total = 0.0
+            for column_index, field_partial, continuation, ends in parts:
+                total += self.columns[column_index].log_ratio(field_partial, continuation, ends)
+            ids.append(token)
+            values.append(self.strength * total)
+        values = np.asarray(values, dtype=np.float32)
+        if not np.any(values):
+            return None
+        return np.asarray(ids, dtype=np.intc), values
+
+    def _find_candidates(self, index: int, partial: str) -> list[tuple[int, tuple]]:
+        """Tokens that decide something about field ``index`` after ``partial``, each with the (column, field
+        text so far, continuation, ends) parts it decides."""
+        column = self.columns[index]
+        if column.decided(partial):
+            return []
+        found: dict[int, tuple] = {}
+        last = index == len(self.columns) - 1
+        for value in column.support:
+            if not value.startswith(partial):
+                continue
+            rest = value[len(partial):]
+            for k in range(1, len(rest) + 1):  # tokens inside the field
+                token = self.pieces.get(rest[:k].encode())
+                if token is not None:
+                    found.setdefault(token, ((index, partial, rest[:k], False),))
+            # tokens that close the field here (and may open the next one)
+            closing = rest + ("\n" if last else ",")
+            token = self.pieces.get(closing.encode())
+            if token is not None:
+                found.setdefault(token, ((index, partial, rest, True),))
+            if not last:
+                nxt = self.columns[index + 1]
+                if nxt.col.is_numeric:
+                    continue  # digits are separate tokens in the tokenizers we run; no ",4"-style tokens
+                for level in nxt.support:
+                    for m in range(1, min(len(level), LEVEL_PREFIX_CHARS) + 1):
+                        token = self.pieces.get((closing + level[:m]).encode())
+                        if token is not None:
+                            parts = ((index, partial, rest, True),)
+                            if not nxt.decided(""):
+                                parts += ((index + 1, "", level[:m], False),)
+                            found.setdefault(token, parts)
+        return list(found.items())

@@ -1,0 +1,183 @@
+"""Generation recipes without a model: example selection, the novelty judge, outside draws, marginal steering,
+and the recipe config (resolution, validation, the drawn baseline)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import repo_config, spec_path
+from medsyn.config import baseline_names, recipe_generation, runs, validate_config
+from medsyn.data import load_real, split_train_holdout
+from medsyn.errors import ConfigError
+from medsyn.recipes.examples import ExampleSource
+from medsyn.recipes.novelty import NoveltyJudge, row_text, text_frame
+from medsyn.recipes.outside import OutsideDraws, without_model
+from medsyn.recipes.steering import MarginalSteering
+from medsyn.settings import settings_from_config
+from medsyn.spec import load_spec
+
+
+@pytest.fixture(scope="module")
+def pima():
+    spec = load_spec(spec_path("pima"))
+    train, holdout = split_train_holdout(load_real(spec), spec, 0.3, seed=1)
+    return spec, train, holdout
+
+
+def test_per_call_examples_differ_by_call_and_repeat_by_seed(pima):
+    spec, train, _ = pima
+    source = ExampleSource(train, spec, n=3, run_seed=1)
+    calls = [tuple(source.for_call(k).index) for k in range(6)]
+    assert len(set(calls)) == 6  # every call its own rows
+    assert calls == [tuple(ExampleSource(train, spec, 3, run_seed=1).for_call(k).index) for k in range(6)]
+    assert calls != [tuple(ExampleSource(train, spec, 3, run_seed=2).for_call(k).index) for k in range(6)]
+
+
+def test_stratified_examples_follow_the_target_shares(pima):
+    spec, train, _ = pima
+    source = ExampleSource(train, spec, n=4, run_seed=1, stratify=True)
+    positive = [int((source.for_call(k)[spec.target] == "1").sum()) for k in range(40)]
+    share = (train[spec.target] == "1").mean()  # about 0.35: 4 x 0.35 = 1.4 -> 1 or 2 positives, never 0 or 4
+    assert set(positive) <= {1, 2} and abs(np.mean(positive) / 4 - share) < 0.08
+
+
+def test_residual_examples_come_from_the_region_generated_rows_miss(pima):
+    """One column to pick (Outcome) and generated rows that are all Outcome 0: the worst-covered region is
+    Outcome 1, so every residual draw shows positives only; with two columns, each call's rows share one bin."""
+    spec, train, _ = pima
+    generated = train[train[spec.target] == "0"].head(40)
+    outcome_only = dataclasses.replace(spec, columns=(spec.column(spec.target),))
+    source = ExampleSource(train, outcome_only, n=3, run_seed=1, residual=True)
+    for call in range(5):
+        assert set(source.for_call(call, generated)[spec.target]) == {"1"}
+    # before any row is generated the draw is the plain random one
+    assert list(source.for_call(0, None).index) == list(ExampleSource(train, outcome_only, 3, 1).for_call(0).index)
+
+
+def test_novelty_judge_names_each_reason(pima):
+    spec, train, holdout = pima
+    judge = NoveltyJudge(spec, ["earlier", "examples", "train", "near"], train, holdout)
+    first = row_text(train.iloc[0], spec)
+    assert judge.reason(first) == "train"
+    assert judge.reason(first, {first}) == "examples"  # the call's own examples are named first
+    new = row_text(holdout.iloc[0], spec)
+    judge.accept(new)
+    assert judge.reason(new) == "earlier"
+    assert judge.near_threshold is not None and judge.near_threshold >= 0
+    # a train row with one value nudged is within the near-copy distance (unless the threshold is 0)
+    near = train.iloc[[1]].copy()
+    near["Glucose"] = near["Glucose"] + 1
+    text = row_text(near.iloc[0], spec)
+    assert judge.distance_to_train(text) < 0.01  # one column moved by 1 of its range
+    frame = text_frame([row_text(train.iloc[2], spec)], spec)
+    assert list(frame.columns) == spec.column_names
+
+
+def test_novelty_distance_matches_the_privacy_metric(pima):
+    from medsyn.evaluate.distance import categorical_slice, encode, nearest
+
+    spec, train, holdout = pima
+    judge = NoveltyJudge(spec, ["near"], train, holdout)
+    rows = holdout.head(20)
+    expected = nearest(encode(rows, spec, train), encode(train, spec, train), k=1, group=categorical_slice(spec))[0]
+    got = [judge.distance_to_train(row_text(r, spec)) for _, r in rows.iterrows()]
+    assert np.allclose(got, expected[:, 0], atol=1e-5)
+
+
+def test_copula_draws_keep_the_drawn_columns_dependence(pima):
+    spec, train, _ = pima
+    order = spec.in_order(["Glucose", "Outcome"])
+    draws = OutsideDraws(order, train, "copula", 2, fit_seed=1)
+    stream = draws.prefixes(seed=5)
+    prefixes = [next(stream) for _ in range(300)]
+    assert all(p.count(",") == 2 and p.endswith(",") for p in prefixes)
+    glucose = np.array([float(p.split(",")[0].replace("NA", "nan")) for p in prefixes])  # Glucose may be missing
+    outcome = np.array([p.split(",")[1] == "1" for p in prefixes])
+    glucose, outcome = glucose[~np.isnan(glucose)], outcome[~np.isnan(glucose)]
+    assert glucose[outcome].mean() > glucose[~outcome].mean() + 15  # diabetics have higher glucose, as in train
+    again = OutsideDraws(order, train, "copula", 2, fit_seed=1).prefixes(seed=5)
+    assert [next(again) for _ in range(300)] == prefixes
+
+
+def test_outside_draws_need_model_columns(pima):
+    spec, train, _ = pima
+    with pytest.raises(ValueError, match="fewer|0 < columns"):
+        OutsideDraws(spec, train, "marginal", len(spec.columns), fit_seed=1)
+
+
+def test_without_model_baseline_keeps_only_the_drawn_dependence(pima):
+    spec, train, _ = pima
+    order = spec.in_order(["Glucose", "Outcome"])
+    frame = without_model(order, train, "copula", 2, 400, np.random.default_rng(3))
+    assert list(frame.columns) == order.column_names
+    g = pd.to_numeric(frame["Glucose"])  # missing values are NaN, skipped by mean()
+    assert g[frame["Outcome"] == "1"].mean() > g[frame["Outcome"] == "0"].mean() + 15
+    bmi = pd.to_numeric(frame["BMI"])  # a model column: resampled independently of the drawn ones
+    assert abs(bmi[frame["Outcome"] == "1"].mean() - bmi[frame["Outcome"] == "0"].mean()) < 2.5
+
+
+def _pieces():
+    """A toy vocabulary: single characters, and a few merged tokens like Qwen's ',Female'."""
+    chars = list("0123456789.,\nNA") + ["NA", ",1", ",0", "1,", "0,"]
+    return {c.encode(): i for i, c in enumerate(dict.fromkeys(chars))}
+
+
+def test_steering_pulls_toward_the_train_marginal(pima):
+    spec, train, _ = pima
+    order = spec.in_order(["Outcome"])
+    pieces = _pieces()
+    steering = MarginalSteering(order, train, pieces, strength=2.0)
+    assert steering.steer(b"") is None  # nothing generated yet: running = target, no bias
+    for _ in range(30):  # the model wrote only Outcome 1
+        steering.observe("1," + ",".join(["1"] * (len(order.columns) - 1)))
+    ids, bias = steering.steer(b"")
+    by_token = dict(zip(ids.tolist(), bias.tolist()))
+    assert by_token[pieces[b"0"]] > 0 > by_token[pieces[b"1"]]  # pushes toward the under-produced level
+    assert by_token[pieces[b"0,"]] > 0  # a token closing the field gets the same pull
+    off = MarginalSteering(order, train, pieces, strength=0.0)
+    off.observe("1," * (len(order.columns) - 1) + "1")
+    assert off.steer(b"") is None
+
+
+def test_steering_stops_once_the_bin_is_decided(pima):
+    spec, train, _ = pima
+    order = spec.in_order(["Age"])
+    steering = MarginalSteering(order, train, _pieces(), strength=2.0, bins=4)
+    for _ in range(20):
+        steering.observe("22," + ",".join(["1"] * (len(order.columns) - 1)))
+    assert steering.steer(b"") is not None  # the leading digit decides the age quartile
+    assert steering.steer(b"22") is None  # 22 is decided: one bin holds every train age starting with 22
+
+
+def test_recipes_resolve_over_the_base_and_cross_the_grid():
+    raw = repo_config()
+    raw["generation"]["recipes"] = {"base": {}, "novel": {"novelty": {"reject": ["earlier"]}, "temperature": 0.5},
+                                    "hybrid": {"outside": {"method": "copula", "columns": 2}}}
+    config = validate_config(raw)
+    novel = recipe_generation(config, "novel")
+    assert novel["novelty"] == {"reject": ["earlier"], "max_retries": 8} and novel["temperature"] == 0.5
+    assert recipe_generation(config, "base")["novelty"]["reject"] == []
+    assert {r.recipe for r in runs(config)} == {"base", "novel", "hybrid"}
+    assert "drawn-hybrid" in baseline_names(config) and "drawn-novel" not in baseline_names(config)
+    settings = settings_from_config(novel, "grammar", 3)
+    assert settings.novelty.reject == ("earlier",) and settings.uses_row_hooks and settings.seed == 3
+    assert not settings_from_config(recipe_generation(config, "base"), "grammar", 1).uses_row_hooks
+
+
+def test_row_level_recipes_refuse_free_mode():
+    raw = repo_config()
+    raw["generation"]["modes"] = ["grammar", "free"]
+    raw["generation"]["recipes"] = {"novel": {"steering": {"strength": 1.0}}}
+    with pytest.raises(ConfigError, match=r"generation\.recipes\.novel.*free"):
+        validate_config(raw)
+
+
+def test_unknown_recipe_key_is_named():
+    raw = repo_config()
+    raw["generation"]["recipes"] = {"x": {"novelty": {"rejects": ["earlier"]}}}
+    with pytest.raises(ConfigError, match=r"generation\.recipes\.x\.novelty.*rejects"):
+        validate_config(raw)

@@ -47,3 +47,48 @@ def generation_settings(mode: str = "grammar", **overrides):
     base = dict(mode=mode, target_rows=5, max_calls=1, temperature=0.7, top_p=0.9, top_k=0, min_p=0.0,
                 repeat_penalty=1.0, max_tokens=None, free_max_tokens=200, prefill=mode == "grammar", seed=1)
     return GenerationSettings(**{**base, **overrides})
+
+
+# --- Snakemake in a subprocess (the one helper every workflow-level test uses) ----------------------------------
+
+SNAKEFILE = REPO / "workflow" / "Snakefile"
+
+
+def write_config(workdir: Path, config: dict, name: str = "test_config.yaml") -> Path:
+    path = Path(workdir) / name
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def snakemake_cmd(workdir: Path, *args, configfiles=(), cores: int = 2) -> list[str]:
+    """``python -m snakemake`` on this checkout's workflow in ``workdir``, with ``configfiles`` after the workflow's
+    own config (later files win) and ``args`` (targets, flags)."""
+    import sys
+
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--directory", str(workdir),
+           "--cores", str(cores), *map(str, args)]
+    if configfiles:
+        cmd += ["--configfile", *map(str, configfiles)]
+    return cmd
+
+
+def run_snakemake(workdir: Path, *args, config: dict | None = None, configfiles=(), check: bool = True,
+                  timeout: int = 1800, cores: int = 2, env: dict | None = None):
+    """Run the workflow; ``config`` is written to ``workdir/test_config.yaml`` and passed last. With ``check``, a
+    failure raises with the tail of Snakemake's output."""
+    import subprocess
+
+    files = list(configfiles) + ([write_config(workdir, config)] if config is not None else [])
+    proc = subprocess.run(snakemake_cmd(workdir, *args, configfiles=files, cores=cores), capture_output=True,
+                          text=True, timeout=timeout, env=env)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a Snakemake run or dry run: rule -> jobs."""
+    import re
+
+    table = output.split("Job stats:")[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}

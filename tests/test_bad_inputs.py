@@ -5,17 +5,13 @@ behind looking complete. Function-level where possible; three small Snakemake ru
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, SHARED_DATA, generation_settings, repo_config, spec_path
+from conftest import REPO, SHARED_DATA, generation_settings, repo_config, run_snakemake, spec_path
 from medsyn.config import check_dataset_specs, check_writable, validate_config
 from medsyn.data import load_real, read_table, split_real
 from medsyn.errors import ConfigError, DataError, GenerationError, ModelError, SpecError
@@ -49,11 +45,7 @@ def stroke_spec():
 
 
 def snakemake(workdir, config, *targets):
-    cfg = workdir / "bad_config.yaml"
-    cfg.write_text(yaml.safe_dump(config))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
-           "--directory", str(workdir), *targets, "--configfile", str(cfg), "--cores", "1"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    return run_snakemake(workdir, *targets, config=config, check=False, cores=1, timeout=600)
 
 
 # --- dataset files ---------------------------------------------------------------------------------------------

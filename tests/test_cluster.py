@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, repo_config
+from conftest import REPO, SNAKEFILE, job_counts, repo_config, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
-SNAKEFILE = REPO / "workflow" / "Snakefile"
 SLURM_PROFILE = REPO / "profiles" / "slurm"
 GENERIC_PROFILE = REPO / "profiles" / "generic"
 GRID = REPO / "tests" / "fixtures" / "grid_20_models.yaml"
@@ -48,18 +47,8 @@ elif name == "sinfo":
 """
 
 
-def run_snakemake(workdir: Path, configfiles: list[Path], *args, timeout=600) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--directory", str(workdir),
-           "--cores", "2", *args, "--configfile", *map(str, configfiles)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
-    return proc
-
-
-def job_counts(output: str) -> dict[str, int]:
-    table = output.split("Job stats:")[1]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+def snakemake_files(workdir: Path, configfiles: list[Path], *args, timeout=600):
+    return run_snakemake(workdir, *args, configfiles=configfiles, timeout=timeout)
 
 
 def small_config(tmp_path: Path, models: dict[str, int]) -> Path:
@@ -184,7 +173,7 @@ def test_dry_run_plans_1200_generation_jobs(tmp_path):
     grid = yaml.safe_load(GRID.read_text())
     assert len(grid["generation"]["models"]) == 20 and len(grid["seeds"]) == 5 and len(grid["datasets"]) == 3
     started = time.perf_counter()
-    proc = run_snakemake(tmp_path, [REPO / "config" / "config.yaml", GRID], "-n", "results/report.html",
+    proc = snakemake_files(tmp_path, [REPO / "config" / "config.yaml", GRID], "-n", "results/report.html",
                          "--quiet", "rules")
     seconds = time.perf_counter() - started
     print(f"dry-run of the 1,200-run grid: {seconds:.1f} s")
@@ -202,7 +191,7 @@ def test_gpu_resource_follows_n_gpu_layers(tmp_path):
     """`gpu` is 1 exactly for models that offload layers; mem_mb grows with the model's context."""
     models = {"cpu-model": 0, "gpu-model": -1, "partial-gpu": 12}
     config = small_config(tmp_path, models)
-    proc = run_snakemake(tmp_path, [config], "-n", "--printshellcmds",
+    proc = snakemake_files(tmp_path, [config], "-n", "--printshellcmds",
                          *[f"results/models/{m}/pima/A/grammar/default/seed1/raw.jsonl" for m in models])
     jobs = {}
     for block in proc.stdout.split("\nrule generate:")[1:]:
@@ -231,14 +220,14 @@ def test_editing_one_model_outdates_only_its_jobs(tmp_path):
         (workdir / f"results/models/{model}/summary.json").write_text("{}\n")
     targets = [f"results/models/{m}/summary.json" for m in models]
     # --touch --forceall records every job as done, with its params, without running it
-    run_snakemake(workdir, [config], "--touch", "--forceall", *targets)
-    proc = run_snakemake(workdir, [config], "-n", *targets)
+    snakemake_files(workdir, [config], "--touch", "--forceall", *targets)
+    proc = snakemake_files(workdir, [config], "-n", *targets)
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
     cfg = yaml.safe_load(config.read_text())
     cfg["models"]["model-b"]["n_ctx"] = 4096
     config.write_text(yaml.safe_dump(cfg))
-    proc = run_snakemake(workdir, [config], "-n", *targets)
+    proc = snakemake_files(workdir, [config], "-n", *targets)
     out = proc.stdout + proc.stderr
     print(out[out.index("Job stats:"):])
     counts = job_counts(out)

@@ -11,13 +11,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 import yaml
 
-from conftest import REPO, generation_settings, repo_config, spec_path
+from conftest import generation_settings, repo_config, run_snakemake, snakemake_cmd, spec_path
 from medsyn.data import load_real, split_train_holdout
 from medsyn.checkpoint import read as read_checkpoint
 from medsyn.generate import run_generation
@@ -161,15 +160,13 @@ def _config(workdir):
 
 
 def _snakemake_cmd(workdir, *args):
-    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
-            "--directory", str(workdir), f"{RUN}/synthetic.csv", "--configfile", str(_config(workdir)),
-            "--cores", "2", "--rerun-incomplete", *args]
+    return snakemake_cmd(workdir, f"{RUN}/synthetic.csv", "--rerun-incomplete", *args,
+                         configfiles=[_config(workdir)])
 
 
 def _run(workdir, *args):
-    proc = subprocess.run(_snakemake_cmd(workdir, *args), capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
+    return run_snakemake(workdir, f"{RUN}/synthetic.csv", "--rerun-incomplete", *args,
+                         configfiles=[_config(workdir)], timeout=900)
 
 
 def _calls(workdir):

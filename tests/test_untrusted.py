@@ -4,7 +4,6 @@ data-derived text in the report is escaped."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

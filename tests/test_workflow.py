@@ -1,31 +1,16 @@
 """The Snakemake DAG: dry-runs of the grid and of single-model targets, and a tiny real run with SmolLM2."""
 
-import re
-import subprocess
-import sys
 
 import pytest
 import yaml
 
-from conftest import REPO, repo_config
+from conftest import job_counts, repo_config, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
 
 def snakemake(workdir, config, *args, check=True):
-    cfg = workdir / "test_config.yaml"
-    cfg.write_text(yaml.safe_dump(config))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(cfg), "--cores", "2", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
-    return proc
-
-
-def job_counts(output: str) -> dict[str, int]:
-    table = output.split("Job stats:")[1]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+    return run_snakemake(workdir, *args, config=config, check=check)
 
 
 def test_dry_run_plans_one_generation_job_per_run(tmp_path):
@@ -62,6 +47,51 @@ def test_config_typo_is_reported_with_its_key(tmp_path):
     proc = snakemake(tmp_path, cfg, "-n", check=False)
     assert proc.returncode != 0
     assert "config key 'generation'" in proc.stderr + proc.stdout and "rows_per_cal" in proc.stderr + proc.stdout
+
+
+def test_dry_run_and_lint_write_nothing(tmp_path):
+    """Parsing the workflow has no side effects: no results folder, no probe file (the writability check runs in
+    onstart, only when jobs are about to run)."""
+    snakemake(tmp_path, repo_config(), "-n", "results/report.html")
+    snakemake(tmp_path, repo_config(), "--lint")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".snakemake", "test_config.yaml"]
+
+
+GENERATED = "results/models/smollm2-135m-instruct/pima/A/grammar/default/seed1/raw.jsonl"
+
+
+def _finished_generation(workdir):
+    """A generation job recorded as done: real model, split and prompt; the job's outputs marked by --touch."""
+    cfg = repo_config()
+    cfg["datasets"] = ["pima"]
+    cfg["prompts"]["types"] = ["A"]
+    snakemake(workdir, cfg, "resources/models/smollm2-135m-instruct.gguf",
+              "results/prompts/pima/A/default/seed1.json")
+    run = workdir / GENERATED
+    run.parent.mkdir(parents=True)
+    for name in ("raw.jsonl", "generation.json"):
+        (run.parent / name).write_text("{}\n")
+    snakemake(workdir, cfg, "--touch", GENERATED)
+    return cfg
+
+
+def test_the_tests_touch_path_leaves_a_finished_run_alone(tmp_path):
+    """README's two commands in order: the test suite's --touch of its own model copy must not make the quick
+    start's finished run plan generation again. The model file is a copy (no inode shared with the installed
+    package or another checkout), and generation reads it as ancient() (the sha256 in params decides reruns)."""
+    first, second = tmp_path / "quickstart", tmp_path / "tests"
+    first.mkdir()
+    second.mkdir()
+    cfg = _finished_generation(first)
+    assert "Nothing to be done" in snakemake(first, cfg, "-n", GENERATED).stdout
+    _finished_generation(second)
+    snakemake(second, cfg, "--touch", "--forceall", GENERATED)  # what the tests do to their own outputs
+    model = "resources/models/smollm2-135m-instruct.gguf"
+    assert (first / model).stat().st_ino != (second / model).stat().st_ino
+    proc = snakemake(first, cfg, "-n", GENERATED)
+    assert "Nothing to be done" in proc.stdout, proc.stdout[-2000:]
+    (first / model).touch()  # even its own model file's time: only the sha256 in params decides
+    assert "Nothing to be done" in snakemake(first, cfg, "-n", GENERATED).stdout
 
 
 @pytest.mark.llm

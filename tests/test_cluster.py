@@ -73,7 +73,7 @@ def fake_upstream(workdir: Path, models: list[str]) -> None:
         (workdir / "results/data/pima").mkdir(parents=True, exist_ok=True)
         (workdir / "results/data/pima" / name).write_text("x\n")
     time.sleep(0.05)
-    (workdir / "results/prompts/pima/A").mkdir(parents=True)
+    (workdir / "results/prompts/pima/A/default").mkdir(parents=True)
     (workdir / "results/prompts/pima/A/default/seed1.json").write_text("{}\n")
     (workdir / "resources/models").mkdir(parents=True)
     for model in models:
@@ -271,6 +271,8 @@ def test_cluster_profiles_replace_the_local_gpu_cap():
     and site settings stay in the profiles."""
     from snakemake.cli import parse_args
 
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    pytest.importorskip("snakemake_executor_plugin_cluster_generic")
     local = parse_args(["--snakefile", str(SNAKEFILE), "-n"])[1]
     assert local.resources["gpu"].value == 1 and local.executor is None
     for profile, executor in ((SLURM_PROFILE, "slurm"), (GENERIC_PROFILE, "cluster-generic")):

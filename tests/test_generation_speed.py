@@ -91,18 +91,23 @@ def test_free_mode_stops_at_the_token_budget(smollm2_path, pima, tmp_path):
 
 @pytest.mark.parametrize("repeat_penalty", [1.0, 1.1])
 def test_calls_decoded_together_are_valid_and_reproducible(smollm2_path, pima, tmp_path, repeat_penalty):
-    """Three calls as sequences of one batch: each its own seed (no two alike), every row in the grammar's language,
-    and the same config and seed give the same bytes from a fresh backend."""
+    """Four calls (the default generation.parallel_sequences) as sequences of one batch: each its own seed (no two
+    alike), every row in the grammar's language, and the same config and seed give the same bytes from a fresh
+    backend."""
+    from conftest import repo_config
+
+    parallel = repo_config()["generation"]["parallel_sequences"]
+    assert parallel == 4
     spec, prompt = pima
-    st = _settings(max_calls=3, parallel_sequences=3, repeat_penalty=repeat_penalty)
+    st = _settings(max_calls=parallel, parallel_sequences=parallel, repeat_penalty=repeat_penalty)
     runs = []
     for name in ("a", "b"):
         backend = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1)
         runs.append(_texts(backend, spec, prompt, st, tmp_path / f"{name}.jsonl"))
     first, second = runs
-    assert [c["parallel"] for c in first] == [3, 3, 3]
+    assert [c["parallel"] for c in first] == [parallel] * parallel
     assert [(c["seed"], c["text"]) for c in first] == [(c["seed"], c["text"]) for c in second]
-    assert len({c["text"] for c in first}) == 3
+    assert len({c["text"] for c in first}) == parallel
     _assert_grammar_rows(first, spec, prompt)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import generation_settings, spec_path
 from medsyn.data import load_real, split_train_holdout
-from medsyn.errors import GenerationError, ModelError
+from medsyn.errors import GenerationError
 from medsyn.generate import run_generation
 from medsyn.llm.backend import LlamaBackend
 from medsyn.llm.chat_template import render_chat_template
@@ -82,9 +82,3 @@ def test_prompt_longer_than_context_fails_clearly(smollm2_path, pima, tmp_path):
 def test_gguf_chat_template_is_used(backend):
     text = render_chat_template(backend.chat_template, [{"role": "user", "content": "hi"}], "", "")
     assert "<|im_start|>user\nhi<|im_end|>" in text and text.endswith("<|im_start|>assistant\n")
-
-
-def test_template_cannot_reach_python_internals():
-    evil = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
-    with pytest.raises(ModelError, match="chat template failed to render"):
-        render_chat_template(evil, [], "", "")

@@ -1,5 +1,6 @@
 # Pure Python helpers: config validation, the run grid, wildcard constraints and parameter lookups.
 # The logic lives in src/medsyn/config.py so tests import it directly.
+import functools
 import os
 import re
 from pathlib import Path
@@ -101,11 +102,17 @@ def generation_params(wildcards):
     return gen
 
 
-def prompt_column_order(wildcards):
-    """The recipe's generation column order for this dataset (``target`` resolved)."""
+@functools.lru_cache(maxsize=None)
+def dataset_target(dataset):
+    """The target column of a dataset's spec (read once per dataset)."""
     from medsyn.spec import load_spec
 
-    return recipe_column_order(CONFIG, wildcards.recipe, load_spec(spec_path(wildcards)).target)
+    return load_spec(CONFIG["dataset_options"][dataset]["spec"]).target
+
+
+def prompt_column_order(wildcards):
+    """The recipe's generation column order for this dataset (``target`` resolved)."""
+    return recipe_column_order(CONFIG, wildcards.recipe, dataset_target(wildcards.dataset))
 
 
 def model_mem_mb(wildcards, attempt):
@@ -164,9 +171,7 @@ def drawn_baseline_params(wildcards):
     """For a ``drawn-<recipe>`` baseline: the recipe's outside-draw method, column count and column order."""
     if not wildcards.baseline.startswith("drawn-"):
         return None
-    from medsyn.spec import load_spec
-
     recipe = wildcards.baseline.removeprefix("drawn-")
     outside = recipe_generation(CONFIG, recipe)["outside"]
-    order = recipe_column_order(CONFIG, recipe, load_spec(spec_path(wildcards)).target)
+    order = recipe_column_order(CONFIG, recipe, dataset_target(wildcards.dataset))
     return {"method": outside["method"], "columns": outside["columns"], "column_order": order}

@@ -8,7 +8,7 @@ rule prepare_data:
     log:
         "logs/prepare_data/{dataset}.log",
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     params:
         dataset=dataset_params,
         split=CONFIG["split"],

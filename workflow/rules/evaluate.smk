@@ -7,7 +7,7 @@ rule make_baseline:
     log:
         "logs/make_baseline/{baseline}/{dataset}/seed{seed}.log",
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     params:
         spec=spec_path,
         rows=baseline_rows(),
@@ -28,7 +28,7 @@ rule import_external:
     log:
         "logs/import_external/{generator}/{dataset}/{label}.log",
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     params:
         spec=spec_path,
         keep_example_copies=lambda wc: external_entry(CONFIG, wc.generator, wc.dataset)["keep_example_copies"],
@@ -51,7 +51,7 @@ rule evaluate_run:
     benchmark:
         "benchmarks/evaluate/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.tsv"
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     params:
         spec=spec_path,
         families=CONFIG["evaluation"]["families"],
@@ -106,6 +106,6 @@ rule aggregate_metrics:
         "logs/aggregate_metrics.log",
     localrule: True
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     script:
         "../../scripts/aggregate_metrics.py"

@@ -6,7 +6,7 @@ rule prepare_model:
         "logs/prepare_model/{model}.log",
     localrule: True
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     params:
         entry=model_source,
     script:

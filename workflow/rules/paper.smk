@@ -16,7 +16,7 @@ if PAPER_RUNS:
             "logs/paper/copy_shares.log",
         localrule: True
         conda:
-            "../envs/medsyn.yaml"
+            "../envs/tables.yaml"
         params:
             runs=PAPER_RUNS,
             table="copy_shares",
@@ -36,7 +36,7 @@ if PAPER_RUNS:
             "logs/paper/comparison.log",
         localrule: True
         conda:
-            "../envs/medsyn.yaml"
+            "../envs/tables.yaml"
         params:
             runs=PAPER_RUNS,
             table="comparison",

@@ -11,7 +11,7 @@ rule parse:
     log:
         "logs/parse/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.log",
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     params:
         spec=spec_path,
         parse=CONFIG["parse"],
@@ -30,6 +30,6 @@ rule model_summary:
         "logs/model_summary/{model}.log",
     localrule: True
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     script:
         "../../scripts/model_summary.py"

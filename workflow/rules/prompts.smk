@@ -7,7 +7,7 @@ rule make_prompt:
     log:
         "logs/make_prompt/{dataset}/{prompt}/{recipe}/seed{seed}.log",
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     params:
         spec=spec_path,
         n_examples=CONFIG["prompts"]["n_examples"],

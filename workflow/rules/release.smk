@@ -8,7 +8,7 @@ rule release_gate:
         "logs/release_gate.log",
     localrule: True
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     params:
         thresholds=CONFIG["release_gate"],
     script:
@@ -25,7 +25,7 @@ rule release:
         "logs/release.log",
     localrule: True
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     params:
         thresholds=CONFIG["release_gate"],
     script:

@@ -22,7 +22,7 @@ rule report_tables:
         "logs/report/tables.log",
     localrule: True
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     params:
         report=CONFIG["report"],
     script:
@@ -47,7 +47,7 @@ rule report_figures:
     log:
         "logs/report/figures/{dataset}.log",
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     params:
         spec=spec_path,
         min_rows=CONFIG["report"]["min_valid_rows"],
@@ -76,7 +76,7 @@ rule report:
         "logs/report/report.log",
     localrule: True
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     params:
         config=CONFIG,
     script:

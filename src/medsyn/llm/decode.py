@@ -22,8 +22,6 @@ resampled, at most ``max_retries`` times; then the call ends before that row.
 
 from __future__ import annotations
 
-import ctypes
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -31,6 +29,7 @@ from typing import Protocol
 import numpy as np
 
 from medsyn.errors import GenerationError
+from medsyn.llm.sampling import Samplers, TokenBatch
 
 NEWLINE = b"\n"
 
@@ -76,36 +75,6 @@ class RowHooks(Protocol):
         """A completed row was kept."""
 
 
-class TokenBatch:
-    """A ``llama_batch`` this decoder owns: up to ``capacity`` tokens of up to ``n_seq`` sequences."""
-
-    def __init__(self, lc, capacity: int, n_seq: int):
-        self.lc = lc
-        self.capacity = capacity
-        self.batch = lc.llama_batch_init(capacity, 0, n_seq)
-        self.owners: list[int] = []  # the sequence each entry belongs to
-
-    def clear(self) -> None:
-        self.batch.n_tokens = 0
-        self.owners = []
-
-    def add(self, token: int, pos: int, seq: int, logits: bool) -> int:
-        j = self.batch.n_tokens
-        b = self.batch
-        b.token[j], b.pos[j], b.seq_id[j][0], b.n_seq_id[j], b.logits[j] = token, pos, seq, 1, logits
-        b.n_tokens = j + 1
-        self.owners.append(seq)
-        return j
-
-    def __len__(self) -> int:
-        return self.batch.n_tokens
-
-    def close(self) -> None:
-        if self.batch is not None:
-            self.lc.llama_batch_free(self.batch)
-            self.batch = None
-
-
 @dataclass
 class _Sequence:
     number: int  # its index in the group (its sequence id in llama.cpp)
@@ -143,70 +112,9 @@ class BatchDecoder:
         self.max_tokens = max_tokens
         self.hooks = hooks
         self.eog = backend.eos_token
-        # one-token candidate array: checks the sampled token against the grammar without touching the vocabulary
-        lc = self.lc
-        self._one = (lc.llama_token_data * 1)()
-        self._one_array = lc.llama_token_data_array(self._one, 1, -1, False)
-        self._all = None  # full-vocabulary candidate array, built on first use
-
-    # -- samplers --------------------------------------------------------------------------------------------
-
-    def _chain(self, seed: int):
-        """llama.cpp's native sampler chain, in llama-cpp-python's order (penalties, top-k, typical, top-p, min-p,
-        temperature, dist with the call's seed): no Python logits processing."""
-        lc, s = self.lc, self.s
-        chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
-        if s.repeat_penalty != 1.0:
-            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_penalties(self.b.n_vocab, 64, s.repeat_penalty,
-                                                                               0.0, 0.0))
-        if s.temperature <= 0:
-            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_greedy())
-            return chain
-        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_k(s.top_k))
-        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_typical(1.0, 1))
-        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_p(s.top_p, 1))
-        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_min_p(s.min_p, 1))
-        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_temp(s.temperature))
-        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_dist(seed))
-        return chain
-
-    def _grammar(self):
-        if not self.grammar_text:
-            return None
-        grammar = self.lc.llama_sampler_init_grammar(self.b.vocab, self.grammar_text.encode("utf-8"), b"root")
-        if not grammar:
-            raise GenerationError("llama.cpp could not parse the grammar")
-        return grammar
-
-    def _grammar_allows(self, grammar, token: int) -> bool:
-        """Whether the grammar accepts ``token`` next: applied to a one-candidate array, not the whole vocabulary."""
-        one, one_array = self._one, self._one_array
-        one[0].id, one[0].logit, one[0].p = token, 1.0, 0.0
-        one_array.size, one_array.selected, one_array.sorted = 1, -1, False
-        self.lc.llama_sampler_apply(grammar, ctypes.byref(one_array))
-        return one[0].logit != -math.inf
-
-    def _sample_array(self, chain, grammar, logits: np.ndarray) -> int:
-        """Sample from a full-vocabulary candidate array of ``logits``: through the grammar (if given), then the
-        chain. Used where the logits are not the context's (the prompt's, a row start's) and when the grammar
-        rejected the token the chain sampled."""
-        lc = self.lc
-        if self._all is None:
-            n = self.b.n_vocab
-            data = (lc.llama_token_data * n)()
-            view = np.ctypeslib.as_array(data).view(np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)]))
-            self._all = (data, view, np.arange(n, dtype=np.intc))
-        data, view, ids = self._all
-        view["id"] = ids
-        view["logit"] = logits
-        view["p"] = 0.0
-        array = lc.llama_token_data_array(data, self.b.n_vocab, -1, False)
-        if grammar is not None:
-            lc.llama_sampler_apply(grammar, ctypes.byref(array))
-        lc.llama_sampler_apply(chain, ctypes.byref(array))
-        if array.selected < 0:
-            raise GenerationError("the grammar allows no token here")
-        return int(array.data[array.selected].id)
+        self.samplers = Samplers(backend, settings, grammar_text)
+        self._grammar_allows = self.samplers.allows
+        self._sample_array = self.samplers.sample_array
 
     def _sample(self, seq: _Sequence) -> int:
         """The next token of ``seq``: from its logits in the last batch, or from its saved logits."""
@@ -244,9 +152,9 @@ class BatchDecoder:
         batch = TokenBatch(self.lc, self.b.n_batch, max(1, len(calls)))
         try:
             for number, call in enumerate(calls):
-                grammar = self._grammar()
+                grammar = self.samplers.grammar()
                 # with a repeat penalty the chain must not see rejected tokens: the grammar then constrains first
-                seq = _Sequence(number=number, chain=self._chain(call.seed), grammar=grammar,
+                seq = _Sequence(number=number, chain=self.samplers.chain(call.seed), grammar=grammar,
                                 grammar_first=grammar is not None and self.s.repeat_penalty != 1.0,
                                 pending=list(call.suffix), pos=n_prompt, logits=prompt_logits,
                                 decoded=len(call.suffix))

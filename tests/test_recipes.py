@@ -159,7 +159,8 @@ def test_recipes_resolve_over_the_base_and_cross_the_grid():
                                     "hybrid": {"outside": {"method": "copula", "columns": 2}}}
     config = validate_config(raw)
     novel = recipe_generation(config, "novel")
-    assert novel["novelty"] == {"reject": ["earlier"], "max_retries": 8} and novel["temperature"] == 0.5
+    assert novel["novelty"] == {"reject": ["earlier"], "max_retries": 8, "near_quantile": 0.05}
+    assert novel["temperature"] == 0.5
     assert recipe_generation(config, "base")["novelty"]["reject"] == []
     assert {r.recipe for r in runs(config)} == {"base", "novel", "hybrid"}
     assert "drawn-hybrid" in baseline_names(config) and "drawn-novel" not in baseline_names(config)

@@ -136,9 +136,8 @@ def make_baseline(
 ) -> pd.DataFrame:
     """``drawn`` (for ``drawn-<recipe>``): the recipe's outside draws (method, columns, column_order)."""
     rng = _rng(seed, name)
-    n = min(n, len(reference)) if len(reference) else n  # every baseline the same size as the holdout one
-    if name == "holdout":
-        frame = holdout_baseline(reference, n, rng)
+    if name == "holdout":  # unseen real rows: as many as asked for, at most the reference split's
+        frame = holdout_baseline(reference, min(n, len(reference)), rng)
     elif name == "marginals":
         frame = marginals_baseline(train[spec.column_names], n, rng)
     elif name == "bootstrap":

@@ -131,8 +131,8 @@ class _Recipe:
                                     derive_seed("outside-fit", *run_key)) if s.outside.method != "none" else None
         self.rows = None
         if s.uses_row_hooks:
-            novelty = NoveltyJudge(self.spec, s.novelty.reject, real.train, real.holdout) if s.novelty.reject \
-                else None
+            novelty = NoveltyJudge(self.spec, s.novelty.reject, real.train, real.holdout,
+                                   s.novelty.near_quantile) if s.novelty.reject else None
             steering = MarginalSteering(self.spec, real.train, backend.pieces(), s.steering.strength,
                                         s.steering.bins) if s.steering.strength else None
             self.rows = RunRows(novelty, steering)

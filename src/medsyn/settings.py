@@ -19,6 +19,7 @@ class ExampleSettings:
 class NoveltySettings:
     reject: tuple[str, ...] = ()  # resample a completed row equal to: earlier, examples, train; or near a train row
     max_retries: int = 8  # resamples of one row; then the call ends before it
+    near_quantile: float = 0.05  # 'near': the quantile of the holdout's distances to train that counts as near
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class OutsideSettings:
 @dataclass(frozen=True)
 class SteeringSettings:
     strength: float = 0.0  # logit-bias strength pulling generated values toward the train marginals; 0 = off
-    bins: int = 10  # quantile bins of a numeric column the bias acts on
+    bins: int = 10  # quantile bins of a numeric column the bias acts on; 0 = every distinct train value
 
 
 @dataclass

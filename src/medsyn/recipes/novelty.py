@@ -5,9 +5,10 @@ A row is sent back for resampling (rolled back in place by the decoder) when it 
 - ``earlier``: a row this run already accepted (duplicates);
 - ``examples``: one of the example rows the call's prompt showed;
 - ``train``: any train row (an exact copy of a patient);
-- ``near``: lies within the near-copy distance of a train row: the 5th percentile of the holdout rows' distance
-  to their nearest train row, with the evaluation's own mixed-type distance (``medsyn.evaluate.distance``), so
-  "near copy" means the same here as in the privacy metrics.
+- ``near``: lies within the near-copy distance of a train row: a quantile (default the 5th percentile, as the
+  privacy metrics' near-copy threshold) of the holdout rows' distance to their nearest train row, with the
+  evaluation's own mixed-type distance (``medsyn.evaluate.distance``). A higher quantile keeps rows further from
+  every patient (DCR share and membership inference fall) at some cost in fidelity.
 
 Rows are compared as the canonical text the grammar writes (the parser's form), in the generation column order.
 """
@@ -20,7 +21,7 @@ import pandas as pd
 from medsyn.spec import MISSING_TEXT, DatasetSpec
 
 CHECKS = ("earlier", "examples", "train", "near")
-NEAR_COPY_QUANTILE = 0.05  # the privacy metrics' near_copy_threshold uses the same quantile
+NEAR_COPY_QUANTILE = 0.05  # the privacy metrics' near_copy_threshold uses the same quantile (the default here)
 
 
 def row_text(row: pd.Series, spec: DatasetSpec) -> str:
@@ -44,7 +45,7 @@ class NoveltyJudge:
     """Keeps the run's accepted rows; ``reason(row, examples)`` says why a row is not new (None: it is)."""
 
     def __init__(self, spec: DatasetSpec, checks, train: pd.DataFrame | None = None,
-                 holdout: pd.DataFrame | None = None):
+                 holdout: pd.DataFrame | None = None, near_quantile: float = NEAR_COPY_QUANTILE):
         unknown = sorted(set(checks) - set(CHECKS))
         if unknown:
             raise ValueError(f"unknown novelty checks {unknown}; expected some of {list(CHECKS)}")
@@ -58,9 +59,9 @@ class NoveltyJudge:
         if "train" in self.checks:
             self.train_rows = {row_text(r, spec) for _, r in train.iterrows()}
         if "near" in self.checks:
-            self._setup_near(train, holdout)
+            self._setup_near(train, holdout, near_quantile)
 
-    def _setup_near(self, train: pd.DataFrame, holdout: pd.DataFrame | None) -> None:
+    def _setup_near(self, train: pd.DataFrame, holdout: pd.DataFrame | None, quantile: float) -> None:
         from medsyn.evaluate.distance import categorical_slice, encode, nearest
 
         if holdout is None or not len(holdout):
@@ -72,7 +73,7 @@ class NoveltyJudge:
                                     else [None, None] for c in self.spec.columns})
         self._encoded_train = encode(train, self.spec, train)
         d = nearest(encode(holdout, self.spec, train), self._encoded_train, k=1, group=categorical_slice(self.spec))
-        self.near_threshold = float(np.quantile(d[0][:, 0], NEAR_COPY_QUANTILE))
+        self.near_threshold = float(np.quantile(d[0][:, 0], quantile))
 
     def distance_to_train(self, row: str) -> float:
         from medsyn.evaluate.distance import encode

@@ -12,7 +12,9 @@ context: the model's conditional structure stays, only the run's aggregate is pu
 point mixes the two: running ~ model^(1/(1+s)) * target^(s/(1+s)).
 
 Where it acts: categorical columns until the level is decided; numeric columns until the value's quantile bin
-(``bins`` bins of the train values) is decided, i.e. on the leading digits. Tokens that close one field and open
+(``bins`` bins of the train values) is decided, i.e. on the leading digits; with ``bins`` 0 every distinct train
+value is a bin of its own, so the pull reaches the last digit (the spikes of a real column, such as an imputed
+value written in a quarter of the rows, are then reproduced). Tokens that close one field and open
 the next (Qwen has tokens like ",Female") get both fields' biases.
 
 Cost: the candidates of each (column, text so far) are found once through a piece -> token map (built once per
@@ -65,15 +67,24 @@ class _Column:
         for text, n in Counter(texts).items():
             self.target.add(text, n)
         self.generated = _PrefixCounts()
-        self.support = sorted(self.target.exact)
+        # the values steered over: train's value texts, and for a categorical column every level (a level train
+        # never shows gets target share 0, so the bias pushes away from it once the model writes it)
+        levels = [] if col.is_numeric else list(col.levels) + ([MISSING_TEXT] if col.allow_missing else [])
+        self.support = sorted(set(self.target.exact) | set(levels))
         self.bin_of: dict[str, int] = {}
-        if col.is_numeric:
+        if col.is_numeric and bins == 0:  # every distinct value its own bin: steered to the last digit
+            self.bin_of = {text: i for i, text in enumerate(self.support)}
+        elif col.is_numeric:
             values = np.array([float(t) for t in texts if t != MISSING_TEXT])
             edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])) if len(values) else []
             for text in self.support:
                 self.bin_of[text] = -1 if text == MISSING_TEXT else int(np.searchsorted(edges, float(text), "right"))
         else:
             self.bin_of = {text: i for i, text in enumerate(self.support)}
+        # characters a numeric value is written with: tokens of one of them are candidates at every undecided
+        # point, also those leading where train has no value (the model's "100" for an age): target share 0
+        self.alphabet = sorted(set("0123456789.") | ({"N"} if col.allow_missing else set())) if col.is_numeric \
+            else []
 
     def decided(self, partial: str) -> bool:
         """Whether the field's text so far leaves train values of one bin (or level) only."""
@@ -176,4 +187,11 @@ class MarginalSteering:
                             if not nxt.decided(""):
                                 parts += ((index + 1, "", level[:m], False),)
                             found.setdefault(token, parts)
+        for char in column.alphabet:  # single characters, wherever train has values with them or not
+            token = self.pieces.get(char.encode())
+            if token is not None:
+                found.setdefault(token, ((index, partial, char, False),))
+        token = self.pieces.get(("\n" if last else ",").encode())  # closing the field right here
+        if partial and token is not None:
+            found.setdefault(token, ((index, partial, "", True),))
         return list(found.items())

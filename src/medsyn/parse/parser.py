@@ -1,23 +1,27 @@
 """From raw LLM text to validated rows, with a reason for every rejected row.
 
-The parser never raises on model output. It reads CSV lines with "," or ", " separators, numbered or bulleted
-lists, markdown tables, code fences and chat role markers; a line that does not look like a record at all
-(prose, code, headings) is counted as non-data, not as a rejected row.
+The parser never raises on model output. ``formats`` finds the candidate records (CSV, lists, markdown tables,
+key-value records, JSON and dict literals, prose), ``keys`` matches keys to columns, ``values`` reads each field
+and ``echo`` finds echoed prompts; a line that does not look like a record at all (prose, code, headings) is
+counted as non-data, not as a rejected row.
 
-Copies of the prompt's example rows are always counted and, by default, excluded: the paper counted them as
-synthetic data, which made half of many runs copies of real patients.
+Rows inside an echoed prompt are the prompt's, not the model's: counted as ``prompt_echo`` and, by default,
+dropped. Copies of the prompt's example rows outside an echo are the model's copies: always counted and, by
+default, excluded (the paper counted them as synthetic data, which made half of many runs copies of real
+patients).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from medsyn.spec import MISSING_TEXT, Column, DatasetSpec
+from medsyn.parse.echo import EchoFinder
+from medsyn.parse.formats import ROW_ID, Candidate, RecordFinder, normalize_line, split_segments
+from medsyn.parse.keys import AMBIGUOUS, ID, UNKNOWN, KeyResolver
+from medsyn.parse.prose import ProseReader
+from medsyn.parse.values import MISSING_WORDS, ValueReader
+from medsyn.spec import DatasetSpec
 
 REASONS = (
     "field_count",
@@ -27,46 +31,18 @@ REASONS = (
     "not_an_integer",
     "out_of_range",
     "unknown_category",
+    "wrong_unit",
+    "ambiguous_value",
+    "unknown_key",
+    "ambiguous_key",
+    "prose",
     "example_copy",
     "prompt_echo",
     "duplicate",
 )
 COPY_REASONS = ("example_copy", "prompt_echo", "duplicate")  # well-formed rows rejected for not being new
-MISSING_WORDS = {"", "na", "n/a", "nan", "none", "null", "unknown_value", "?"}
-
-# Chat markup that survives decoding: <|im_start|>, </s>, [INST], "GPT4 Correct Assistant:", "user:" ...
-_INLINE_MARKUP = re.compile(r"<\|[^|>]{1,40}\|>|</?s>|<(?:start|end)_of_turn>|\[/?INST\]|<<SYS>>|<</SYS>>")
-_ROLE_PREFIX = re.compile(
-    r"^\s*(?:(?:GPT4\s+(?:Correct\s+)?)?(?:system|user|assistant|human|model|answer|output)\s*:\s*)", re.I
-)
-_LIST_PREFIX = re.compile(
-    r"^\s*(?:\(?\d{1,5}[.):]\s+|[-*\u2022]\s+|(?:patient\s+)?(?:record|row|patient)\s*#?\s*\d+\s*[:.)-]\s*)", re.I
-)
-_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
-_STRIP_CHARS = " \t\"'`*"
-# "gender: Female", "- **Age**: 21464", "3. bmi = 28.5": one field of a key-value record
-_KEY_VALUE = re.compile(
-    r"^\s*(?:[-*\u2022]\s+|\d{1,3}[.)]\s+)?[*_`]*([A-Za-z][A-Za-z0-9_ ]{0,40}?)[*_`]*\s*[:=]\s*(.*?)\s*$"
-)
-_ROW_INDEX = re.compile(r"^\d{1,6}$")
-_YES_NO = {"yes": True, "true": True, "no": False, "false": False}
-
-
-def _level_aliases(col: Column) -> dict[str, str]:
-    """Lower-case text -> canonical level: the levels, one-word level meanings ('female' -> 'F'), and yes/no
-    for binary 0/1 and N/Y columns (the paper's parsers mapped those too)."""
-    aliases = {lvl.lower(): lvl for lvl in col.levels}
-    for lvl, meaning in col.level_meanings.items():
-        word = meaning.strip().lower()
-        if word and " " not in word and word not in aliases and lvl in col.levels:
-            aliases[word] = lvl
-    if col.type == "binary":
-        pair = {lvl.lower(): lvl for lvl in col.levels}
-        for word, truth in _YES_NO.items():
-            for no_yes in (("0", "1"), ("n", "y")):
-                if set(pair) == set(no_yes) and word not in aliases:
-                    aliases[word] = pair[no_yes[1] if truth else no_yes[0]]
-    return aliases
+_VALUE_REASONS = ("missing_not_allowed", "not_an_integer", "out_of_range", "wrong_unit", "ambiguous_value")
+__all__ = ["COPY_REASONS", "MISSING_WORDS", "REASONS", "ParseResult", "Reject", "RowParser"]
 
 
 @dataclass
@@ -84,15 +60,21 @@ class ParseResult:
     rejects: list[Reject] = field(default_factory=list)
     non_data_lines: int = 0
     header_lines: int = 0
-    copies_kept: int = 0
+    copies_kept: int = 0  # example copies kept (keep_example_copies)
+    echo_rows: int = 0  # spec-valid rows inside an echoed prompt (kept or not)
+    echo_example_rows: int = 0  # those equal to a prompt example
+    echo_kept: int = 0  # echo rows kept (keep_prompt_echo)
+    row_formats: list[tuple[str, ...]] = field(default_factory=list)  # per kept row: the format classes read
+    row_sources: list[tuple[int, int, int]] = field(default_factory=list)  # per kept row: call, first, last line
 
     def reason_counts(self) -> dict[str, int]:
         counts = Counter(r.reason for r in self.rejects)
         return {reason: counts.get(reason, 0) for reason in REASONS}
 
-
-def _normalize_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip())
+    def format_counts(self) -> dict[str, int]:
+        """Kept rows per format class (a row read through several classes counts in each)."""
+        counts = Counter(tag for tags in self.row_formats for tag in tags)
+        return dict(sorted(counts.items()))
 
 
 class RowParser:
@@ -105,139 +87,22 @@ class RowParser:
         prompt_text: str = "",
         keep_example_copies: bool = False,
         reject_duplicates: bool = True,
+        keep_prompt_echo: bool = False,
     ):
         self.spec = spec
         self.n_cols = len(spec.columns)
         self.examples = set(example_rows)
-        self.prompt_lines = {_normalize_line(x) for x in prompt_text.splitlines() if x.strip()}
+        self.prompt_lines = {normalize_line(x) for x in prompt_text.splitlines() if x.strip()}
         self.keep_example_copies = keep_example_copies
         self.reject_duplicates = reject_duplicates
+        self.keep_prompt_echo = keep_prompt_echo
         self.seen: set[str] = set()
-        self.header_names = {c.name.lower() for c in spec.columns} | {c.lower() for c in spec.id_columns}
-        self.level_lookup = {c.name: _level_aliases(c) for c in spec.columns if not c.is_numeric}
-        self.kv_keys = {c.name.lower(): c.name for c in spec.columns}
-        self.kv_keys.update({c.lower(): None for c in spec.id_columns})  # an ID key belongs to a block, unused
+        self.keys = KeyResolver(spec)
+        self.values = ValueReader(spec, self.keys)
+        self.prose = ProseReader(spec, self.keys, self.values)
+        self.finder = RecordFinder(self.keys, self.n_cols, len(spec.id_columns), self.prompt_lines)
+        self.echo = EchoFinder(prompt_text, self._is_row) if prompt_text else None
         self.result = ParseResult()
-
-    # -- line splitting -------------------------------------------------------------------------------------
-
-    def _segments(self, text: str) -> list[str]:
-        """Lines, with inline chat markup turned into line breaks (Mistral glues '[/INST]' to a row)."""
-        out = []
-        for line in text.splitlines():
-            out.extend(_INLINE_MARKUP.sub("\n", line).split("\n"))
-        return self._merge_key_value_blocks(out)
-
-    def _kv_pair(self, line: str) -> tuple[str | None, str] | None:
-        """``(column, value)`` for a 'key: value' line naming a spec column (or an ID column: column None)."""
-        m = _KEY_VALUE.match(line)
-        if not m:
-            return None
-        key = re.sub(r"\s+", "_", m.group(1).strip()).lower()
-        if key not in self.kv_keys:
-            return None
-        value = m.group(2).strip(_STRIP_CHARS)
-        if len(value) > 40 or len(value.split()) > 3:  # a definition or prose, not a value
-            return None
-        return self.kv_keys[key], value
-
-    def _merge_key_value_blocks(self, segments: list[str]) -> list[str]:
-        """'gender: Female / age: 24.0 / ...' records over several lines -> one CSV line, at the block's first line.
-
-        The block's other lines become blank, so line numbers still match the text. A block of fewer than two
-        column keys is left alone; a block whose lines all occur in the prompt is an echo and left alone too
-        (its lines then count as non-data). Incomplete blocks become short rows (rejected as ``field_count``).
-        """
-        out = list(segments)
-        block: dict[str, str] = {}
-        lines: list[int] = []
-
-        def flush() -> None:
-            named = {k: v for k, v in block.items() if k is not None}
-            if len(named) >= 2 and not all(_normalize_line(segments[i]) in self.prompt_lines for i in lines):
-                values = [named[c.name] for c in self.spec.columns if c.name in named]
-                buf = io.StringIO()
-                csv.writer(buf, lineterminator="").writerow(values)
-                for i in lines:
-                    out[i] = ""
-                out[lines[0]] = buf.getvalue()
-            block.clear()
-            lines.clear()
-
-        for i, segment in enumerate(segments):
-            if not segment.strip():
-                continue
-            pair = self._kv_pair(segment)
-            if pair is None:
-                flush()
-                continue
-            column, value = pair
-            if column in block:
-                flush()
-            block[column] = value
-            lines.append(i)
-            if sum(k is not None for k in block) == self.n_cols:
-                flush()
-        flush()
-        return out
-
-    def _fields(self, line: str) -> list[str] | None:
-        """The fields of a candidate record, or None for a non-data line."""
-        line = _ROLE_PREFIX.sub("", line)
-        line = _LIST_PREFIX.sub("", line).strip()
-        if not line or line.startswith("```") or _TABLE_RULE.match(line):
-            return None
-        if line.startswith("|") or (line.count("|") >= 2 and "," not in line):
-            fields = [f.strip(_STRIP_CHARS) for f in line.strip("|").split("|")]
-        else:
-            try:
-                fields = next(csv.reader([line], skipinitialspace=True))
-            except (csv.Error, StopIteration):
-                return None
-            fields = [f.strip(_STRIP_CHARS) for f in fields]
-            fields = self._inline_key_values(fields)
-        if fields and fields[-1] == "" and len(fields) == self.n_cols + 1:
-            fields = fields[:-1]  # trailing comma
-        if len(fields) < max(2, math.ceil(self.n_cols / 2)):
-            return None
-        return fields
-
-    def _inline_key_values(self, fields: list[str]) -> list[str]:
-        """'ID: 001, N_Days: 365, Status: C, ...' on one line -> the values in spec order (ID keys dropped)."""
-        pairs = [self._kv_pair(f) for f in fields]
-        if sum(p is not None for p in pairs) < max(2, math.ceil(len(fields) / 2)):
-            return fields
-        named = {p[0]: p[1] for p in pairs if p is not None and p[0] is not None}
-        return [named[c.name] for c in self.spec.columns if c.name in named]
-
-    def _is_header(self, fields: list[str]) -> bool:
-        named = sum(f.lower() in self.header_names for f in fields)
-        return named >= max(2, len(fields) // 2)
-
-    # -- field validation ----------------------------------------------------------------------------------
-
-    def _value(self, col: Column, text: str) -> tuple[str | None, str]:
-        """(canonical text, "") when valid, else (None, reason)."""
-        if text.lower() in MISSING_WORDS or text in self.spec.missing_tokens:
-            return (MISSING_TEXT, "") if col.allow_missing else (None, "missing_not_allowed")
-        if col.is_numeric:
-            try:
-                value = float(text.replace(" ", ""))
-            except ValueError:
-                return None, "not_a_number"
-            if not math.isfinite(value):
-                return None, "not_a_number"
-            if col.type == "integer" and value != round(value):
-                return None, "not_an_integer"
-            if value < col.min or value > col.max:
-                return None, "out_of_range"
-            return col.format_value(value), ""
-        canonical = self.level_lookup[col.name].get(text.lower())
-        if canonical is None and text.endswith(".0"):  # '1.0' for a level '1'
-            canonical = self.level_lookup[col.name].get(text[:-2].lower())
-        if canonical is None:
-            return None, "unknown_category"
-        return canonical, ""
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -248,56 +113,128 @@ class RowParser:
         (``generation.examples.per_call``); copies are judged against them instead of the prompt's."""
         accepted: list[list[str]] = []
         call_examples = self.examples if examples is None else set(examples)
-        segments = self._segments(text)
-        last_candidate = max((i for i, s in enumerate(segments) if s.strip()), default=-1)
-        n_ids = len(self.spec.id_columns)
-        for lineno, segment in enumerate(segments):
-            if not segment.strip():
-                continue
-            fields = self._fields(segment)
-            if fields is None:
-                self.result.non_data_lines += 1
-                continue
-            if self._is_header(fields):
-                self.result.header_lines += 1
-                continue
-            if len(fields) == self.n_cols + n_ids + 1 and _ROW_INDEX.match(fields[0]):
-                fields = fields[1:]  # a row number written as a first field ("1,Male,48,...")
-            if n_ids and len(fields) == self.n_cols + n_ids:
-                fields = fields[n_ids:]  # an ID column the spec drops (the paper's cirrhosis rows)
-            raw = _normalize_line(segment)
+        segments = split_segments(text)
+        echo = self.echo.spans(segments) if self.echo else set()
+        candidates, counts = self.finder.candidates(segments)
+        self.result.non_data_lines += counts["non_data"]
+        self.result.header_lines += counts["header"]
+        last_line = max((i for i, s in enumerate(segments) if s.text.strip()), default=-1)
+        for cand in candidates:
+            lineno = segments[cand.first].line
 
             def reject(reason: str, detail: str = "") -> None:
-                if truncated and lineno == last_candidate and reason not in ("example_copy", "duplicate"):
+                if truncated and cand.last == last_line and reason not in COPY_REASONS:
                     reason = "truncated"
-                self.result.rejects.append(Reject(call, lineno, reason, raw[:300], detail))
+                self.result.rejects.append(Reject(call, lineno, reason, cand.raw[:300], detail))
 
-            if len(fields) != self.n_cols:
-                reject("field_count", f"{len(fields)} fields, expected {self.n_cols}")
-                continue
-            values, failure = [], None
-            for col, text_value in zip(self.spec.columns, fields):
-                value, reason = self._value(col, text_value)
-                if value is None:
-                    failure = (reason, f"{col.name}={text_value!r}")
-                    break
-                values.append(value)
-            if failure:
-                reject(*failure)
+            values, reason, detail, tags = self.read(cand)
+            if values is None:
+                reject(reason, detail)
                 continue
             canonical = ",".join(values)
-            if canonical in call_examples:
+            if cand.first in echo or (canonical not in call_examples and cand.raw in self.prompt_lines):
+                # the prompt's own text: inside an echoed prompt, or a prompt line that is not an example row
+                self.result.echo_rows += 1
+                self.result.echo_example_rows += canonical in call_examples
+                if not self.keep_prompt_echo:
+                    reject("prompt_echo")
+                    continue
+                self.result.echo_kept += 1
+            elif canonical in call_examples:
                 if not self.keep_example_copies:
                     reject("example_copy")
                     continue
                 self.result.copies_kept += 1
-            elif raw in self.prompt_lines:
-                reject("prompt_echo")
-                continue
             if self.reject_duplicates and canonical in self.seen:
                 reject("duplicate")
                 continue
             self.seen.add(canonical)
             accepted.append(values)
+            self.result.row_formats.append(tags)
+            self.result.row_sources.append((call, lineno, segments[cand.last].line))
         self.result.rows.extend(accepted)
         return accepted
+
+    def read(self, cand: Candidate) -> tuple[list[str] | None, str, str, tuple[str, ...]]:
+        """(values, "", "", format classes) for a valid record, else (None, reason, detail, ())."""
+        if cand.pairs is not None:
+            fields, reason, detail, tags = self._named_fields(cand)
+        else:
+            fields, reason, detail, tags = self._positional_fields(cand)
+        if fields is not None:
+            values, reason, detail, value_tags = self._read_values(fields)
+            if values is not None:
+                return values, "", "", tuple(dict.fromkeys(cand.tags + tags + value_tags))
+        # a line that is not a record of fields in order may be prose ('Female, 45.2 years old, hypertensive, ...',
+        # or keys mixed with bare values); a value refused in its place keeps its own reason
+        mixed = reason == "unknown_key" and detail.startswith("unlabelled")
+        if cand.text and (cand.fields is not None or mixed) and reason not in _VALUE_REASONS:
+            prose, prose_detail, prose_like = self.prose.read(cand.text)
+            if prose is not None:
+                return prose, "", "", tuple(dict.fromkeys(cand.tags + ("prose",)))
+            if prose_like:
+                return None, "prose", prose_detail, ()
+        return None, reason, detail, ()
+
+    # -- records -> fields in spec order ------------------------------------------------------------------
+
+    def _positional_fields(self, cand: Candidate):
+        fields = list(cand.fields)
+        tags: tuple[str, ...] = ()
+        if cand.order is not None:
+            by_column = {col: f for col, f in zip(cand.order, fields) if col is not None}
+            missing = [c for c in self.spec.column_names if c not in by_column]
+            if missing:
+                return None, "field_count", f"its header lacks {', '.join(missing)}", ()
+            if list(by_column) != self.spec.column_names:
+                tags += ("header_order",)
+            return [by_column[c] for c in self.spec.column_names], "", "", tags
+        n_ids = len(self.spec.id_columns)
+        if len(fields) == self.n_cols + n_ids + 1 and ROW_ID.match(fields[0]):
+            if not fields[0].isdigit():
+                tags += ("id_column",)
+            fields = fields[1:]  # a row number or record ID as a first field ("1,Male,48,...", "| P001 | ...")
+        if n_ids and len(fields) == self.n_cols + n_ids:
+            fields = fields[n_ids:]  # an ID column the spec drops (the paper's cirrhosis rows)
+        if len(fields) != self.n_cols:
+            return None, "field_count", f"{len(fields)} fields, expected {self.n_cols}", ()
+        return fields, "", "", tags
+
+    def _named_fields(self, cand: Candidate):
+        by_column: dict[str, str] = {}
+        renamed = False
+        for key, value in cand.pairs:
+            if key == "":
+                if ROW_ID.match(value.strip()):
+                    continue  # a record label among the pairs ('Patient 3, Age: 61, ...')
+                return None, "unknown_key", f"unlabelled value {value!r}", ()
+            column = self.keys.resolve(key)
+            if column == ID:
+                continue
+            if column == UNKNOWN:
+                return None, "unknown_key", f"{key!r} names no column", ()
+            if column == AMBIGUOUS:
+                return None, "ambiguous_key", f"{key!r} fits several columns", ()
+            if column in by_column:
+                return None, "ambiguous_key", f"{column} given twice", ()
+            by_column[column] = value
+            renamed |= key.strip("\"'` *_").lower() != column.lower()
+        missing = [c for c in self.spec.column_names if c not in by_column]
+        if missing:
+            return None, "field_count", f"{len(by_column)} fields, missing {', '.join(missing)}", ()
+        return [by_column[c] for c in self.spec.column_names], "", "", ("key_match",) if renamed else ()
+
+    def _read_values(self, fields: list[str]):
+        values, tags = [], []
+        for col, text in zip(self.spec.columns, fields):
+            reading = self.values.read(col, text)
+            if reading.value is None:
+                return None, reading.reason, f"{col.name}={text!r}", ()
+            values.append(reading.value)
+            tags.extend(reading.tags)
+        return values, "", "", tuple(dict.fromkeys(tags))
+
+    def _is_row(self, line: str) -> bool:
+        """Whether one line of the prompt reads as a valid record (a row of its example block)."""
+        candidates, _ = self.finder.candidates(split_segments(line))
+        return any(self.read(c)[0] is not None for c in candidates)

@@ -15,9 +15,15 @@ def parse_calls(
     prompt_text: str = "",
     keep_example_copies: bool = False,
     reject_duplicates: bool = True,
+    keep_prompt_echo: bool = False,
 ) -> tuple[RowParser, dict]:
     """Parse every call record (``text``, ``finish_reason``, token counts) of one run; returns parser and report."""
-    parser = RowParser(spec, example_rows, prompt_text, keep_example_copies, reject_duplicates)
+    parser = RowParser(spec, example_rows, prompt_text, keep_example_copies, reject_duplicates, keep_prompt_echo)
+    return parser, read_calls(parser, calls)
+
+
+def read_calls(parser: RowParser, calls: list[dict]) -> dict:
+    """Feed every call record of one run to ``parser``; returns the run's parse report."""
     for i, call in enumerate(calls):
         parser.feed(call.get("text", ""), call=call.get("call", i), truncated=call.get("finish_reason") == "length",
                     examples=call.get("example_rows"))
@@ -41,15 +47,38 @@ def parse_calls(
         # valid per spec: parses with the right fields, types, levels and ranges (copies/duplicates included)
         "spec_valid_rows": candidates - spec_invalid,
         "spec_valid_share": round((candidates - spec_invalid) / candidates, 4) if candidates else None,
+        # copies the model made: rows equal to a prompt example outside an echoed prompt
         "example_copies": reasons["example_copy"] + result.copies_kept,
         "example_copies_kept": result.copies_kept,
+        # the prompt's own rows: spec-valid rows inside an echoed prompt (dropped unless keep_prompt_echo)
+        "prompt_echo_rows": result.echo_rows,
+        "prompt_echo_example_rows": result.echo_example_rows,
         "duplicates": reasons["duplicate"],
         "non_data_lines": result.non_data_lines,
         "header_lines": result.header_lines,
         "rows_per_second": round(accepted / seconds, 4) if seconds > 0 else None,
         "tokens_per_valid_row": round(completion_tokens / accepted, 2) if accepted else None,
+        "rows_by_format": result.format_counts(),
     }
-    return parser, report
+    if parser.keep_prompt_echo:
+        report["prompt_echo_rows_kept"] = result.echo_kept
+    report["example_copy_share"] = example_copy_share(result.copies_kept, accepted - result.echo_kept)
+    report["example_copy_rate"] = example_copy_rate(report)
+    return report
+
+
+def example_copy_share(copies: int, rows: int) -> float | None:
+    """The example-copy share of a table: its rows equal to one of the prompt's example rows, divided by its rows
+    (4 decimals; None for a table without rows). In a parse report the table is the kept rows outside an echoed
+    prompt; the paper audit applies it to the table the paper scored too (echo included)."""
+    return round(copies / rows, 4) if rows else None
+
+
+def example_copy_rate(report: dict) -> float | None:
+    """How often the model copied, whether copies were kept or not: example copies / the candidate rows outside
+    an echoed prompt (4 decimals; None without such rows). Not a share of any table: see ``example_copy_share``."""
+    rows = report["candidate_rows"] - report.get("prompt_echo_rows", 0)
+    return round(report["example_copies"] / rows, 4) if rows > 0 else None
 
 
 def rows_to_frame(rows: list[list[str]], spec: DatasetSpec):

@@ -311,6 +311,7 @@ def _records_of(obj) -> list:
             return list(obj.values())
         return [obj]
     if isinstance(obj, (list, tuple)):
+        obj = [v for v in obj if v is not Ellipsis]  # '[{...}, ..., {...}]': the records written out
         if obj and all(isinstance(v, (dict, list, tuple)) for v in obj):
             return [v if isinstance(v, dict) else list(v) for v in obj]
         if obj and all(isinstance(v, str) and v.count(",") >= 2 for v in obj):

@@ -181,7 +181,7 @@ class RecordFinder:
             except (csv.Error, StopIteration):
                 return None
             fields = [f.strip(_STRIP_CHARS) for f in fields]
-            pairs = self._inline_pairs(fields)
+            pairs = self._inline_pairs(fields) if (":" in line or "=" in line) else None
             if pairs is not None:
                 return [Candidate(index, index, raw, pairs=pairs, tags=tags + ("kv_inline",), text=line)]
         if fields and fields[-1] == "" and len(fields) in (self.n_cols + 1, self.n_cols + self.n_ids + 1):

@@ -92,6 +92,7 @@ class LevelTable:
     def __init__(self, col: Column):
         self.col = col
         self.keys: dict[str, tuple[object, str]] = {}  # level_key text -> (level or _AMBIGUOUS, tier)
+        self._memo: dict[str, tuple[object, str]] = {}  # field text -> lookup result (values repeat across a run)
         self._add_tier("level", ((level_key(level), level) for level in col.levels))
         self._add_tier("declared_alias", ((level_key(a), level) for level, aliases in col.aliases.items()
                                           for a in aliases))
@@ -133,6 +134,13 @@ class LevelTable:
 
     def lookup(self, text: str) -> tuple[str | None | object, str]:
         """(level, tier): the level, None when unknown, or ``_AMBIGUOUS``; the tier that matched."""
+        if text not in self._memo:
+            if len(self._memo) > 50000:  # bounded: distinct garbage must not grow it without limit
+                self._memo.clear()
+            self._memo[text] = self._lookup(text)
+        return self._memo[text]
+
+    def _lookup(self, text: str) -> tuple[str | None | object, str]:
         found = self.keys.get(level_key(text))
         if found is None and text.endswith(".0"):  # '1.0' for a level '1'
             text = text[:-2]
@@ -268,5 +276,7 @@ class ValueReader:
 
 def clean(text: str) -> str:
     """A field without quotes, backticks, bold markers and markdown escapes around or inside it."""
-    text = text.strip(_STRIP_CHARS).replace("\\_", "_").replace("\\-", "-")
-    return re.sub(r"\s+", " ", text)
+    text = text.strip(_STRIP_CHARS)
+    if "\\" in text:
+        text = text.replace("\\_", "_").replace("\\-", "-")
+    return " ".join(text.split()) if " " in text or "\t" in text else text

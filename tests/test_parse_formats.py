@@ -253,3 +253,18 @@ def test_a_prose_record_naming_every_column_is_read(spec):
 def test_a_prose_record_with_a_column_missing_or_ambiguous_is_refused(spec, text, detail):
     rows, result = read(spec, text)
     assert rows == [] and only_reject(result) == ("prose", detail)
+
+
+def test_a_programs_literal_assignment_is_read(spec):
+    rows, result = read(spec, 'patients[7] = ["Male", 28, 0, 0, "never", 24.0, 5.0, 115, 0]\n'
+                              "record = {'gender': 'Female', 'age': 45.2, 'hypertension': 1, 'heart_disease': 0, "
+                              "'smoking_history': 'never', 'bmi': 28.5, 'HbA1c_level': 6.2, "
+                              "'blood_glucose_level': 140, 'diabetes': 0}\nx = 5")
+    assert rows[1] == ROW and result.row_formats == [("code", "list"), ("code", "dict")]
+
+
+@pytest.mark.parametrize("text", ["[" * 3000, "{" * 50 + "}" * 50, "(" * 5000 + "Male", '"' * 5000, "- " * 3000,
+                                  "Age: age = 39, Age = 40, " * 200])
+def test_pathological_text_never_raises(spec, text):
+    rows, result = read(spec, text)
+    assert rows == []

@@ -8,7 +8,7 @@ or a block of them, becomes a candidate record of one of these shapes:
   array of records gives one candidate per record. Literals are read with ``json`` or ``ast.literal_eval`` on
   bounded text, never evaluated.
 Wrappers are taken off first: chat role prefixes ('Assistant:'), list numbers and bullets, one or more record
-labels ('1. Patient 1:'), markdown headings and ``#`` comments. Rows inside a ``#`` comment (a program's comment
+labels ('1. Patient 1:'), markdown headings, ``#`` comments and a program's assignment of a literal ('row = [...]'). Rows inside a ``#`` comment (a program's comment
 in a code answer) are read like any other row: the model wrote them, and copies among them are counted.
 A header line (its fields name columns) is not a record; when it names every column, the rows after it are read
 in its column order.
@@ -37,6 +37,7 @@ _LIST_PREFIX = re.compile(
     re.I,
 )
 _COMMENT_PREFIX = re.compile(r"^\s*#{1,6}\s+")
+_ASSIGNMENT = re.compile(r"^\s*[A-Za-z_][\w.]*(?:\[[^\]]{0,20}\])?\s*=\s*(?=[\[{(])")  # 'data = {...}'
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 _STRIP_CHARS = " \t\"'`*"
 # "gender: Female", "- **Age**: 21464", "3. bmi = 28.5", '"gender": "Female",': one field of a key-value record
@@ -48,6 +49,7 @@ _FLAT_DICT = re.compile(r"\{[^{}]{1,4000}\}")
 _QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
 ROW_ID = re.compile(r"^(?:[A-Za-z]{1,3}[-_ ]?)?#?\d{1,6}[.:)]?$|^(?:patient|record|row)\s*#?\s*\d{1,6}$", re.I)
 MAX_LITERAL = 20000  # characters a single literal may span (ast.literal_eval is only given bounded text)
+MAX_NESTING = 8  # brackets a literal may nest (a record is at most an array of objects of values)
 
 
 @dataclass
@@ -98,6 +100,9 @@ def unwrap(text: str) -> tuple[str, tuple[str, ...]]:
         if _COMMENT_PREFIX.match(text):
             text = _COMMENT_PREFIX.sub("", text)
             tags.append("comment")
+        if _ASSIGNMENT.match(text):
+            text = _ASSIGNMENT.sub("", text, count=1)
+            tags.append("code")  # 'record = {...}', 'patients[7] = [...]': a literal in a program
         m = _LIST_PREFIX.match(text)
         if m:
             prefixes += 1
@@ -293,10 +298,24 @@ class RecordFinder:
         return out
 
 
+def _nesting(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]})":
+            depth -= 1
+    return deepest
+
+
 def _load_literal(text: str):
+    """A JSON or Python literal, or None; deeply nested text is never handed to either parser."""
+    if _nesting(text) > MAX_NESTING:
+        return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         return ast.literal_eval(text)

@@ -1,6 +1,6 @@
 """The figures of docs/paper-audit.md, computed in one process by the functions the workflow's rules use.
 
-    .venv/bin/python bench/paper_audit_figures.py [--config config/paper.yaml] [--out results/bench/paper_audit]
+    .venv/bin/python bench/paper_audit_figures.py [--config config/paper.yaml ...] [--out results/bench/paper_audit]
 
 The workflow computes these tables with rules ``import_external`` -> ``evaluate_external`` -> ``paper_copy_shares``
 -> ``paper_comparison`` (config/paper.yaml). A full evaluation of the 266 imports takes hours on a shared 2-core
@@ -14,9 +14,12 @@ families the audit's figures read:
   (``medsyn.evaluate.fidelity``'s own column helpers and aggregation) and the exact-copy shares
   (``medsyn.evaluate.privacy``'s own row ids), each with the seed ``scripts/evaluate.py`` gives an import;
 - ``medsyn.paper_audit``'s ``copy_share_row`` / ``copy_share_table`` / ``comparison_table`` / ``ranking_table``.
-The detection AUC and DCR columns of paper_comparison.tsv need the full fidelity and privacy families: they are left
-empty here (none of the doc's figures reads them). Prints the doc's tables as markdown and writes the three TSVs to
-``--out``.
+Every run is imported twice: as the config says (by default ``keep_prompt_echo: false``, the model's own rows: our
+score, copy shares) and with ``keep_prompt_echo: true`` (the table the paper scored: the paper's harmonic score
+recomputed on what the paper scored), i.e. the workflow run once with each setting. The detection AUC and DCR
+columns of paper_comparison.tsv need the full fidelity and privacy families: they are left empty here (none of the
+doc's figures reads them). Prints the doc's tables as markdown, writes the TSVs of both passes to ``--out`` and
+compares this pass's metrics with the workflow's metrics.json wherever ``--check`` holds one.
 """
 
 from __future__ import annotations
@@ -35,19 +38,20 @@ REPO = Path(__file__).resolve().parents[1]
 DATASETS = ("diabetes", "stroke", "cirrhosis")
 
 
-def load_config(path: Path) -> dict:
+def load_config(paths: list[Path]) -> dict:
+    """config/config.yaml with each file merged over it in order (as ``--configfile`` merges them)."""
     from medsyn.config import validate_config
 
     with open(REPO / "config" / "config.yaml") as fh:
-        base = yaml.safe_load(fh)
-    with open(path) as fh:
-        over = yaml.safe_load(fh)
-    merged = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        else:
-            merged[key] = value
+        merged = copy.deepcopy(yaml.safe_load(fh))
+    for path in paths:
+        with open(path) as fh:
+            over = yaml.safe_load(fh)
+        for key, value in over.items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = {**merged[key], **value}
+            else:
+                merged[key] = value
     return validate_config(merged)
 
 
@@ -71,7 +75,8 @@ def audit_metrics(inputs) -> dict:
     from medsyn.evaluate import fidelity, paper_metrics, privacy
     from medsyn.evaluate.encoding import to_sdmetrics_frame
 
-    metrics = {f"paper.{k}": v for k, v in paper_metrics.compute(inputs).items()}
+    # as medsyn.evaluate.suite does: '<key>.error' strings are errors, not metrics
+    metrics = {f"paper.{k}": v for k, v in paper_metrics.compute(inputs).items() if not k.endswith("error")}
     spec = inputs.spec
     out = fidelity._Out()
     real_sd = to_sdmetrics_frame(inputs.holdout, spec)
@@ -92,15 +97,36 @@ def audit_metrics(inputs) -> dict:
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in metrics.items()}
 
 
+def compare(metrics: dict, path: Path, differences: list) -> int:
+    """1 when the workflow wrote this run's metrics.json (each value this pass computed is compared), else 0."""
+    if not path.is_file():
+        return 0
+    import json
+
+    workflow = json.loads(path.read_text())["metrics"]
+    for key, value in metrics.items():
+        other = workflow.get(key)
+        if isinstance(value, (int, float)) and isinstance(other, (int, float)):
+            same = abs(float(value) - float(other)) <= 1e-9
+        else:
+            same = value == other
+        if not same:
+            differences.append(f"{path.parent}: {key} {value} vs {other}")
+    return 1
+
+
 def md(frame: pd.DataFrame, floatfmt: str = ".2f") -> str:
     return frame.to_markdown(index=False, floatfmt=floatfmt)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", type=Path, default=REPO / "config" / "paper.yaml")
+    ap.add_argument("--config", type=Path, nargs="+", default=[REPO / "config" / "paper.yaml"],
+                    help="config files merged over config/config.yaml, in order")
     ap.add_argument("--out", type=Path, default=REPO / "results" / "bench" / "paper_audit")
     ap.add_argument("--limit", type=int, default=0, help="only the first N runs (a quick check)")
+    ap.add_argument("--check", type=Path, default=REPO, help="a workflow directory whose results/external/.../"
+                    "metrics.json, where they exist, are compared with this pass's metrics")
     args = ap.parse_args()
 
     from medsyn.config import paper_runs
@@ -124,7 +150,8 @@ def main() -> None:
         runs = runs[:args.limit]
     tmp = Path(tempfile.mkdtemp())
     data = {}
-    rows, records = [], []
+    passes = {False: ([], []), True: ([], [])}  # keep_prompt_echo -> (copy-share rows, metrics records)
+    checked, differences = 0, []
     for i, run in enumerate(runs):
         ds = run["dataset"]
         if ds not in data:
@@ -134,32 +161,49 @@ def main() -> None:
         source = ext["runs"][run["label"]]
         text = Path(source["raw"]).read_text(encoding="utf-8", errors="replace")
         prompt = Path(source["prompt"]).read_text(encoding="utf-8", errors="replace")
-        parser, report, examples = import_text(spec, text, prompt, ext["keep_example_copies"],
-                                               ext["reject_duplicates"], ext["keep_prompt_echo"])
-        syn_path, ex_path = tmp / "synthetic.csv", tmp / "examples.csv"
-        write_rows(parser.result.rows, spec, syn_path, origin=source["raw"])
-        write_rows([e.split(",") for e in examples], spec, ex_path, origin=source["raw"])
-        synthetic, ex_table = read_table(syn_path, spec, real=False), read_table(ex_path, spec, real=False)
-        seed = derive_seed("external", ds, run["generator"], run["label"])
-        inputs = EvalInputs(spec, parts["train"], parts["holdout"], parts["reference"], synthetic, ex_table, seed=seed)
-        record = {"metrics": audit_metrics(inputs)}
-        text_table = lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)  # noqa: E731 (as paper_tables.py)
-        rows.append(copy_share_row(run, report, record, text_table(syn_path), text_table(ex_path)))
-        records.append(record)
-        print(f"[{i + 1}/{len(runs)}] {ds} {run['model']} {run['label']}: {report['accepted']} kept, "
-              f"{report['prompt_echo_rows']} echo", file=sys.stderr)
-    copies = copy_share_table(rows)
-    comparison = comparison_table(records, runs, copies, read_paper_scores(REPO / "resources" /
-                                                                           "synllm_paper_scores.tsv"))
-    rankings = ranking_table(comparison)
+        for keep_echo, (rows, records) in passes.items():  # the model's own rows; the table the paper scored
+            parser, report, examples = import_text(spec, text, prompt, ext["keep_example_copies"],
+                                                   ext["reject_duplicates"], keep_echo)
+            syn_path, ex_path = tmp / "synthetic.csv", tmp / "examples.csv"
+            write_rows(parser.result.rows, spec, syn_path, origin=source["raw"])
+            write_rows([e.split(",") for e in examples], spec, ex_path, origin=source["raw"])
+            synthetic, ex_table = read_table(syn_path, spec, real=False), read_table(ex_path, spec, real=False)
+            seed = derive_seed("external", ds, run["generator"], run["label"])
+            inputs = EvalInputs(spec, parts["train"], parts["holdout"], parts["reference"], synthetic, ex_table,
+                                seed=seed)
+            record = {"metrics": audit_metrics(inputs)}
+            if keep_echo == ext["keep_prompt_echo"]:
+                checked += compare(record["metrics"], args.check / run["dir"] / "metrics.json", differences)
+            text_table = lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)  # noqa: E731 (paper_tables.py)
+            rows.append(copy_share_row(run, report, record, text_table(syn_path), text_table(ex_path)))
+            records.append(record)
+        print(f"[{i + 1}/{len(runs)}] {ds} {run['model']} {run['label']}: {len(parser.result.rows)} rows with echo, "
+              f"{report['prompt_echo_rows']} of them echo", file=sys.stderr)
+    scores = read_paper_scores(REPO / "resources" / "synllm_paper_scores.tsv")
+    tables = {}
+    for keep_echo, (rows, records) in passes.items():
+        copies = copy_share_table(rows)
+        comparison = comparison_table(records, runs, copies, scores)
+        tables[keep_echo] = (copies, comparison, ranking_table(comparison))
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, frame in (("paper_copy_shares", copies), ("paper_comparison", comparison),
-                        ("paper_rankings", rankings)):
-        frame.to_csv(args.out / f"{name}.tsv", sep="\t", index=False)
-    report_tables(copies, comparison, rankings, spearman)
+    for keep_echo, suffix in ((False, ""), (True, "_echo_kept")):
+        for name, frame in zip(("paper_copy_shares", "paper_comparison", "paper_rankings"), tables[keep_echo]):
+            frame.to_csv(args.out / f"{name}{suffix}.tsv", sep="\t", index=False)
+    same = [c for c in tables[False][0].columns if c not in ("example_copy_share_first100", "train_copy_share",
+                                                              "real_copy_share")]
+    agree = tables[False][0][same].equals(tables[True][0][same])
+    report_tables(tables[False], tables[True], spearman)
+    print(f"\nThe copy-share table from imports that kept the echo equals the one from imports that dropped it "
+          f"(both shares, rows, verdicts): {agree}.")
+    print(f"Checked against the workflow's metrics.json: {checked} runs, {len(differences)} values differ"
+          + (": " + "; ".join(differences[:10]) if differences else "."))
 
 
-def report_tables(copies, comparison, rankings, spearman) -> None:
+def report_tables(own, scored, spearman) -> None:
+    """The doc's tables: copy shares (both), rank agreement and rankings. ``own``: imports that dropped the echo
+    (the model's rows: our score); ``scored``: imports that kept it (the table the paper scored: its metrics)."""
+    copies, comparison, rankings = own
+    _, comparison_scored, rankings_scored = scored
     order = {d: i for i, d in enumerate(DATASETS)}
     c = copies.assign(o=copies["dataset"].map(order))
     g = c.groupby(["o", "dataset", "prompt"], sort=True)
@@ -167,21 +211,20 @@ def report_tables(copies, comparison, rankings, spearman) -> None:
         "runs": g.size(),
         "candidate rows": g["candidate_rows"].sum(),
         "echo rows": g["prompt_echo_rows"].sum(),
-        "model rows (kept)": g["rows_kept"].sum(),
-        "mean copy share, model": g["example_copy_share"].mean(),
+        "model rows": g["rows_kept"].sum(),
+        "copy share, model (mean)": g["example_copy_share"].mean(),
         "median": g["example_copy_share"].median(),
-        "mean, first 100": g["example_copy_share_first100"].mean(),
-        "mean copy share, as the paper scored": g["paper_example_copy_share"].mean(),
+        "first 100": g["example_copy_share_first100"].mean(),
+        "copy share, as scored (mean)": g["paper_example_copy_share"].mean(),
         "runs >= 90%": g["example_copy_share"].apply(lambda s: int((s >= 0.9).sum())),
-        "100%-copy runs, model": g["all_copies"].sum(),
-        "100%-copy runs, as scored": g["paper_all_copies"].sum(),
-        "runs without model rows": g["rows_kept"].apply(lambda s: int((s == 0).sum())),
-        "mean real-row copy share": g["real_copy_share"].mean(),
+        "100%-copy, model": g["all_copies"].sum(),
+        "100%-copy, as scored": g["paper_all_copies"].sum(),
+        "no model rows": g["rows_kept"].apply(lambda s: int((s == 0).sum())),
+        "real-row copy share": g["real_copy_share"].mean(),
     }).reset_index().drop(columns="o")
     print("## Copy shares per dataset and prompt\n")
     print(md(summary))
-    for label, col in (("the model's own rows", "all_copies"), ("the table as the paper scored it",
-                                                                   "paper_all_copies")):
+    for label, col in (("of the model's own rows", "all_copies"), ("as the paper scored them", "paper_all_copies")):
         runs = c[c[col].astype(bool)].sort_values(["o", "model", "prompt"])
         print(f"\n**100%-copy runs, {label}** ({len(runs)}):\n")
         for ds in DATASETS:
@@ -195,32 +238,41 @@ def report_tables(copies, comparison, rankings, spearman) -> None:
     out = []
     for ds in DATASETS:
         cells = comparison[comparison.dataset == ds]
+        cells_scored = comparison_scored[comparison_scored.dataset == ds]
         models = rankings[(rankings.dataset == ds) & (rankings.level == "model")]
+        models_scored = rankings_scored[(rankings_scored.dataset == ds) & (rankings_scored.level == "model")]
         out.append({
             "dataset": ds, "published cells": int(cells["paper_harmonic"].notna().sum()),
-            "cells with a raw file": int((cells["paper_harmonic"].notna() & cells["rows_kept"].notna()).sum()),
-            "rho cells: paper vs recomputed": spearman(cells["paper_harmonic"], cells["ours_paper_harmonic"]),
-            "rho cells: paper vs our score": spearman(cells["paper_harmonic"], cells["our_score"]),
-            "rho cells: paper vs copy share (model)": spearman(cells["paper_harmonic"], cells["example_copy_share"]),
-            "rho cells: paper vs copy share (as scored)": spearman(cells["paper_harmonic"],
-                                                                   cells["paper_example_copy_share"]),
-            "rho models: paper vs recomputed": spearman(models["paper_mean"], models["ours_paper_harmonic_mean"]),
-            "rho models: paper vs our score": spearman(models["paper_mean"], models["our_score_mean"]),
+            "with a raw file": int((cells["paper_harmonic"].notna() & cells["rows_kept"].notna()).sum()),
+            "cells: paper vs H recomputed (as scored)": spearman(cells_scored["paper_harmonic"],
+                                                                 cells_scored["ours_paper_harmonic"]),
+            "cells: paper vs H recomputed (model rows)": spearman(cells["paper_harmonic"],
+                                                                  cells["ours_paper_harmonic"]),
+            "cells: paper vs our score": spearman(cells["paper_harmonic"], cells["our_score"]),
+            "cells: paper vs copy share (model)": spearman(cells["paper_harmonic"], cells["example_copy_share"]),
+            "cells: paper vs copy share (as scored)": spearman(cells["paper_harmonic"],
+                                                               cells["paper_example_copy_share"]),
+            "models: paper vs H recomputed (as scored)": spearman(models_scored["paper_mean"],
+                                                                  models_scored["ours_paper_harmonic_mean"]),
+            "models: paper vs our score": spearman(models["paper_mean"], models["our_score_mean"]),
         })
     print(md(pd.DataFrame(out)))
+    key = ["dataset", "level", "name"]
+    merged = rankings.merge(rankings_scored[key + ["ours_paper_harmonic_mean", "ours_paper_harmonic_rank"]],
+                            on=key, suffixes=("_model_rows", ""))
+    cols = {"paper_mean": "paper H", "paper_rank": "paper rank", "ours_paper_harmonic_mean": "H recomputed",
+            "ours_paper_harmonic_rank": "rank", "our_score_mean": "our score", "our_rank": "our rank",
+            "example_copy_share_mean": "copy share", "paper_example_copy_share_mean": "as scored",
+            "all_copy_runs": "100%-copy runs", "paper_all_copy_runs": "as scored "}
     print("\n## Rankings: prompts\n")
-    prompts = rankings[rankings.level == "prompt"].drop(columns=["level", "paper_name"])
-    print(md(prompts, ".3f"))
+    prompts = merged[merged.level == "prompt"].assign(o=lambda f: f["dataset"].map(order)).sort_values(["o", "name"])
+    print(md(prompts[["dataset", "name", "n_paper_cells", "n_runs"] + list(cols)].rename(
+        columns={"name": "prompt", **cols}), ".3f"))
     for ds in DATASETS:
-        models = rankings[(rankings.dataset == ds) & (rankings.level == "model")].sort_values(
+        models = merged[(merged.dataset == ds) & (merged.level == "model")].sort_values(
             ["paper_rank", "our_rank"], na_position="last")
-        cols = {"name": "model", "paper_mean": "paper H", "paper_rank": "paper rank",
-                "ours_paper_harmonic_mean": "H recomputed", "ours_paper_harmonic_rank": "rank",
-                "our_score_mean": "our score", "our_rank": "our rank", "example_copy_share_mean": "copy share",
-                "paper_example_copy_share_mean": "copy share as scored", "all_copy_runs": "100%-copy runs",
-                "paper_all_copy_runs": "as scored"}
         print(f"\n### {ds}\n")
-        print(md(models[list(cols)].rename(columns=cols), ".3f"))
+        print(md(models[["name"] + list(cols)].rename(columns={"name": "model", **cols}), ".3f"))
 
 
 if __name__ == "__main__":

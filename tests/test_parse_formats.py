@@ -128,6 +128,14 @@ def test_declared_aliases_must_name_one_level(aliases, message):
         _toy_spec(aliases=aliases)
 
 
+def test_aliases_on_a_numeric_column_are_an_error():
+    base = {"name": "toy", "title": "t", "source": {"csv": None}, "target": "y",
+            "columns": [{"name": "n", "type": "integer", "min": 0, "max": 9, "definition": "n", "aliases": {"1": ["one"]}},
+                        {"name": "y", "type": "binary", "levels": [0, 1], "definition": "outcome"}]}
+    with pytest.raises(SpecError, match="column 'n': aliases are spellings of levels"):
+        spec_from_dict(base)
+
+
 # -- structured records -------------------------------------------------------------------------------------------
 
 def test_json_and_dict_literals_on_one_line(spec):

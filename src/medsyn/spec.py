@@ -172,6 +172,8 @@ def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
                         f"{origin}: column '{name}' level {level!r} must not contain commas, quotes, newlines, "
                         f"outer spaces or be '{MISSING_TEXT}'"
                     )
+        if raw.get("aliases") and ctype in NUMERIC_TYPES:
+            raise SpecError(f"{origin}: column '{name}': aliases are spellings of levels (categorical, binary only)")
         aliases = _aliases(raw.get("aliases") or {}, levels, f"{origin}: column '{name}'")
         if raw.get("missing_codes") and not raw.get("allow_missing"):
             raise SpecError(f"{origin}: column '{name}' has missing_codes but not allow_missing: true")

@@ -8,7 +8,8 @@ or a block of them, becomes a candidate record of one of these shapes:
   array of records gives one candidate per record. Literals are read with ``json`` or ``ast.literal_eval`` on
   bounded text, never evaluated.
 Wrappers are taken off first: chat role prefixes ('Assistant:'), list numbers and bullets, one or more record
-labels ('1. Patient 1:'), markdown headings, ``#`` comments and a program's assignment of a literal ('row = [...]'). Rows inside a ``#`` comment (a program's comment
+labels ('1. Patient 1:', 'For example:'), markdown headings, ``#`` comments and a program's assignment of a literal
+('row = [...]'). Rows inside a ``#`` comment (a program's comment
 in a code answer) are read like any other row: the model wrote them, and copies among them are counted.
 A header line (its fields name columns) is not a record; when it names every column, the rows after it are read
 in its column order.
@@ -32,11 +33,11 @@ _ROLE_PREFIX = re.compile(
 )
 _LIST_PREFIX = re.compile(
     r"^\s*(?:\(?[*_]{0,2}\d{1,5}[.):][*_]{0,2}\s+|[-*\u2022]\s+|"
-    r"(?:patient\s+)?(?:record|row|patient|example|sample|entry|case)\s*#?\s*\d+\s*[:.)-]\s*|"
-    r"(?:for\s+)?example\s*:\s*)",
+    r"(?:patient\s+)?(?:record|row|patient|example|sample|entry|case)\s*#?\s*\d+\s*[:.)-]\s*)",
     re.I,
 )
 _COMMENT_PREFIX = re.compile(r"^\s*#{1,6}\s+")
+_EXAMPLE_LABEL = re.compile(r"^\s*(?:for\s+)?example\s*:\s*", re.I)  # 'For example: Male, 55, ...'
 _ASSIGNMENT = re.compile(r"^\s*[A-Za-z_][\w.]*(?:\[[^\]]{0,20}\])?\s*=\s*(?=[\[{(])")  # 'data = {...}'
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 _STRIP_CHARS = " \t\"'`*"
@@ -100,6 +101,9 @@ def unwrap(text: str) -> tuple[str, tuple[str, ...]]:
         if _COMMENT_PREFIX.match(text):
             text = _COMMENT_PREFIX.sub("", text)
             tags.append("comment")
+        if _EXAMPLE_LABEL.match(text):
+            text = _EXAMPLE_LABEL.sub("", text, count=1)
+            tags.append("label")
         if _ASSIGNMENT.match(text):
             text = _ASSIGNMENT.sub("", text, count=1)
             tags.append("code")  # 'record = {...}', 'patients[7] = [...]': a literal in a program

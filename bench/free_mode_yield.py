@@ -31,17 +31,24 @@ from generation_throughput import build, load_config, model_path, settings  # no
 from parser_formats import load_old_parser  # noqa: E402
 
 
-def generate(model_id: str, entry: dict, spec, prompt: dict, cfg: dict, args, cache: Path) -> list[dict]:
-    from medsyn.generate import LlamaBackend, run_generation
+def generate(model_id: str, entry: dict, spec, prompt: dict, parts: dict, cfg: dict, args, cache: Path) -> list[dict]:
+    from medsyn.generate import RealRows, run_generation
+    from medsyn.llm.backend import LlamaBackend
 
     backend = LlamaBackend(str(model_path(model_id, entry, cache)), n_ctx=entry["n_ctx"], n_threads=args.threads,
                            model_id=model_id)
-    st = settings(cfg, "free", args.seed, 10 ** 6, args.calls)  # a target no run reaches: every call is decoded
+    st = settings(cfg, "default", "free", args.seed, 10 ** 6, args.calls)  # a target no run reaches: all calls run
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "raw.jsonl"
         run_generation(backend, spec, prompt, entry["chat"], st, (spec.name, args.prompt, "free", args.seed), out,
-                       log=lambda m: print(f"{model_id}/{spec.name}: {m}", file=sys.stderr, flush=True))
-        return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+                       log=lambda m: print(f"{model_id}/{spec.name}: {m}", file=sys.stderr, flush=True),
+                       real=RealRows(parts["train"], parts["holdout"]))
+        calls = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
+        (args.save / f"{model_id}-{spec.name}-{args.prompt}-seed{args.seed}.jsonl").write_text(
+            "".join(json.dumps(c) + "\n" for c in calls))
+    return calls
 
 
 def summary(name: str, report: dict, target: int) -> dict:
@@ -67,6 +74,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("MEDSYN_SHARED_DATA",
                                                                      REPO.parent / "shared" / "data")))
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "medsyn-bench-models"))
+    ap.add_argument("--save", type=Path, help="folder to keep the raw calls in (one JSONL per model x dataset)")
     args = ap.parse_args()
     Path(args.cache).mkdir(parents=True, exist_ok=True)
 
@@ -79,11 +87,12 @@ def main() -> None:
     for model_id in args.models:
         entry = cfg["models"][model_id]
         for dataset in args.datasets:
-            spec, prompt = build(dataset, cfg, args.data, args.prompt, args.seed)
-            calls = generate(model_id, entry, spec, prompt, cfg, args, Path(args.cache))
-            old_parser, old_report = old.parse_calls(calls, spec, prompt["example_rows"], prompt["user"],
+            spec, prompt, parts = build(dataset, cfg, args.data, args.prompt, args.seed, "default")
+            calls = generate(model_id, entry, spec, prompt, parts, cfg, args, Path(args.cache))
+            order = spec.in_order(prompt["columns"])  # the column order the rows were generated in (as parse_run)
+            old_parser, old_report = old.parse_calls(calls, order, prompt["example_rows"], prompt["user"],
                                                      options["keep_example_copies"], options["reject_duplicates"])
-            new_parser = parser_for(spec, prompt, options)
+            new_parser = parser_for(order, prompt, options)
             new_report = read_calls(new_parser, calls)
             print(f"## {model_id}, {dataset}, prompt {args.prompt}, free mode, seed {args.seed}, "
                   f"{len(calls)} calls (target_rows {target})\n")

@@ -8,17 +8,11 @@ from medsyn.parse.parser import COPY_REASONS, Reject, RowParser
 from medsyn.spec import MISSING_TEXT, DatasetSpec
 
 
-def parse_calls(
-    calls: list[dict],
-    spec: DatasetSpec,
-    example_rows: list[str] = (),
-    prompt_text: str = "",
-    keep_example_copies: bool = False,
-    reject_duplicates: bool = True,
-    keep_prompt_echo: bool = False,
-) -> tuple[RowParser, dict]:
-    """Parse every call record (``text``, ``finish_reason``, token counts) of one run; returns parser and report."""
-    parser = RowParser(spec, example_rows, prompt_text, keep_example_copies, reject_duplicates, keep_prompt_echo)
+def parse_calls(calls: list[dict], spec: DatasetSpec, *parser_args, **parser_options) -> tuple[RowParser, dict]:
+    """Parse every call record (``text``, ``finish_reason``, token counts) of one run; returns parser and report.
+    The other arguments are ``RowParser``'s (example rows, prompt text, options); ``parser_for`` builds one from
+    config."""
+    parser = RowParser(spec, *parser_args, **parser_options)
     return parser, read_calls(parser, calls)
 
 

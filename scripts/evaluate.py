@@ -3,6 +3,7 @@
 from medsyn.data import read_table
 from medsyn.evaluate import EvalInputs
 from medsyn.evaluate.suite import evaluate_table
+from medsyn.parse import example_copy_rate
 from medsyn.seeds import derive_seed
 from medsyn.spec import load_spec
 from medsyn.step import read_json, run_step, write_json
@@ -48,8 +49,7 @@ def main(snakemake, log):
     if "parse_report" in dict(snakemake.input):
         report = read_json(snakemake.input.parse_report)
         generation = {k: report.get(k) for k in GENERATION_KEYS}
-        candidates = report.get("candidate_rows") or 0
-        generation["example_copy_share"] = round(report["example_copies"] / candidates, 4) if candidates else None
+        generation["example_copy_rate"] = example_copy_rate(report)  # copies / candidate rows (not the table's share)
     record = {"kind": kind, "dataset": wc.dataset, **info, "n_rows": len(synthetic), "generation": generation,
               **result}
     write_json(snakemake.output[0], record)

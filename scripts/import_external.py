@@ -21,8 +21,9 @@ def main(snakemake, log):
     source = dict(snakemake.input)
     prompt_text = _read_text(source["prompt"]) if "prompt" in source else ""
     text = csv_as_text(_read_text(source["csv"])) if "csv" in source else _read_text(source["raw"])
+    params = snakemake.params
     parser, report, examples = import_text(
-        spec, text, prompt_text, snakemake.params.keep_example_copies, snakemake.params.reject_duplicates
+        spec, text, prompt_text, params.keep_example_copies, params.reject_duplicates, params.keep_prompt_echo
     )
     report = {"generator": wc.generator, "dataset": wc.dataset, "label": wc.label, "source": source,
               "rows_kept": len(parser.result.rows), **report}
@@ -32,7 +33,8 @@ def main(snakemake, log):
     write_json(snakemake.output.report, report)
     log(
         f"{wc.generator}/{wc.dataset}/{wc.label}: {report['candidate_rows']} candidate rows, "
-        f"{report['rows_kept']} kept, {report['example_copies']} copies of the {len(examples)} prompt examples"
+        f"{report['rows_kept']} kept, {report['example_copies']} copies of the {len(examples)} prompt examples, "
+        f"{report['prompt_echo_rows']} rows in echoed prompts"
     )
 
 

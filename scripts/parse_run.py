@@ -3,7 +3,7 @@
 import json
 from collections import Counter
 
-from medsyn.parse import parse_calls, write_rejects, write_rows
+from medsyn.parse import parser_for, read_calls, write_rejects, write_rows
 from medsyn.recipes.novelty import CHECKS as NOVELTY_CHECKS
 from medsyn.spec import load_spec
 from medsyn.step import read_json, run_step, write_json
@@ -34,16 +34,9 @@ def main(snakemake, log):
     meta = read_json(snakemake.input.meta)
     with open(snakemake.input.raw) as fh:
         calls = [json.loads(line) for line in fh if line.strip()]
-    options = snakemake.params.parse
     order = spec.in_order(prompt["columns"])  # the order the rows were generated in
-    parser, report = parse_calls(
-        calls,
-        order,
-        example_rows=prompt["example_rows"],
-        prompt_text=prompt["user"],
-        keep_example_copies=options["keep_example_copies"],
-        reject_duplicates=options["reject_duplicates"],
-    )
+    parser = parser_for(order, prompt, snakemake.params.parse)
+    report = read_calls(parser, calls)
     target = snakemake.params.target_rows
     kept = parser.result.rows[:target]  # like the paper's loop: the first target_rows valid rows are the run's data
     position = {name: i for i, name in enumerate(order.column_names)}

@@ -29,15 +29,21 @@ def test_prompt_examples_are_found_in_the_prompt_text(stroke, shared_data):
 
 
 @pytest.mark.parametrize("model", ["lmsys_vicuna-13b-v1.5", "stabilityai_StableBeluga-7B"])
-def test_echo_only_paper_runs_are_all_copies(stroke, shared_data, model):
+def test_echo_only_paper_runs_are_echo_not_copies(stroke, shared_data, model):
     raw = shared_data / f"synllm_raw/stroke/{model}"
     for n in (1, 2):
         prompt = (shared_data / f"synllm_raw/stroke/prompts/prompt{n}.txt").read_text()
-        parser, report, examples = import_text(stroke, (raw / f"prompt{n}.txt").read_text(), prompt)
-        assert report["example_copy_share"] >= 0.9, (model, n, report)
-        # the table is kept as the paper scored it: 100 rows, every one a copy of the 4 examples
-        assert len(parser.result.rows) == report["candidate_rows"] == 100
+        text = (raw / f"prompt{n}.txt").read_text()
+        parser, report, examples = import_text(stroke, text, prompt)
+        # by default the echoed prompt's rows are dropped: the model wrote no row of its own
+        assert report["prompt_echo_rows"] == report["candidate_rows"] == 100 and parser.result.rows == []
+        assert report["example_copies"] == 0 and report["example_copy_share"] is None
+        assert "prompt_echo_rows_kept" not in report
+        # keep_prompt_echo: the table the paper scored, 100 rows, every one a copy of the 4 examples
+        parser, report, examples = import_text(stroke, text, prompt, keep_prompt_echo=True)
+        assert len(parser.result.rows) == report["prompt_echo_rows_kept"] == 100
         assert set(",".join(r) for r in parser.result.rows) <= set(examples)
+        assert report["example_copies"] == 0  # copies the model made: still none
     prompt4 = (shared_data / "synllm_raw/stroke/prompts/prompt4.txt").read_text()
     _, report4, _ = import_text(stroke, (raw / "prompt4.txt").read_text(), prompt4)
     assert report4["example_copy_share"] is None or report4["example_copy_share"] < 0.5

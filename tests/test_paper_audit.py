@@ -76,6 +76,7 @@ def test_paper_raw_expands_to_tagged_generators(tmp_path):
     assert ext["runs"]["P3"]["raw"].endswith("stroke/gpt2/prompt3.txt")
     assert ext["runs"]["P3"]["prompt"].endswith("stroke/prompts/prompt3.txt")
     assert ext["keep_example_copies"] is True and ext["reject_duplicates"] is False
+    assert ext["keep_prompt_echo"] is False  # the echoed prompts' rows are the prompt's, counted apart
     mistral = external_entry(cfg, "paper-mistralai_Mistral-7B-Instruct-v0.2", "stroke")
     assert mistral["model"] == "mistralai/Mistral-7B-Instruct-v0.2"
     assert "results/external/paper-gpt2/cirrhosis/P1" in external_dirs(cfg)
@@ -162,6 +163,35 @@ def test_copy_shares_and_rankings():
     assert models.set_index("name").loc["gpt2", "all_copy_runs"] == 1
     prompts = ranks[(ranks.dataset == "stroke") & (ranks.level == "prompt")].set_index("name")
     assert prompts.loc["P4", "paper_rank"] == 1  # the paper's "rule-based prompts win"
+
+
+def test_copy_shares_with_echo_both_ways():
+    """The model's own share (echo excluded) and the share of the table the paper scored (echo included), whether
+    the import dropped the echo rows (the table is the model's) or kept them (the table is the paper's)."""
+    ex = pd.DataFrame({"a": ["1", "2"], "b": ["x", "y"]})
+    run = _run("stroke", "gpt2", "P1")
+    own = pd.DataFrame({"a": ["1", "5", "6", "7"], "b": ["x", "z", "z", "z"]})  # 1 copy of 4 rows
+    echo_report = {"candidate_rows": 110, "spec_valid_rows": 104, "prompt_echo_rows": 100,
+                   "prompt_echo_example_rows": 100}
+    dropped = copy_share_row(run, echo_report, {"metrics": {}}, own, ex)
+    assert (dropped["rows_kept"], dropped["example_copies"], dropped["example_copy_share"]) == (4, 1, 0.25)
+    assert (dropped["paper_rows"], dropped["paper_example_copies"]) == (104, 101)
+    assert dropped["paper_example_copy_share"] == round(101 / 104, 4)
+    assert dropped["example_copy_share_first100"] == 0.25 and not dropped["all_copies"]
+    paper_table = pd.concat([pd.DataFrame({"a": ["1", "2"] * 50, "b": ["x", "y"] * 50}), own], ignore_index=True)
+    kept = copy_share_row(run, {**echo_report, "prompt_echo_rows_kept": 100}, {"metrics": {}}, paper_table, ex)
+    for key in ("rows_kept", "example_copies", "example_copy_share", "paper_rows", "paper_example_copies",
+                "paper_example_copy_share", "all_copies", "paper_all_copies", "novel_rows"):
+        assert kept[key] == dropped[key], key
+    assert kept["example_copy_share_first100"] != kept["example_copy_share_first100"]  # NaN: order unknown
+    # a raw file that is its prompt 100 times over: no row of the model's, the paper's table is all copies
+    only_echo = copy_share_row(run, echo_report, {"metrics": {}}, own.iloc[:0], ex)
+    assert only_echo["rows_kept"] == 0 and only_echo["example_copy_share"] != only_echo["example_copy_share"]
+    assert only_echo["all_copies"] is False and only_echo["paper_all_copies"] is True  # the verdict that changes
+    assert only_echo["paper_example_copy_share"] == 1.0 and only_echo["paper_rows"] == 100
+    full = copy_share_row(run, {**echo_report, "prompt_echo_example_rows": 100}, {"metrics": {}},
+                          own.iloc[:1], ex)
+    assert full["all_copies"] and full["paper_all_copies"]
 
 
 @pytest.mark.workflow

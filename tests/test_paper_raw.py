@@ -34,9 +34,15 @@ def test_all_266_outputs_parse_without_raising(parsed):
     per_dataset = {ds: sum(k[0] == ds for k in parsed) for ds in DATASETS}
     assert per_dataset == {"diabetes": 92, "stroke": 87, "cirrhosis": 87}
     assert {k[2] for k in parsed} == {"P1", "P2", "P3", "P4"}
-    # every file holds something record-like, and most runs keep rows
+    # every file holds something record-like; most runs keep rows of the model's own, and most of the others hold
+    # nothing but echoed prompts (their rows are the prompt's, dropped by default)
     assert all(report["candidate_rows"] > 0 for _, report, _ in parsed.values())
-    assert sum(report["accepted"] > 0 for _, report, _ in parsed.values()) >= 230
+    assert sum(report["accepted"] > 0 for _, report, _ in parsed.values()) >= 210
+    echo_only = {k for k, (_, report, _) in parsed.items() if report["accepted"] == 0 and report["prompt_echo_rows"]}
+    assert {("stroke", m, p) for m in ("lmsys_vicuna-13b-v1.5", "stabilityai_StableBeluga-7B",
+                                        "openai-community_gpt2-medium", "meta-llama_Llama-2-7b-chat-hf")
+            for p in ("P1", "P2")} <= echo_only
+    assert len(echo_only) >= 20
 
 
 def test_prompt_examples_are_found_in_every_example_prompt(parsed):
@@ -46,12 +52,13 @@ def test_prompt_examples_are_found_in_every_example_prompt(parsed):
 
 
 @pytest.mark.parametrize("model", ["lmsys_vicuna-13b-v1.5", "stabilityai_StableBeluga-7B"])
-def test_echo_only_files_give_no_novel_rows(parsed, model):
+def test_echo_only_files_give_no_rows_of_the_model(parsed, model):
+    """These files are the decoded prompt 100 times over: every row is the prompt's, none a copy the model made."""
     for prompt in ("P1", "P2"):
         parser, report, examples = parsed["stroke", model, prompt]
-        assert report["candidate_rows"] == report["example_copies"] == 100
-        novel = [r for r in parser.result.rows if ",".join(r) not in examples]
-        assert novel == []
+        assert report["candidate_rows"] == report["prompt_echo_rows"] == report["prompt_echo_example_rows"] == 100
+        assert report["rejected_by_reason"]["prompt_echo"] == 100
+        assert report["example_copies"] == report["accepted"] == 0 and parser.result.rows == []
 
 
 def test_known_good_files_keep_new_rows(parsed):
@@ -62,9 +69,10 @@ def test_known_good_files_keep_new_rows(parsed):
 
 
 def test_key_value_blocks_are_read(parsed):
-    # gemma writes '# Patient Record 1 / gender: Female / age: 24.0 / ...' blocks
+    # gemma writes '# Patient Record 1 / gender: Female / age: 24.0 / ...' blocks (and the prompt, 25 times)
     parser, report, _ = parsed["diabetes", "google_gemma-7b-it", "P1"]
-    assert report["accepted"] >= 240
+    assert report["accepted"] >= 110 and report["prompt_echo_rows"] == 150
+    assert report["rows_by_format"]["kv_lines"] >= 40
     assert ["Female", "24.00", "0", "0", "never", "28.50", "6.2", "140", "0"] in parser.result.rows
 
 

@@ -243,6 +243,7 @@ def expand_paper_raw(config: dict) -> dict:
                     "description": f"{paper_model_id(model_dir)} raw outputs published with the SynLLM paper",
                     "keep_example_copies": paper["keep_example_copies"],
                     "reject_duplicates": paper["reject_duplicates"],
+                    "keep_prompt_echo": paper["keep_prompt_echo"],
                     "runs": runs,
                 }
     if wanted != "all":

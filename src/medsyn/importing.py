@@ -5,8 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
-from medsyn.parse import RowParser, parse_calls
+from medsyn.parse import RowParser, parser_for, read_calls
 from medsyn.spec import DatasetSpec
+
+# An import scores the table as the other tool produced it: copies of the prompt's examples and repeated rows are
+# kept (the evaluation, not the parser, flags them; the report counts them either way); rows inside an echoed
+# prompt are the prompt's, not the tool's, and are dropped unless keep_prompt_echo.
+IMPORT_DEFAULTS = {"keep_example_copies": True, "reject_duplicates": False, "keep_prompt_echo": False}
 
 
 def csv_as_text(text: str) -> str:
@@ -27,19 +32,13 @@ def import_text(
     prompt_text: str = "",
     keep_example_copies: bool = True,
     reject_duplicates: bool = False,
+    keep_prompt_echo: bool = False,
 ) -> tuple[RowParser, dict, list[str]]:
-    """Parse imported text; returns the parser (rows, rejects), the parse report and the prompt's example rows.
-
-    Copies of the prompt's examples and repeated rows are kept by default: the table is scored as the other tool
-    produced it, and the evaluation (not the parser) is what flags a run made of echoed examples. The report
-    counts copies either way.
-    """
+    """Parse imported text; returns the parser (rows, rejects), the parse report and the prompt's example rows."""
     examples = prompt_examples(spec, prompt_text) if prompt_text else []
-    parser, report = parse_calls(
-        [{"text": text}], spec, example_rows=examples, prompt_text=prompt_text,
-        keep_example_copies=keep_example_copies, reject_duplicates=reject_duplicates,
-    )
-    candidates = report["candidate_rows"]
+    options = {"keep_example_copies": keep_example_copies, "reject_duplicates": reject_duplicates,
+               "keep_prompt_echo": keep_prompt_echo}
+    parser = parser_for(spec, {"example_rows": examples, "user": prompt_text}, options)
+    report = read_calls(parser, [{"text": text}])
     report["prompt_example_rows"] = len(examples)
-    report["example_copy_share"] = round(report["example_copies"] / candidates, 4) if candidates else None
     return parser, report, examples

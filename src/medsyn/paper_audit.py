@@ -22,6 +22,7 @@ import pandas as pd
 
 from medsyn.config import PAPER_PROMPTS
 from medsyn.evaluate.paper_metrics import harmonic_scores
+from medsyn.parse import example_copy_share
 
 MIN_ROWS = 10
 
@@ -32,16 +33,21 @@ COPY_COLUMNS = {
     "prompt": "the paper's prompt P1..P4",
     "prompt_type": "our prompt type A..D (P1 = A example-driven ... P4 = D rule-based, no examples)",
     "candidate_rows": "record-like lines our parser found in the raw output (echoed prompts included)",
-    "valid_rows": "candidate rows valid per our dataset spec (copies and repeats included)",
-    "rows_kept": "rows of the imported table (valid rows; example copies and repeats kept, as the paper did)",
-    "example_copies": "kept rows equal to one of the prompt's example rows",
-    "example_copy_share": "example_copies / rows_kept",
-    "example_copy_share_first100": "the same share in the first 100 kept rows (what the paper's CSV kept)",
+    "valid_rows": "candidate rows valid per our dataset spec (echo, copies and repeats included)",
+    "prompt_echo_rows": "valid rows inside echoed prompts: the prompt's own rows, written by the decoding script",
+    "rows_kept": "the model's own rows: valid rows outside echoed prompts (example copies and repeats kept)",
+    "example_copies": "the model's copies: its rows equal to one of the prompt's example rows",
+    "example_copy_share": "example_copies / rows_kept: the model's own copy share, echo excluded",
+    "example_copy_share_first100": "the same share in the model's first 100 rows (empty when the import kept echo)",
+    "paper_rows": "rows of the table the paper scored: rows_kept + prompt_echo_rows",
+    "paper_example_copies": "its rows equal to a prompt example: example_copies + echo rows equal to one",
+    "paper_example_copy_share": "paper_example_copies / paper_rows: the copy share of the table the paper scored",
     "novel_rows": "rows_kept - example_copies",
     "novel_unique_rows": "distinct rows that are not example copies",
-    "train_copy_share": "share of kept rows equal to a real train row (privacy.exact_copy_train_share)",
-    "real_copy_share": "share of kept rows equal to any real row (privacy.exact_copy_real_share)",
-    "all_copies": "True when the run has rows and every one is a copy of a prompt example (a 100%-copy run)",
+    "train_copy_share": "share of the imported table's rows equal to a real train row (privacy.exact_copy_train_share)",
+    "real_copy_share": "share of the imported table's rows equal to any real row (privacy.exact_copy_real_share)",
+    "all_copies": "True when the model has rows of its own and every one copies a prompt example (a 100%-copy run)",
+    "paper_all_copies": "the same verdict on the table the paper scored (echo included)",
 }
 
 COMPARISON_COLUMNS = {
@@ -53,8 +59,10 @@ COMPARISON_COLUMNS = {
     "paper_harmonic": "the paper's published harmonic score (empty: the paper has no score for this cell)",
     "paper_rank": "rank of paper_harmonic among the dataset's published cells (1 = best; empty: no published score)",
     "rows_kept": "rows of the imported table",
-    "example_copy_share": "share of kept rows that copy a prompt example",
-    "all_copies": "100%-copy run",
+    "example_copy_share": "share of the model's own rows that copy a prompt example (echo excluded)",
+    "paper_example_copy_share": "the copy share of the table the paper scored (echo included)",
+    "all_copies": "100%-copy run (the model's own rows)",
+    "paper_all_copies": "100%-copy run as the paper scored it (echo included)",
     "paper_privacy_score": "P: mean of min-max-normalised paper-defined privacy components (pool: the dataset's paper runs)",
     "paper_quality_score": "Q: the same for the quality components",
     "ours_paper_harmonic": "H = 2PQ/(P+Q) recomputed by us with the paper's metrics on the paper's raw outputs",
@@ -81,8 +89,10 @@ RANKING_COLUMNS = {
     "ours_paper_harmonic_rank": "rank by it",
     "our_score_mean": "mean of our_score (runs without a score count as 0)",
     "our_rank": "rank by our_score_mean (1 = best)",
-    "example_copy_share_mean": "mean copy share of its runs",
-    "all_copy_runs": "its runs that are 100% copies",
+    "example_copy_share_mean": "mean copy share of its runs (the model's own rows, echo excluded)",
+    "paper_example_copy_share_mean": "mean copy share of the tables the paper scored (echo included)",
+    "all_copy_runs": "its runs whose own rows are 100% copies",
+    "paper_all_copy_runs": "its runs whose table as the paper scored it is 100% copies",
 }
 
 
@@ -94,8 +104,9 @@ def read_paper_scores(path) -> pd.DataFrame:
     return long.dropna(subset=["paper_harmonic"]).reset_index(drop=True)
 
 
-def _share(a, b):
-    return round(a / b, 4) if b else np.nan
+def _share(copies, rows) -> float:
+    share = example_copy_share(copies, rows)
+    return np.nan if share is None else share
 
 
 def _row_text(frame: pd.DataFrame) -> pd.Series:
@@ -105,24 +116,43 @@ def _row_text(frame: pd.DataFrame) -> pd.Series:
 
 
 def copy_share_row(run: dict, report: dict, record: dict, synthetic: pd.DataFrame, examples: pd.DataFrame) -> dict:
-    """One imported run -> one row of paper_copy_shares.tsv. Tables are read as text (dtype=str)."""
+    """One imported run -> one row of paper_copy_shares.tsv. Tables are read as text (dtype=str).
+
+    Both copy shares come from ``medsyn.parse.example_copy_share``: over the model's own rows, and over the table
+    the paper scored (the model's rows plus the rows of the echoed prompts in its raw output). The import either
+    dropped the echo rows (default: the table holds the model's rows) or kept them (``keep_prompt_echo``: the table
+    is the paper's, and the parse report says how many of its rows are echo).
+    """
     metrics = record.get("metrics", {})
     syn_text = _row_text(synthetic)
-    examples_text = set(_row_text(examples))
-    is_copy = syn_text.isin(examples_text)
-    kept = len(synthetic)
-    first = is_copy.iloc[:100]
+    is_copy = syn_text.isin(set(_row_text(examples)))
+    echo = int(report.get("prompt_echo_rows", 0))
+    echo_copies = int(report.get("prompt_echo_example_rows", 0))
+    echo_kept = report.get("prompt_echo_rows_kept")
+    if echo_kept is None:  # the table is the model's own rows
+        own_rows, own_copies = len(synthetic), int(is_copy.sum())
+        first = is_copy.iloc[:100]
+        first100 = _share(int(first.sum()), len(first))
+        paper_rows, paper_copies = own_rows + echo, own_copies + echo_copies
+        novel = syn_text[~is_copy]
+    else:  # the table is the paper's (keep_prompt_echo): its echo rows are counted in the report, not marked
+        paper_rows, paper_copies = len(synthetic), int(is_copy.sum())
+        own_rows, own_copies = paper_rows - int(echo_kept), paper_copies - min(echo_copies, int(echo_kept))
+        first100 = np.nan
+        novel = syn_text[~is_copy]
     return {
         "dataset": run["dataset"], "model": run["model"], "generator": run["generator"],
         "prompt": run["label"], "prompt_type": PAPER_PROMPTS.get(run["label"], ""),
         "candidate_rows": report.get("candidate_rows"), "valid_rows": report.get("spec_valid_rows"),
-        "rows_kept": kept, "example_copies": int(is_copy.sum()),
-        "example_copy_share": _share(int(is_copy.sum()), kept),
-        "example_copy_share_first100": _share(int(first.sum()), len(first)),
-        "novel_rows": int((~is_copy).sum()), "novel_unique_rows": int(syn_text[~is_copy].nunique()),
+        "prompt_echo_rows": echo, "rows_kept": own_rows, "example_copies": own_copies,
+        "example_copy_share": _share(own_copies, own_rows), "example_copy_share_first100": first100,
+        "paper_rows": paper_rows, "paper_example_copies": paper_copies,
+        "paper_example_copy_share": _share(paper_copies, paper_rows),
+        "novel_rows": own_rows - own_copies, "novel_unique_rows": int(novel.nunique()),
         "train_copy_share": metrics.get("privacy.exact_copy_train_share"),
         "real_copy_share": metrics.get("privacy.exact_copy_real_share"),
-        "all_copies": bool(kept > 0 and bool(is_copy.all())),
+        "all_copies": bool(own_rows > 0 and own_copies == own_rows),
+        "paper_all_copies": bool(paper_rows > 0 and paper_copies == paper_rows),
     }
 
 
@@ -165,8 +195,13 @@ def comparison_table(records: list[dict], runs: list[dict], copies: pd.DataFrame
             group, dataset).to_numpy()
         parts.append(group)
     metrics = pd.concat(parts, ignore_index=True) if parts else metrics
-    metrics = metrics.merge(copies[["dataset", "model", "prompt", "rows_kept", "example_copy_share", "all_copies"]],
+    shares = ["example_copy_share", "paper_example_copy_share", "all_copies", "paper_all_copies"]
+    shares = [c for c in shares if c in copies.columns]  # a copy table written before echo was counted apart
+    metrics = metrics.merge(copies[["dataset", "model", "prompt", "rows_kept", *shares]],
                             on=["dataset", "model", "prompt"], how="left")
+    for col in ("paper_example_copy_share", "all_copies", "paper_all_copies"):
+        if col not in metrics.columns:
+            metrics[col] = np.nan
     metrics["our_score"] = our_score(metrics, metrics["rows_kept"]) if len(metrics) else np.nan
     scores = paper_scores.rename(columns={"model_dir": "model_dir"})
     table = metrics.merge(scores[["dataset", "model_dir", "paper_model_name", "prompt", "paper_harmonic"]],
@@ -209,7 +244,9 @@ def ranking_table(comparison: pd.DataFrame) -> pd.DataFrame:
             "our_score_mean": g["our_score"].apply(lambda s: s.fillna(0).mean() if s.notna().any() or len(s) else np.nan)
             .to_numpy(),
             "example_copy_share_mean": g["example_copy_share"].mean().to_numpy(),
+            "paper_example_copy_share_mean": g["paper_example_copy_share"].mean().to_numpy(),
             "all_copy_runs": g["all_copies"].apply(lambda s: int(s.eq(True).sum())).to_numpy(),
+            "paper_all_copy_runs": g["paper_all_copies"].apply(lambda s: int(s.eq(True).sum())).to_numpy(),
         })
         runs = g["rows_kept"].count().to_numpy()
         frame.loc[runs == 0, "our_score_mean"] = np.nan

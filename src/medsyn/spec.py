@@ -37,6 +37,7 @@ class Column:
     level_meanings: dict[str, str] = field(default_factory=dict)
     allow_missing: bool = False
     missing_codes: tuple[str, ...] = ()
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # level -> other spellings the parser reads
 
     @property
     def is_numeric(self) -> bool:
@@ -118,6 +119,23 @@ def _canonical_level(value: Any) -> str:
     return str(value)
 
 
+def _aliases(raw: dict, levels: tuple[str, ...], where: str) -> dict[str, tuple[str, ...]]:
+    """Declared ``aliases: {level: [spelling, ...]}``: every key a level, no spelling another level's or twice."""
+    out: dict[str, tuple[str, ...]] = {}
+    seen: dict[str, str] = {lvl.lower(): lvl for lvl in levels}
+    for level, spellings in raw.items():
+        level = _canonical_level(level)
+        if level not in levels:
+            raise SpecError(f"{where}: aliases names '{level}', which is not one of the levels {list(levels)}")
+        out[level] = tuple(str(_canonical_level(a)).strip() for a in spellings)
+        for alias in out[level]:
+            other = seen.get(alias.lower())
+            if other is not None and other != level:
+                raise SpecError(f"{where}: alias '{alias}' of '{level}' is already '{other}' (a level or an alias)")
+            seen[alias.lower()] = level
+    return out
+
+
 def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
     """Validate a parsed spec and build it; every error names ``origin`` and the key at fault."""
     try:
@@ -154,6 +172,9 @@ def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
                         f"{origin}: column '{name}' level {level!r} must not contain commas, quotes, newlines, "
                         f"outer spaces or be '{MISSING_TEXT}'"
                     )
+        if raw.get("aliases") and ctype in NUMERIC_TYPES:
+            raise SpecError(f"{origin}: column '{name}': aliases are spellings of levels (categorical, binary only)")
+        aliases = _aliases(raw.get("aliases") or {}, levels, f"{origin}: column '{name}'")
         if raw.get("missing_codes") and not raw.get("allow_missing"):
             raise SpecError(f"{origin}: column '{name}' has missing_codes but not allow_missing: true")
         columns.append(
@@ -169,6 +190,7 @@ def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
                 level_meanings={str(k): str(v) for k, v in (raw.get("level_meanings") or {}).items()},
                 allow_missing=bool(raw.get("allow_missing", False)),
                 missing_codes=tuple(_canonical_level(v) for v in raw.get("missing_codes", [])),
+                aliases=aliases,
             )
         )
 

@@ -33,6 +33,7 @@ rule import_external:
         spec=spec_path,
         keep_example_copies=lambda wc: external_entry(CONFIG, wc.generator, wc.dataset)["keep_example_copies"],
         reject_duplicates=lambda wc: external_entry(CONFIG, wc.generator, wc.dataset)["reject_duplicates"],
+        keep_prompt_echo=lambda wc: external_entry(CONFIG, wc.generator, wc.dataset)["keep_prompt_echo"],
     script:
         "../../scripts/import_external.py"
 

@@ -7,7 +7,7 @@ from medsyn import checkpoint
 from medsyn.data import read_table
 from medsyn.generate import RealRows, run_generation
 from medsyn.llm.backend import LlamaBackend
-from medsyn.parse import RowParser
+from medsyn.parse import parser_for
 from medsyn.settings import settings_from_config
 from medsyn.spec import load_spec
 from medsyn.step import read_json, run_step, write_json
@@ -29,10 +29,8 @@ def main(snakemake, log):
     info = backend.system_info()
     log(f"llama-cpp-python {info['llama_cpp_python']}, GPU offload supported: {info['gpu_offload_supported']}, "
         f"n_gpu_layers: {entry['n_gpu_layers']}; system info: {info['system_info']}")
-    options = snakemake.params.parse
-    parser = RowParser(spec.in_order(prompt["columns"]), prompt["example_rows"], prompt["user"],
-                       keep_example_copies=options["keep_example_copies"],
-                       reject_duplicates=options["reject_duplicates"])
+    # the parse step's parser (same options, same column order): the valid rows counted here are the ones it keeps
+    parser = parser_for(spec.in_order(prompt["columns"]), prompt, snakemake.params.parse)
     tmp = Path(snakemake.output.raw + ".tmp")
     # Not a declared output: Snakemake deletes those when a job is killed, the checkpoint must survive it.
     ckpt = Path(snakemake.output.raw + ".checkpoint")

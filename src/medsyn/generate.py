@@ -22,7 +22,7 @@ from medsyn import checkpoint as ckpt
 from medsyn.errors import GenerationError
 from medsyn.llm.chat_template import build_prompt_text
 from medsyn.llm.decode import Call, CallResult, RowHooks
-from medsyn.parse import RowParser
+from medsyn.parse import RowParser, parser_for
 from medsyn.prompts import with_examples
 from medsyn.recipes.examples import ExampleSource
 from medsyn.recipes.hooks import RecipeHooks, RunRows
@@ -170,7 +170,7 @@ def run_generation(
     holding ``fingerprint``; a rerun with the same fingerprint replays those calls instead of generating them
     again, so a killed job loses at most the group in progress and duplicates nothing. The caller removes the
     checkpoint once ``out_jsonl`` is published. ``parser`` counts the valid rows (the parse step's, so that both
-    agree; default: ``RowParser`` defaults). ``real``: the train/holdout rows the recipe needs.
+    agree; default: ``parser_for`` with the default parse options). ``real``: the train/holdout rows the recipe needs.
     """
     s = settings
     prompts = _Prompts(backend, prompt, chat, s)
@@ -190,7 +190,7 @@ def run_generation(
             "prompts.n_examples or generation.rows_per_call"
         )
     if parser is None:
-        parser = RowParser(recipe.spec, prompt["example_rows"], prompt["user"])
+        parser = parser_for(recipe.spec, prompt)
     done = ckpt.read(checkpoint, fingerprint) if checkpoint is not None else []
     if checkpoint is not None and Path(checkpoint).exists() and not done:
         log(f"checkpoint {checkpoint}: no usable calls (other config or empty); starting afresh")

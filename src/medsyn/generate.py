@@ -78,8 +78,8 @@ def parallel_sequences(backend: Backend, settings: GenerationSettings, n_prompt:
 
 
 def group_size(parallel: int, calls_left: int, rows_wanted: int, rows_per_call: float) -> int:
-    """Calls to decode together next: as many as the rows still wanted need at the run's yield so far (valid rows
-    per call; the rows asked per call before the first call), within ``parallel`` and the calls left. A group costs
+    """Calls to decode together next: as many as the rows still wanted need at the valid rows per call seen so far
+    (the rows asked per call before the first call), within ``parallel`` and the calls left. A group costs
     about one call's wall time, so the next group is sized to finish the run rather than to ask one call at a time.
     """
     need = math.ceil(rows_wanted / rows_per_call) if rows_per_call > 0 else parallel

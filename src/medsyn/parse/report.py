@@ -61,6 +61,38 @@ def read_calls(parser: RowParser, calls: list[dict]) -> dict:
     return report
 
 
+def run_table(rows: list, target_rows: int) -> tuple[list, dict]:
+    """The table of an LLM run: its first ``target_rows`` valid rows (as the paper's loop kept them), and what
+    the report says of it: the target, rows kept, the run's yield (kept / target) and its status. The one place a
+    run's size and yield are decided (generation only stops asking once it has seen enough valid rows)."""
+    kept = rows[:target_rows]
+    status = "ok" if len(kept) >= target_rows else ("no_valid_rows" if not kept else "short")
+    return kept, {"target_rows": target_rows, "rows_kept": len(kept), "yield": round(len(kept) / target_rows, 4),
+                  "status": status}
+
+
+def generation_costs(calls: list[dict], exposed_train_rows: int | None, kept: int) -> dict:
+    """What the generation recipe cost and showed: rows resampled at decode time (by reason), every token
+    decoded (kept, rolled back, the call's own prompt part), distinct train patients shown in prompts."""
+    from collections import Counter
+
+    from medsyn.recipes.novelty import CHECKS
+
+    resampled = Counter()
+    for call in calls:
+        resampled.update(call.get("rejected_rows") or {})
+    decoded = sum(int(c.get("decoded_tokens", c.get("completion_tokens", 0))) for c in calls)
+    seconds = sum(float(c.get("seconds", 0.0)) for c in calls)
+    return {
+        "resampled_rows": sum(resampled.values()),
+        **{f"resampled_{reason}": resampled.get(reason, 0) for reason in CHECKS},
+        "decoded_tokens": decoded,
+        "decoded_tokens_per_valid_row": round(decoded / kept, 2) if kept else None,
+        "seconds_per_valid_row": round(seconds / kept, 4) if kept else None,
+        "exposed_train_rows": exposed_train_rows,
+    }
+
+
 def example_copy_share(copies: int, rows: int) -> float | None:
     """The example-copy share of a table: its rows equal to one of the prompt's example rows, divided by its rows
     (4 decimals; None for a table without rows). In a parse report the table is the kept rows outside an echoed

@@ -51,11 +51,6 @@ class CallResult:
     decoded_tokens: int = 0  # every token evaluated for this call after the prompt: suffix, kept and rolled back
     rejected_rows: dict = field(default_factory=dict)  # row judge's reason -> rows rolled back
 
-    @property
-    def usage(self) -> dict:
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "total_tokens": self.prompt_tokens + self.completion_tokens}
-
 
 class RowHooks(Protocol):
     """What the recipes do at row boundaries; ``seq`` is the index of the call in its group."""
@@ -120,7 +115,10 @@ class BatchDecoder:
         """The next token of ``seq``: from its logits in the last batch, or from its saved logits."""
         lc = self.lc
         bias = self.hooks.steer(seq.number, seq.row) if self.hooks is not None else None
-        if seq.index is not None and bias is None and not seq.grammar_first:
+        if seq.index is not None and not seq.grammar_first:
+            if bias is not None:  # added in llama.cpp's own logits buffer: the native chain samples them
+                ids, values = bias
+                self.b.logits(seq.index)[ids] += values
             token = lc.llama_sampler_sample(seq.chain, self.b.ctx, seq.index)  # samples and accepts in llama.cpp
             logits = None
         else:

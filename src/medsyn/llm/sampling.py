@@ -20,22 +20,16 @@ class TokenBatch:
         self.lc = lc
         self.capacity = capacity
         self.batch = lc.llama_batch_init(capacity, 0, n_seq)
-        self.owners: list[int] = []  # the sequence each entry belongs to
 
     def clear(self) -> None:
         self.batch.n_tokens = 0
-        self.owners = []
 
     def add(self, token: int, pos: int, seq: int, logits: bool) -> int:
         j = self.batch.n_tokens
         b = self.batch
         b.token[j], b.pos[j], b.seq_id[j][0], b.n_seq_id[j], b.logits[j] = token, pos, seq, 1, logits
         b.n_tokens = j + 1
-        self.owners.append(seq)
         return j
-
-    def __len__(self) -> int:
-        return self.batch.n_tokens
 
     def close(self) -> None:
         if self.batch is not None:

@@ -199,6 +199,24 @@ def test_constant_train_column_is_not_computable_not_an_error():
     assert m["invented_category_share.c"] == pytest.approx(0.5)
 
 
+def test_errors_name_the_holdout_fidelity_compares_with():
+    """Fidelity's real side is the holdout: a reason for a missing value names it (it said "train" before)."""
+    train = hand([1.0, 2.0, 3.0, 4.0], [1, 2, 3, 4], ["A", "B", "A", "B"], [0, 1, 0, 1])
+    holdout = hand([5.0] * 4, [1, 2, 3, 4], ["A", "B", "A", "B"], [0, 1, 0, 1])  # constant x, mean 5
+    syn = hand([4.0, 5.0, 6.0, 7.0], [1, 2, 3, 4], ["A", "B", "A", "A"], [0, 1, 0, 1])
+    m = fidelity.compute(EvalInputs(HAND_SPEC, train, holdout, holdout.iloc[:0], syn))
+    assert m["wasserstein_sd.x.error"] == "holdout standard deviation is 0 or undefined"
+    assert m["range_coverage.x.error"] == "holdout column is constant (no range to cover)"
+    none_present = holdout.assign(c=[None] * 4)
+    m = fidelity.compute(EvalInputs(HAND_SPEC, train, none_present, holdout.iloc[:0], syn))
+    assert m["tv_complement.c.error"] == "no non-missing values in holdout"
+    assert not any("train" in str(v) for k, v in m.items() if k.endswith(".error"))
+    # without a holdout (hand-built inputs) train is the real side, and the reasons say so
+    m = fidelity.compute(EvalInputs(HAND_SPEC, holdout, holdout.iloc[:0], holdout.iloc[:0], syn))
+    assert m["wasserstein_sd.x.error"] == "train standard deviation is 0 or undefined"
+
+
+
 # --- collapse and diversity ----------------------------------------------------------------------------------------
 
 

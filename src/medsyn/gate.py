@@ -11,8 +11,16 @@ thresholds of the config's ``release_gate`` section: releasable, or not with eve
   (``privacy.dcr_closer_to_train_share_size_adjusted``; 0.5 for unseen rows, 1.0 for copies);
 * ``max_mia_auc``: distance membership-inference AUC (``privacy.mia_auc``; 0.5 = no leak).
 
-A threshold set to null is not checked. A missing metric (privacy family off or failed) blocks the table: the
-gate cannot certify what was not measured. The ``holdout`` baseline is real patients: never released.
+Which number is checked: the copy shares are counts of this very table's rows (a census: the table released is
+the table counted), so their observed value is checked. The DCR share and the MIA AUC are estimates of how much
+the generator learned its training rows, noisy for small tables (unseen real rows score anywhere from 0.5 to 0.8
+at 20 rows): the gate checks the UPPER end of their 95% interval (``<metric>_ci95_high``, see
+``medsyn.evaluate.privacy_intervals``), the end that protects patients. A table whose rows are too few to show
+the bound below the threshold is not released: the evidence does not clear it.
+
+A threshold set to null is not checked. A missing metric or bound (privacy family off or failed, or a metrics.json
+from before the intervals) blocks the table: the gate cannot certify what was not measured. The ``holdout``
+baseline is real patients: never released.
 """
 
 from __future__ import annotations
@@ -26,13 +34,16 @@ from pathlib import Path
 from medsyn.atomic import atomic_dir, atomic_open
 from medsyn.errors import MedsynError
 
-# threshold key -> (metric key in metrics.json, "max" | "min")
+UPPER_BOUND = "_ci95_high"
+# threshold key -> (metric key in metrics.json, "max" | "min", the key actually checked: the metric or its bound)
 CHECKS = {
-    "max_exact_copy_train_share": ("privacy.exact_copy_train_share", "max"),
-    "max_exact_copy_examples_share": ("privacy.exact_copy_examples_share", "max"),
-    "max_exact_copy_real_share": ("privacy.exact_copy_real_share", "max"),
-    "max_dcr_closer_to_train_share": ("privacy.dcr_closer_to_train_share_size_adjusted", "max"),
-    "max_mia_auc": ("privacy.mia_auc", "max"),
+    "max_exact_copy_train_share": ("privacy.exact_copy_train_share", "max", "privacy.exact_copy_train_share"),
+    "max_exact_copy_examples_share": ("privacy.exact_copy_examples_share", "max",
+                                      "privacy.exact_copy_examples_share"),
+    "max_exact_copy_real_share": ("privacy.exact_copy_real_share", "max", "privacy.exact_copy_real_share"),
+    "max_dcr_closer_to_train_share": ("privacy.dcr_closer_to_train_share_size_adjusted", "max",
+                                      "privacy.dcr_closer_to_train_share_size_adjusted" + UPPER_BOUND),
+    "max_mia_auc": ("privacy.mia_auc", "max", "privacy.mia_auc" + UPPER_BOUND),
 }
 DEFAULTS = {
     "min_rows": 1,
@@ -43,8 +54,9 @@ DEFAULTS = {
     "max_mia_auc": 0.6,
 }
 REAL_DATA = "real data (the holdout baseline is unseen real patients): never released"
-COLUMNS = ["kind", "dataset", "generator", "prompt", "mode", "recipe", "seed", "releasable", "reasons", "synthetic", "n_rows",
-           "excess"] + [metric for metric, _ in CHECKS.values()]
+METRIC_COLUMNS = list(dict.fromkeys(k for metric, _, checked in CHECKS.values() for k in (metric, checked)))
+COLUMNS = ["kind", "dataset", "generator", "prompt", "mode", "recipe", "seed", "releasable", "reasons", "synthetic",
+           "n_rows", "excess"] + METRIC_COLUMNS
 
 
 class ReleaseError(MedsynError):
@@ -60,12 +72,13 @@ def _number(value) -> float | None:
 
 
 def _threshold_checks(record: dict, gate: dict):
-    """(threshold key, metric key, "max" | "min", limit, value or None when not measured) for every threshold set."""
+    """(threshold key, checked key, "max" | "min", limit, checked value or None when not measured) for every
+    threshold set."""
     metrics = record.get("metrics") or {}
-    for key, (metric, kind) in CHECKS.items():
+    for key, (_, kind, checked) in CHECKS.items():
         limit = gate.get(key)
         if limit is not None:
-            yield key, metric, kind, limit, _number(metrics.get(metric))
+            yield key, checked, kind, limit, _number(metrics.get(checked))
 
 
 def verdict(record: dict, thresholds: dict) -> tuple[bool, list[str]]:
@@ -78,12 +91,16 @@ def verdict(record: dict, thresholds: dict) -> tuple[bool, list[str]]:
     if gate["min_rows"] is not None and n_rows < gate["min_rows"]:
         status = (record.get("generation") or {}).get("status")
         reasons.append(f"{n_rows} rows < min_rows {gate['min_rows']}" + (f" (status {status})" if status else ""))
-    for key, metric, kind, limit, value in _threshold_checks(record, gate):
+    for key, checked, kind, limit, value in _threshold_checks(record, gate):
         if value is None:
-            reasons.append(f"{metric} not measured (privacy family off, failed or no rows): cannot certify")
+            reasons.append(f"{checked} not measured (privacy family off, failed or no rows): cannot certify")
         elif (kind == "max" and value > limit) or (kind == "min" and value < limit):
             sign = ">" if kind == "max" else "<"
-            reasons.append(f"{metric}={value:.4g} {sign} {key} {limit}")
+            point = ""
+            if checked.endswith(UPPER_BOUND):
+                estimate = _number((record.get("metrics") or {}).get(checked.removesuffix(UPPER_BOUND)))
+                point = "" if estimate is None else f" (estimate {estimate:.4g}; upper 95% bound checked)"
+            reasons.append(f"{checked}={value:.4g} {sign} {key} {limit}{point}")
     return not reasons, reasons
 
 
@@ -117,11 +134,11 @@ def gate_rows(records: list[tuple[str, dict]], thresholds: dict) -> list[dict]:
             "seed": record.get("seed"),
             "releasable": ok,
             "reasons": "; ".join(reasons),
-            "synthetic": str(Path(metrics_path).with_name("synthetic.csv")),
+            "synthetic": record.get("synthetic") or str(Path(metrics_path).with_name("synthetic.csv")),
             "n_rows": record.get("n_rows"),
             "excess": round(excess(record, thresholds), 4),
         }
-        row.update({metric: metrics.get(metric) for metric, _ in CHECKS.values()})
+        row.update({k: metrics.get(k) for k in METRIC_COLUMNS})
         rows.append(row)
     return rows
 

@@ -375,3 +375,32 @@ def test_detection_separates_small_tables():
     fake["BMI"] = 60.0
     auc, n, err = detection_auc(parts["holdout"], fake, spec, seed=1)
     assert err is None and n == 20 and auc > 0.9
+
+
+@pytest.mark.parametrize("name", ["pima", "cirrhosis", "stroke"])
+def test_quality_report_with_a_cached_real_side_equals_sdmetrics(name, shared_data):
+    """quality_report.scores (real side computed once) gives QualityReport().generate's three scores: unseen rows,
+    copies, independent columns, a tiny table, one row repeated (constant columns leave their pairs out)."""
+    from medsyn.baselines import marginals_baseline
+    from medsyn.evaluate import quality_report
+    from medsyn.evaluate.encoding import to_sdmetrics_frame
+
+    spec = load_spec(spec_path(name))
+    if name == "stroke":
+        spec = spec.with_csv(str(shared_data / "stroke.csv"))
+    parts = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)
+    real_sd = to_sdmetrics_frame(parts["holdout"], spec)
+    part = quality_report.real_part(real_sd, spec)
+    tables = {"unseen": parts["reference"], "copies": parts["train"].sample(80, random_state=1),
+              "marginals": marginals_baseline(parts["train"][spec.column_names], 200, np.random.default_rng(2)),
+              "tiny": parts["train"].iloc[:4], "one_row": parts["train"].iloc[[0] * 30]}
+    for label, syn in tables.items():
+        syn_sd = to_sdmetrics_frame(syn.reset_index(drop=True), spec)
+        ours = quality_report.scores(part, real_sd, syn_sd, spec, seed=1)
+        library = quality_report._library_report(real_sd, syn_sd, spec, seed=1)
+        for key, value in zip(("quality_report_score", "quality_report_column_shapes",
+                               "quality_report_column_pair_trends"), library):
+            if np.isnan(value):
+                assert np.isnan(ours[key]), (name, label, key)
+            else:
+                assert ours[key] == pytest.approx(value, abs=1e-12), (name, label, key)

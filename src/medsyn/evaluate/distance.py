@@ -41,6 +41,7 @@ coordinates.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -237,8 +238,54 @@ def _grouped_search(uquery, ubase, k, group, n_jobs):
     return out_d, out_i
 
 
+@dataclass
+class Base:
+    """Rows prepared for ``nearest``: their distinct rows (in ``unique_rows`` order) and, for each, how often and
+    where (first and second occurrence) it occurs; ``inverse`` maps every row to its distinct row. The real side
+    prepares train and holdout once per dataset; ``subset`` prepares a subsample without sorting again."""
+
+    unique: np.ndarray
+    inverse: np.ndarray
+    counts: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+
+    @classmethod
+    def of(cls, rows: np.ndarray) -> Base:
+        unique, inverse = unique_rows(np.asarray(rows, dtype=np.float32))
+        return cls._occurrences(unique, inverse)
+
+    @classmethod
+    def _occurrences(cls, unique: np.ndarray, inverse: np.ndarray) -> Base:
+        counts = np.bincount(inverse, minlength=len(unique))
+        order = np.argsort(inverse, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        first = order[starts]
+        second = order[np.minimum(starts + 1, starts + counts - 1)]  # = first when the row occurs once
+        return cls(unique, inverse, counts, first, second)
+
+    def __len__(self) -> int:
+        return len(self.inverse)
+
+    def rows(self) -> np.ndarray:
+        return self.unique[self.inverse]
+
+    def subset(self, which: np.ndarray) -> Base:
+        """The Base of rows ``which`` (positions), exactly as ``Base.of(self.rows()[which])`` would make it."""
+        ids, inverse = np.unique(self.inverse[which], return_inverse=True)
+        return self._occurrences(self.unique[ids], inverse.astype(np.int64))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"unique": self.unique, "inverse": self.inverse}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Base:
+        return cls._occurrences(arrays["unique"], arrays["inverse"])
+
+
 def nearest(
-    query: np.ndarray, base: np.ndarray, k: int = 1, group: slice | None = None, n_jobs: int | None = None
+    query: np.ndarray, base: np.ndarray | Base, k: int = 1, group: slice | None = None, n_jobs: int | None = None,
+    query_ids: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """L1 distances and indices of the ``k`` (1 or 2) nearest ``base`` rows for each ``query`` row.
 
@@ -246,34 +293,35 @@ def nearest(
     exact duplicates in ``base`` the returned index is the first occurrence; with ``k=2`` a row whose nearest
     base row occurs twice gets that duplicate (another occurrence, same distance) as its 2nd neighbour.
 
-    ``group`` (e.g. ``categorical_slice(spec)``) names coordinates to partition on: the search is then done per
-    group of identical values there, which is exact and much faster when there are few, large groups (it falls
-    back to one KD-tree over all coordinates otherwise). ``n_jobs``: threads (None = all cores).
+    ``base``: the rows, or a ``Base`` prepared from them. ``query_ids``: optional ids with equal ids only on
+    identical query rows (each distinct row is searched once; without ids the rows are compared). ``group``
+    (e.g. ``categorical_slice(spec)``) names coordinates to partition on: the search is then done per group of
+    identical values there, which is exact and much faster when there are few, large groups (it falls back to one
+    KD-tree over all coordinates otherwise). ``n_jobs``: threads (None = all cores).
     """
     if k not in (1, 2):
         raise ValueError(f"nearest: k must be 1 or 2, got {k}")
     query = np.asarray(query, dtype=np.float32)
-    base = np.asarray(base, dtype=np.float32)
+    prepared = base if isinstance(base, Base) else Base.of(base)
     n_q = len(query)
-    if k > len(base):
-        raise ValueError(f"nearest: k={k} needs at least {k} base rows, got {len(base)}")
+    if k > len(prepared):
+        raise ValueError(f"nearest: k={k} needs at least {k} base rows, got {len(prepared)}")
     if n_q == 0:
         return np.zeros((0, k)), np.zeros((0, k), dtype=np.int64)
 
-    ubase, base_inv = unique_rows(base)
-    counts = np.bincount(base_inv, minlength=len(ubase))
-    order = np.argsort(base_inv, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    first = order[starts]  # first occurrence of every unique base row
-    second = order[np.minimum(starts + 1, starts + counts - 1)]  # second occurrence (= first when unique)
-    uquery, query_inv = unique_rows(query)
+    ubase, counts, first, second = prepared.unique, prepared.counts, prepared.first, prepared.second
+    if query_ids is None:
+        uquery, query_inv = unique_rows(query)
+    else:
+        _, at, query_inv = np.unique(query_ids, return_index=True, return_inverse=True)
+        uquery = query[at]
 
     kk = min(k, len(ubase))
     found = None
-    if group is not None and base.shape[1]:
+    if group is not None and ubase.shape[1]:
         found = _grouped_search(uquery, ubase, kk, group, n_jobs)
     if found is None:
-        if base.shape[1] == 0:  # no coordinates: every row is at distance 0 from every other
+        if ubase.shape[1] == 0:  # no coordinates: every row is at distance 0 from every other
             found = np.zeros((len(uquery), kk)), np.tile(np.arange(kk), (len(uquery), 1))
         else:
             found = _tree_search(uquery, ubase, kk, n_jobs)

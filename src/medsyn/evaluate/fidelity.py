@@ -23,7 +23,8 @@ Keys (all flat; per column ``<metric>.<column>``; ``<metric>`` = mean over the c
 - pairs (``fidelity_pairs``): association_diff_mean, association_diff_max, correlation_similarity(_min),
   contingency_similarity(_min)
 - whole table: detection_auc, detection_rows (``detection``), quality_report_score, quality_report_column_shapes,
-  quality_report_column_pair_trends, quality_report_rows, quality_report_real_rows (sdmetrics' QualityReport)
+  quality_report_column_pair_trends, quality_report_rows, quality_report_real_rows (sdmetrics' QualityReport,
+  ``quality_report``)
 
 The real side's pair statistics are computed once per dataset (``real_part``, cached by the workflow).
 """
@@ -31,7 +32,6 @@ The real side's pair statistics are computed once per dataset (``real_part``, ca
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -40,14 +40,14 @@ from scipy.stats import wasserstein_distance
 
 from medsyn.evaluate import EvalInputs
 from medsyn.evaluate import fidelity_pairs as pairs
+from medsyn.evaluate import quality_report
 from medsyn.evaluate.binning import categorical_bin_codes, numeric_bin_codes, numeric_bin_edges, observed_levels
 from medsyn.evaluate.detection import detection_auc
-from medsyn.evaluate.encoding import categorical_columns, numeric_columns, sdmetrics_metadata, to_sdmetrics_frame
+from medsyn.evaluate.encoding import categorical_columns, numeric_columns, to_sdmetrics_frame
 from medsyn.evaluate.results import Metrics, guard
 from medsyn.spec import DatasetSpec
 
 JS_SMOOTHING = 1e-6  # added to every bin's probability in both samples (then renormalised) before the JS distance
-QUALITY_REPORT_MAX_ROWS = 100_000  # per side; 100k vs 100k diabetes took ~1.5-2 s on 2 cores, so rarely binding
 OTHER = "\x00other"  # bucket for synthetic categories never seen in the real table (cannot collide with a level)
 NO_ROWS = "synthetic table has no rows"
 
@@ -74,9 +74,10 @@ def real_table(inputs: EvalInputs) -> tuple[pd.DataFrame, str]:
 
 def real_part(spec: DatasetSpec, train: pd.DataFrame, holdout: pd.DataFrame, reference: pd.DataFrame,
               seed: int) -> dict:
-    """The real side's pair statistics (association matrix, Spearman coefficients, contingency shares)."""
+    """The real side's pair statistics (association matrix, Spearman coefficients, contingency shares) and the
+    QualityReport's real side."""
     real = holdout if len(holdout) else train
-    return pairs.real_part(real, spec)
+    return {**pairs.real_part(real, spec), "quality": quality_report.real_part(to_sdmetrics_frame(real, spec), spec)}
 
 
 # --- per-column metrics ------------------------------------------------------------------------------------------
@@ -180,36 +181,6 @@ def _aggregate(out: Metrics, spec: DatasetSpec, syn_rows: int) -> None:
 QUALITY_KEYS = ("quality_report_score", "quality_report_column_shapes", "quality_report_column_pair_trends")
 
 
-def quality_report(real_sd: pd.DataFrame, syn_sd: pd.DataFrame, spec: DatasetSpec, seed: int) -> dict:
-    """sdmetrics QualityReport (Column Shapes + Column Pair Trends), seeded; rows capped per side."""
-    from sdmetrics.reports import QualityReport
-
-    rng = np.random.default_rng(seed)
-    if len(real_sd) > QUALITY_REPORT_MAX_ROWS:
-        real_sd = real_sd.iloc[np.sort(rng.choice(len(real_sd), QUALITY_REPORT_MAX_ROWS, replace=False))]
-    if len(syn_sd) > QUALITY_REPORT_MAX_ROWS:
-        syn_sd = syn_sd.iloc[np.sort(rng.choice(len(syn_sd), QUALITY_REPORT_MAX_ROWS, replace=False))]
-    table = spec.name or "table"
-    state = np.random.get_state()
-    np.random.seed(seed)  # ContingencySimilarity subsamples above 50k rows with the global NumPy RNG
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            report = QualityReport()
-            report.generate({table: real_sd.reset_index(drop=True)}, {table: syn_sd.reset_index(drop=True)},
-                            {"tables": {table: sdmetrics_metadata(spec)}}, verbose=False)
-    finally:
-        np.random.set_state(state)
-    props = report.get_properties().set_index("Property")["Score"]
-    return {
-        "quality_report_score": report.get_score(),
-        "quality_report_column_shapes": props.get("Column Shapes", np.nan),
-        "quality_report_column_pair_trends": props.get("Column Pair Trends", np.nan),
-        "quality_report_rows": len(syn_sd),
-        "quality_report_real_rows": len(real_sd),
-    }
-
-
 # --- entry point -------------------------------------------------------------------------------------------------
 
 
@@ -235,7 +206,8 @@ def compute(inputs: EvalInputs) -> dict:
             sim, err = guard(MissingValueSimilarity.compute, r, s)
             out.put(f"missing_share_diff.{col.name}", None if sim is None else 1.0 - sim, err)
     _aggregate(out, spec, len(syn_sd))
-    pairs.compute(out, spec, inputs.real_part("fidelity"), inputs.synthetic, syn_sd)
+    part = inputs.real_part("fidelity")
+    pairs.compute(out, spec, part, inputs.synthetic, syn_sd)
 
     if empty:
         out.put("detection_auc", None, NO_ROWS)
@@ -248,7 +220,7 @@ def compute(inputs: EvalInputs) -> dict:
         out.put("detection_auc", auc, err)
         out.put("detection_rows", n)
         try:
-            for key, value in quality_report(real_sd, syn_sd, spec, inputs.seed).items():
+            for key, value in quality_report.scores(part["quality"], real_sd, syn_sd, spec, inputs.seed).items():
                 out.put(key, value, "QualityReport returned no score")
         except Exception as exc:  # noqa: BLE001
             out.fail(QUALITY_KEYS, f"{type(exc).__name__}: {exc}")

@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 
 from medsyn.evaluate import EvalInputs, privacy_crosscheck
-from medsyn.evaluate.distance import categorical_slice, encode, nearest, unique_rows
+from medsyn.evaluate.distance import Base, categorical_slice, encode, nearest
 from medsyn.evaluate.encoding import row_ids
 from medsyn.evaluate.privacy_intervals import auc_interval, effective_size, share_interval
 from medsyn.evaluate.privacy_qi import QI_METRICS, qi_metrics
@@ -100,12 +100,23 @@ NEAR_COPY_QUANTILE = 0.05
 
 def real_part(spec: DatasetSpec, train: pd.DataFrame, holdout: pd.DataFrame, reference: pd.DataFrame,
               seed: int) -> dict:
-    """The near-copy threshold: the 5th percentile of the holdout rows' distances to their nearest train row."""
-    if len(holdout) == 0 or len(train) == 0:
-        return {"near_copy_threshold": None}
-    group = categorical_slice(spec)
-    ho_tr = nearest(encode(holdout, spec, train), encode(train, spec, train), k=1, group=group)[0][:, 0]
-    return {"near_copy_threshold": float(np.quantile(ho_tr, NEAR_COPY_QUANTILE))}
+    """Train and holdout encoded (``distance.encode``, train ranges) and prepared for the nearest-row search, and
+    the near-copy threshold: the 5th percentile of the holdout rows' distances to their nearest train row."""
+    part: dict = {"near_copy_threshold": None}
+    if len(train) == 0:
+        return part
+    b_tr = Base.of(encode(train, spec, train))
+    part.update({f"train_{k}": v for k, v in b_tr.arrays().items()})
+    if len(holdout):
+        b_ho = Base.of(encode(holdout, spec, train))
+        part.update({f"holdout_{k}": v for k, v in b_ho.arrays().items()})
+        ho_tr = nearest(b_ho.rows(), b_tr, k=1, group=categorical_slice(spec), query_ids=b_ho.inverse)[0][:, 0]
+        part["near_copy_threshold"] = float(np.quantile(ho_tr, NEAR_COPY_QUANTILE))
+    return part
+
+
+def _base(part: dict, table: str) -> Base:
+    return Base.from_arrays({k: part[f"{table}_{k}"] for k in ("unique", "inverse")})
 
 
 def _copies(syn_ids: np.ndarray, other_ids: np.ndarray) -> np.ndarray:
@@ -152,14 +163,15 @@ def compute(inputs: EvalInputs) -> dict:
 
     # --- distances, and the clusters of synthetic rows by their nearest real row -----------------------------------
     group = categorical_slice(spec)
-    e_tr, e_sy = encode(train, spec, train), encode(syn, spec, train)
-    d2, i2 = nearest(e_sy, e_tr, k=2, group=group)
+    real = inputs.real_part("privacy")
+    b_tr, e_sy = _base(real, "train"), encode(syn, spec, train)
+    d2, i2 = nearest(e_sy, b_tr, k=2, group=group)
     dcr_tr = d2[:, 0]
     clusters = i2[:, 0]
     if has_hold:
         n_tr, n_ho = len(train), len(hold)
-        e_ho = encode(hold, spec, train)
-        d_ho, i_ho = nearest(e_sy, e_ho, k=1, group=group)
+        b_ho = _base(real, "holdout")
+        d_ho, i_ho = nearest(e_sy, b_ho, k=1, group=group)
         dcr_ho = d_ho[:, 0]
         clusters = np.where(dcr_tr <= dcr_ho, clusters, n_tr + i_ho[:, 0])
     out.put("n_effective", effective_size(clusters))
@@ -201,16 +213,15 @@ def compute(inputs: EvalInputs) -> dict:
         out.put("n_compare", int(n_cmp))
         tr_sub = np.sort(rng.choice(n_tr, n_cmp, replace=False)) if n_tr > n_cmp else np.arange(n_tr)
         ho_sub = np.sort(rng.choice(n_ho, n_cmp, replace=False)) if n_ho > n_cmp else np.arange(n_ho)
-        d_a = nearest(e_sy, e_tr[tr_sub], k=1, group=group)[0][:, 0] if n_tr > n_cmp else dcr_tr
-        d_b = nearest(e_sy, e_ho[ho_sub], k=1, group=group)[0][:, 0] if n_ho > n_cmp else dcr_ho
+        d_a = nearest(e_sy, b_tr.subset(tr_sub), k=1, group=group)[0][:, 0] if n_tr > n_cmp else dcr_tr
+        d_b = nearest(e_sy, b_ho.subset(ho_sub), k=1, group=group)[0][:, 0] if n_ho > n_cmp else dcr_ho
         _share(out, "dcr_closer_to_train_share", (d_a < d_b) + 0.5 * (d_a == d_b), clusters)
 
         # size-adjusted share on the full sets
         pi = n_tr / (n_tr + n_ho)
-        _, enc_ids = unique_rows(np.concatenate([e_sy, e_tr, e_ho]))  # identical encoded rows
-        enc_sy, enc_tr, enc_ho = np.split(enc_ids, [len(e_sy), len(e_sy) + n_tr])
-        c_tr = np.bincount(enc_tr, minlength=enc_ids.max() + 1)[enc_sy]
-        c_ho = np.bincount(enc_ho, minlength=enc_ids.max() + 1)[enc_sy]
+        # identical real rows: at distance 0 the nearest row is one, and its Base count says how many there are
+        c_tr = np.where(dcr_tr == 0, b_tr.counts[b_tr.inverse[i2[:, 0]]], 0)
+        c_ho = np.where(dcr_ho == 0, b_ho.counts[b_ho.inverse[i_ho[:, 0]]], 0)
         tie = dcr_tr == dcr_ho
         zero_tie = tie & (dcr_tr == 0) & (c_tr + c_ho > 0)
         frac = np.where(zero_tie, c_tr / np.maximum(c_tr + c_ho, 1), pi)
@@ -221,16 +232,17 @@ def compute(inputs: EvalInputs) -> dict:
         out.put("dcr_closer_to_train_share_size_adjusted_ci95_high", _size_adjusted(hi, pi))
 
         # near copies: threshold from the holdout-to-train DCR distribution (real side)
-        thr = inputs.real_part("privacy")["near_copy_threshold"]
+        thr = real["near_copy_threshold"]
         out.put("near_copy_threshold", thr)
         _share(out, "near_copy_share", (dcr_tr <= thr).astype(float), clusters)
 
         # membership inference: equal numbers of members (train) and non-members (holdout)
         from sklearn.metrics import roc_auc_score, roc_curve
 
-        cand = np.concatenate([e_tr[tr_sub], e_ho[ho_sub]])
+        cand = np.concatenate([b_tr.unique[b_tr.inverse[tr_sub]], b_ho.unique[b_ho.inverse[ho_sub]]])
+        cand_ids = np.concatenate([b_tr.inverse[tr_sub], len(b_tr.unique) + b_ho.inverse[ho_sub]])
         labels = np.concatenate([np.ones(n_cmp), np.zeros(n_cmp)])
-        score = -nearest(cand, e_sy, k=1, group=group)[0][:, 0]
+        score = -nearest(cand, e_sy, k=1, group=group, query_ids=cand_ids)[0][:, 0]
         out.put("mia_auc", float(roc_auc_score(labels, score)))
         lo, hi = auc_interval(score[:n_cmp], score[n_cmp:])
         out.put("mia_auc_ci95_low", lo)

@@ -30,7 +30,6 @@ None for its metrics with ``<metric>.error`` saying why; nothing raises.
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd

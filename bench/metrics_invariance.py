@@ -8,9 +8,9 @@
     .venv/bin/python bench/metrics_invariance.py compare /tmp/inv/before /tmp/inv/after [--tol 1e-9]
 
 ``run`` runs the workflow of ``--code`` (its Snakefile, its scripts and, through PYTHONPATH, its package) on
-bench/invariance.yaml up to results/tables/metrics.tsv. ``rescore`` copies that results tree without any
-metrics.json and runs the new workflow with ``--rerun-triggers mtime``, so the synthetic tables, splits and
-imports are the very same files and only the evaluation runs again. ``compare`` pairs the metrics.json files of
+bench/invariance.yaml up to results/tables/metrics.tsv. ``rescore`` copies that results tree (and resources/, the
+model) without any metrics.json, modification times kept, and runs the new workflow with ``--rerun-triggers
+mtime``, so the synthetic tables, splits and imports are the very same files and only the evaluation runs again. ``compare`` pairs the metrics.json files of
 both trees and prints, per metric key, how many tables agree to ``--tol``, which differ (with the largest
 difference) and which keys appeared or disappeared; it exits 1 when any value differs beyond the tolerance.
 Timings (``seconds``) are not compared.
@@ -77,6 +77,8 @@ def rescore(args) -> None:
         raise SystemExit(f"{out} exists; remove it first")
     shutil.copytree(src / "results", out / "results", symlinks=True,
                     ignore=shutil.ignore_patterns("metrics.json", "*.memo.json", "tables"))
+    if (src / "resources").is_dir():  # the model file: a fresh copy would be newer than the generated runs
+        shutil.copytree(src / "resources", out / "resources", symlinks=True)
     _snakemake(Path(args.code), out, args.cores, "--rerun-triggers", "mtime")
 
 

@@ -157,3 +157,26 @@ def test_batch_jobs_rerun_only_the_changed_table_and_match_one_job_per_table(tmp
         "results/baselines/holdout/pima/seed1/metrics.json"]
     assert again[targets[2]]["metrics"] != records[2][targets[2]]["metrics"]
     assert str(REPO) not in json.dumps(again)  # paths stay workflow-relative
+
+
+@pytest.mark.workflow
+def test_paper_audit_config_plans_the_imports_and_baselines_without_generation(tmp_path, shared_data):
+    """config/paper.yaml + config/experiments/paper_audit.yaml: the 266 raw outputs imported and evaluated in
+    batches, the baselines, the paper tables and the report; not one generation job."""
+    import yaml
+
+    from test_workflow import job_counts, snakemake
+
+    cfg = repo_config()
+    for name in ("paper.yaml", "experiments/paper_audit.yaml"):
+        overlay = yaml.safe_load((REPO / "config" / name).read_text())
+        cfg.update({k: ({**cfg[k], **v} if isinstance(v, dict) and isinstance(cfg.get(k), dict) else v)
+                    for k, v in overlay.items()})
+    cfg["dataset_options"] = {d: {"csv": str(shared_data / f"{d}.csv")} for d in ("diabetes", "stroke", "cirrhosis")}
+    cfg["paper_raw"]["root"] = str(shared_data / "synllm_raw")
+    counts = job_counts(snakemake(tmp_path, cfg, "-n", "results/report.html").stdout)
+    assert counts["import_external"] == 266 and counts["make_baseline"] == 4 * 3 * 5
+    assert not {"generate", "parse", "make_prompt", "prepare_model", "evaluate_run"} & set(counts)
+    batches = {job: n for job, n in counts.items() if job.startswith("evaluate_")}
+    assert sum(batches.values()) == len(batches) == 3 + 15  # 60 baselines and 266 imports, batches of 20
+    assert counts["real_side"] == 3 and counts["paper_comparison"] == 1 and counts["report"] == 1

@@ -26,13 +26,13 @@ baseline is real patients: never released.
 from __future__ import annotations
 
 import csv
-import hashlib
 import math
 import shutil
 from pathlib import Path
 
 from medsyn.atomic import atomic_dir, atomic_open
 from medsyn.errors import MedsynError
+from medsyn.models import sha256_file
 
 UPPER_BOUND = "_ci95_high"
 # threshold key -> (metric key in metrics.json, "max" | "min", the key actually checked: the metric or its bound)
@@ -161,14 +161,6 @@ def _describe_thresholds(thresholds: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in gate.items() if v is not None)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def build_release(rows: list[dict], thresholds: dict, out_dir: str | Path, root: str | Path = ".") -> list[dict]:
     """Copy every releasable table under ``out_dir`` (mirroring its path below results/) with a manifest.
 
@@ -199,7 +191,7 @@ def build_release(rows: list[dict], thresholds: dict, out_dir: str | Path, root:
             shutil.copyfile(src, dest)
             with open(dest) as fh:
                 n_rows = max(0, sum(1 for _ in fh) - 1)
-            manifest.append({"file": str(rel), "sha256": _sha256(dest), "rows": n_rows,
+            manifest.append({"file": str(rel), "sha256": sha256_file(dest), "rows": n_rows,
                              **{k: row[k] for k in ("kind", "dataset", "generator", "prompt", "mode", "seed")},
                              "source": row["synthetic"]})
         fields = ["file", "sha256", "rows", "kind", "dataset", "generator", "prompt", "mode", "seed", "source"]

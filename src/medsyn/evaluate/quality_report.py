@@ -60,7 +60,6 @@ def _joint(a: np.ndarray, b: np.ndarray, width: int) -> tuple[np.ndarray, np.nda
 
 def real_part(real_sd: pd.DataFrame, spec: DatasetSpec) -> dict:
     """Per column pair, what the pair trends take from the real table (``None``: the pair does not count)."""
-    from scipy.stats import pearsonr
     from scipy.stats.contingency import association
 
     corr_threshold, assoc_threshold, _ = _thresholds()
@@ -71,17 +70,7 @@ def real_part(real_sd: pd.DataFrame, spec: DatasetSpec) -> dict:
     pairs = []
     for a, b in itertools.combinations(spec.column_names, 2):
         if a in numeric and b in numeric:
-            both = real_sd[[a, b]]
-            if (both.nunique() == 1).any():
-                pairs.append(None)  # sdmetrics: constant real data, no correlation
-                continue
-            both = both.dropna()
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    r = float(pearsonr(both[a], both[b])[0])
-            except Exception:  # noqa: BLE001
-                r = float("nan")
+            r = _pearson(real_sd, a, b)
             pairs.append({"kind": "correlation", "real": r} if np.isfinite(r) and abs(r) > corr_threshold else None)
             continue
         if (a in numeric and discrete[a] is None) or (b in numeric and discrete[b] is None):
@@ -104,21 +93,26 @@ def real_part(real_sd: pd.DataFrame, spec: DatasetSpec) -> dict:
     return {"pairs": pairs, "vocabulary": vocab, "real_rows": int(len(real_sd))}
 
 
-def _pair_score(pair: dict, a: str, b: str, syn_sd: pd.DataFrame, discrete: dict, vocab: dict) -> float:
+def _pearson(frame: pd.DataFrame, a: str, b: str) -> float:
+    """sdmetrics' Pearson r of a pair on its complete rows; NaN where it raises (a constant column, < 2 rows)."""
     from scipy.stats import pearsonr
 
+    both = frame[[a, b]]
+    if (both.nunique() == 1).any():
+        return float("nan")
+    both = both.dropna()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return float(pearsonr(both[a], both[b])[0])
+    except Exception:  # noqa: BLE001
+        return float("nan")
+
+
+def _pair_score(pair: dict, a: str, b: str, syn_sd: pd.DataFrame, discrete: dict, vocab: dict) -> float:
+    """One counted pair's score; NaN (left out of the mean, as sdmetrics does) where the synthetic side fails."""
     if pair["kind"] == "correlation":
-        both = syn_sd[[a, b]]
-        if (both.nunique() == 1).any():
-            return float("nan")  # sdmetrics: constant synthetic data, the pair is left out
-        both = both.dropna()
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                s = float(pearsonr(both[a], both[b])[0])
-        except Exception:  # noqa: BLE001
-            return float("nan")
-        return 1 - abs(pair["real"] - s) / 2
+        return 1 - abs(pair["real"] - _pearson(syn_sd, a, b)) / 2
     cols = []
     for c in (a, b):
         if c in discrete:

@@ -18,7 +18,6 @@ split files have changed since (Snakemake reruns it first; the check catches han
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import pandas as pd
 
 from medsyn.atomic import atomic_path
 from medsyn.errors import MedsynError
+from medsyn.models import sha256_file
 from medsyn.spec import DatasetSpec
 
 FORMAT = 1
@@ -83,11 +83,7 @@ def build(spec: DatasetSpec, train: pd.DataFrame, holdout: pd.DataFrame, referen
 
 
 def sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(Path(path))
 
 
 def save(real: RealSide, json_path: str | Path, npz_path: str | Path) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from medsyn.data import read_table
 from medsyn.evaluate import EvalInputs
 from medsyn.evaluate.suite import evaluate_table
+from medsyn.models import sha256_file
 from medsyn.step import read_json, write_json
 
 GENERATION_KEYS = (
@@ -75,14 +76,6 @@ def evaluate_record(table: dict, spec, splits: dict, real, families) -> dict:
 # --- memo --------------------------------------------------------------------------------------------------------
 
 
-def _file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """sha256 of the medsyn package's Python source and the metric libraries' versions."""
@@ -102,8 +95,8 @@ def fingerprint(table: dict, shared_files: list[str], families, extra: str = "")
     spec), the families, ``extra`` (the calling script's source) and ``code_version``."""
     parts = {"labels": {k: table[k] for k in LABELS + ("eval_seed",)}, "families": list(families),
              "code": code_version(), "extra": hashlib.sha256(extra.encode()).hexdigest(),
-             "files": {role: _file_sha256(p) for role, p in sorted(table["inputs"].items())},
-             "shared": [_file_sha256(p) for p in shared_files]}
+             "files": {role: sha256_file(Path(p)) for role, p in sorted(table["inputs"].items())},
+             "shared": [sha256_file(Path(p)) for p in shared_files]}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

@@ -155,7 +155,7 @@ def workflow(args) -> None:
         config["evaluation"] = {"batch_size": args.workflow_tables}
         (work / "config.yaml").write_text(yaml.safe_dump(config))
         prepare = [f"{d}/synthetic.csv" for d in labels] + ["results/evaluation/diabetes/real_side.json"]
-        subprocess.run(snake + ["--configfile", str(work / "config.yaml"), *prepare], check=True, stdout=log,
+        subprocess.run(snake + prepare + ["--configfile", str(work / "config.yaml")], check=True, stdout=log,
                        stderr=subprocess.STDOUT)
         print(f"\nworkflow: {len(labels)} imported paper tables of diabetes evaluated with --cores 2; "
               f"load {os.getloadavg()[0]:.1f}")
@@ -165,7 +165,7 @@ def workflow(args) -> None:
             config["evaluation"] = {"batch_size": size}
             (work / "config.yaml").write_text(yaml.safe_dump(config))
             started = time.perf_counter()
-            subprocess.run(snake + ["--configfile", str(work / "config.yaml"), *[f"{d}/metrics.json" for d in labels]],
+            subprocess.run(snake + [f"{d}/metrics.json" for d in labels] + ["--configfile", str(work / "config.yaml")],
                            check=True, stdout=log, stderr=subprocess.STDOUT)
             wall = time.perf_counter() - started
             jobs = -(-len(labels) // size)

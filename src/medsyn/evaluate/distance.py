@@ -41,7 +41,7 @@ coordinates.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -162,47 +162,51 @@ def _tree_search(uquery, ubase, k, n_jobs):
     return dist.astype(np.float64), idx.astype(np.int64)
 
 
-def _grouped_search(uquery, ubase, k, group, n_jobs):
+def _group_index(ubase, group):
+    """The base side of the grouped search: group keys, each group's rows and a KD-tree over the other
+    coordinates of each group; None when it does not pay (many or thin groups)."""
+    from sklearn.neighbors import KDTree
+
+    gmask = np.zeros(ubase.shape[1], dtype=bool)
+    gmask[group] = True
+    if not gmask.any() or gmask.all():
+        return None
+    bg_keys, b_group = unique_rows(ubase[:, gmask])
+    n_bg = len(bg_keys)
+    # worth it only with few, well-filled groups (diabetes: <= 144 groups of ~700 rows)
+    if n_bg > 1024 or len(ubase) < 32 * n_bg:
+        return None
+    rest_b = np.ascontiguousarray(ubase[:, ~gmask], dtype=np.float64)
+    b_order = np.argsort(b_group, kind="stable")
+    b_counts = np.bincount(b_group, minlength=n_bg)
+    b_starts = np.concatenate([[0], np.cumsum(b_counts)[:-1]])
+    members = [b_order[b_starts[g]: b_starts[g] + b_counts[g]] for g in range(n_bg)]
+    trees = [KDTree(rest_b[members[g]], leaf_size=40, metric="manhattan") for g in range(n_bg)]
+    return gmask, bg_keys, members, trees
+
+
+def _grouped_search(uquery, ubase, k, group, n_jobs, index=None):
     """Exact k-NN, partitioning rows by their (exact) coordinates in ``group``; None when that does not pay.
 
     L1 = L1 over the grouped coordinates (the same for all rows of a pair of groups) + L1 over the rest.
     For each query group, base groups are visited in increasing group cost, each with a small KD-tree on the
     remaining coordinates, and only for the query rows whose current k-th distance exceeds that cost.
+    ``index``: ``_group_index(ubase, group)`` when already built (a ``Base`` keeps it).
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from sklearn.neighbors import KDTree
-
-    cols = np.arange(ubase.shape[1])
-    gmask = np.zeros(len(cols), dtype=bool)
-    gmask[group] = True
-    if not gmask.any() or gmask.all():
+    index = _group_index(ubase, group) if index is None else index
+    if not index:
         return None
-    bg_keys, b_group = unique_rows(ubase[:, gmask])
+    gmask, bg_keys, members, trees = index
     qg_keys, q_group = unique_rows(uquery[:, gmask])
     n_bg, n_qg = len(bg_keys), len(qg_keys)
-    # worth it only with few, well-filled groups (diabetes: <= 144 groups of ~700 rows)
-    if n_bg > 1024 or len(ubase) < 32 * n_bg or n_bg * n_qg > 4_000_000:
+    if n_bg * n_qg > 4_000_000:
         return None
-    rest_b = np.ascontiguousarray(ubase[:, ~gmask], dtype=np.float64)
     rest_q = np.ascontiguousarray(uquery[:, ~gmask], dtype=np.float64)
     cost = np.zeros((n_qg, n_bg))
     for j in range(qg_keys.shape[1]):  # one coordinate at a time: memory n_qg x n_bg
         cost += np.abs(qg_keys[:, j, None].astype(np.float64) - bg_keys[None, :, j].astype(np.float64))
-
-    b_order = np.argsort(b_group, kind="stable")
-    b_counts = np.bincount(b_group, minlength=n_bg)
-    b_starts = np.concatenate([[0], np.cumsum(b_counts)[:-1]])
-    members = [b_order[b_starts[g]: b_starts[g] + b_counts[g]] for g in range(n_bg)]
-    trees: dict[int, KDTree] = {}
-
-    def tree(g):
-        if g not in trees:
-            trees[g] = KDTree(rest_b[members[g]], leaf_size=40, metric="manhattan")
-        return trees[g]
-
-    for g in range(n_bg):  # build up front (threads then only read)
-        tree(g)
 
     q_order = np.argsort(q_group, kind="stable")
     q_counts = np.bincount(q_group, minlength=n_qg)
@@ -249,6 +253,15 @@ class Base:
     counts: np.ndarray
     first: np.ndarray
     second: np.ndarray
+    _group_indexes: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def group_index(self, group: slice):
+        """``_group_index`` of these rows for ``group``, built once (every table of a batch searches the same
+        real rows)."""
+        key = (group.start, group.stop, group.step)
+        if key not in self._group_indexes:
+            self._group_indexes[key] = _group_index(self.unique, group)
+        return self._group_indexes[key]
 
     @classmethod
     def of(cls, rows: np.ndarray) -> Base:
@@ -319,7 +332,7 @@ def nearest(
     kk = min(k, len(ubase))
     found = None
     if group is not None and ubase.shape[1]:
-        found = _grouped_search(uquery, ubase, kk, group, n_jobs)
+        found = _grouped_search(uquery, ubase, kk, group, n_jobs, prepared.group_index(group))
     if found is None:
         if ubase.shape[1] == 0:  # no coordinates: every row is at distance 0 from every other
             found = np.zeros((len(uquery), kk)), np.tile(np.arange(kk), (len(uquery), 1))

@@ -115,8 +115,18 @@ def real_part(spec: DatasetSpec, train: pd.DataFrame, holdout: pd.DataFrame, ref
     return part
 
 
+_BASES: dict[tuple[int, str], tuple[dict, Base]] = {}  # (id of a real part, table) -> (that part, its Base)
+
+
 def _base(part: dict, table: str) -> Base:
-    return Base.from_arrays({k: part[f"{table}_{k}"] for k in ("unique", "inverse")})
+    """The Base of train or holdout from the real part, made once per part: the tables of a batch share it and its
+    KD-trees (the part is kept with it, so its id is not reused while cached)."""
+    key = (id(part), table)
+    if key not in _BASES or _BASES[key][0] is not part:
+        if len(_BASES) >= 8:
+            _BASES.clear()
+        _BASES[key] = (part, Base.from_arrays({k: part[f"{table}_{k}"] for k in ("unique", "inverse")}))
+    return _BASES[key][1]
 
 
 def _copies(syn_ids: np.ndarray, other_ids: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@
     .venv/bin/python bench/metrics_invariance.py rescore --code . --tables /tmp/inv/before --out /tmp/inv/after
     # 3. every value side by side
     .venv/bin/python bench/metrics_invariance.py compare /tmp/inv/before /tmp/inv/after [--tol 1e-9]
+    # --no-llm (run, rescore): only the baselines and imports (no generation: minutes instead of an hour)
 
 ``run`` runs the workflow of ``--code`` (its Snakefile, its scripts and, through PYTHONPATH, its package) on
 bench/invariance.yaml up to results/tables/metrics.tsv. ``rescore`` copies that results tree (and resources/, the
@@ -56,11 +57,27 @@ def _config(code: Path, out: Path) -> Path:
     return path
 
 
-def _snakemake(code: Path, out: Path, cores: int, *extra: str) -> None:
+def _targets(no_llm: bool) -> list[str]:
+    """metrics.tsv (every table), or with ``no_llm`` the metrics.json of the baselines and imports only (their
+    folders are the same in every layout so far; LLM run folders gained a recipe level)."""
+    if not no_llm:
+        return ["results/tables/metrics.tsv"]
+    cfg = yaml.safe_load(CONFIG.read_text())
+    out = [f"results/baselines/{b}/{d}/seed{s}/metrics.json" for b in ("holdout", "marginals", "copula", "bootstrap")
+           for d in cfg["datasets"] for s in cfg["seeds"]]
+    raw = (REPO / cfg["paper_raw"]["root"]).resolve()
+    for d in cfg["paper_raw"]["datasets"]:
+        for m in cfg["paper_raw"]["models"]:
+            out += [f"results/external/paper-{m}/{d}/P{p.stem[-1]}/metrics.json"
+                    for p in sorted((raw / d / m).glob("prompt[1-4].txt"))]
+    return out
+
+
+def _snakemake(code: Path, out: Path, cores: int, no_llm: bool, *extra: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(code.resolve() / "src")}
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(code.resolve() / "workflow" / "Snakefile"),
-           "--directory", str(out), "--configfile", str(_config(code.resolve(), out)), "--cores", str(cores),
-           "--workflow-profile", "none", "results/tables/metrics.tsv", *extra]
+           "--directory", str(out), "--cores", str(cores), "--workflow-profile", "none", *_targets(no_llm),
+           "--configfile", str(_config(code.resolve(), out)), *extra]
     print("$", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True, env=env)
 
@@ -68,7 +85,7 @@ def _snakemake(code: Path, out: Path, cores: int, *extra: str) -> None:
 def run(args) -> None:
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    _snakemake(Path(args.code), out, args.cores)
+    _snakemake(Path(args.code), out, args.cores, args.no_llm)
 
 
 def rescore(args) -> None:
@@ -79,7 +96,7 @@ def rescore(args) -> None:
                     ignore=shutil.ignore_patterns("metrics.json", "*.memo.json", "tables"))
     if (src / "resources").is_dir():  # the model file: a fresh copy would be newer than the generated runs
         shutil.copytree(src / "resources", out / "resources", symlinks=True)
-    _snakemake(Path(args.code), out, args.cores, "--rerun-triggers", "mtime")
+    _snakemake(Path(args.code), out, args.cores, args.no_llm, "--rerun-triggers", "mtime")
 
 
 def _records(root: Path) -> dict[str, dict]:
@@ -142,11 +159,13 @@ def main() -> None:
     p.add_argument("--code", required=True, help="repository root of the workflow version to run")
     p.add_argument("--out", required=True, help="working directory of the run")
     p.add_argument("--cores", type=int, default=2)
+    p.add_argument("--no-llm", action="store_true", help="baselines and imports only (no generation)")
     p = sub.add_parser("rescore", help="re-evaluate the tables of a previous run with a workflow version")
     p.add_argument("--code", required=True)
     p.add_argument("--tables", required=True, help="working directory of the earlier `run`")
     p.add_argument("--out", required=True)
     p.add_argument("--cores", type=int, default=2)
+    p.add_argument("--no-llm", action="store_true", help="baselines and imports only (no generation)")
     p = sub.add_parser("compare", help="compare the metrics.json files of two runs")
     p.add_argument("before")
     p.add_argument("after")

@@ -223,3 +223,20 @@ def test_composite_scores_follow_their_stated_formulas():
     assert s["utility_score"] == 1.0  # capped
     f, p = s["fidelity_score"], s["privacy_score"]
     assert s["balanced_score"] == pytest.approx(2 * f * p / (f + p))
+
+
+def test_report_reads_only_the_tables_its_rule_declares():
+    """The report finds each synthetic table through metrics.tsv's ``synthetic`` column (the evaluation's declared
+    input), never by rebuilding a path; a table the rule does not declare, or an old metrics.tsv, is an error."""
+    from medsyn.report.context import ReportError, check_declared, group_paths
+
+    metrics = pd.DataFrame([
+        {"kind": "llm", "dataset": "toy", "generator": "m", "prompt": "A", "mode": "grammar", "recipe": "default",
+         "seed": s, "synthetic": f"elsewhere/run{s}/synthetic.csv"} for s in (1, 2)])
+    row = metrics.iloc[0]
+    assert group_paths(metrics, row) == ["elsewhere/run1/synthetic.csv", "elsewhere/run2/synthetic.csv"]
+    check_declared(metrics, ["elsewhere/run1/synthetic.csv", "elsewhere/run2/synthetic.csv"])
+    with pytest.raises(ReportError, match="does not declare as inputs: \\['elsewhere/run2/synthetic.csv'\\]"):
+        check_declared(metrics, ["elsewhere/run1/synthetic.csv"])
+    with pytest.raises(ReportError, match="no 'synthetic' column"):
+        group_paths(metrics.drop(columns="synthetic"), row)

@@ -12,9 +12,10 @@
 bench/invariance.yaml up to results/tables/metrics.tsv. ``rescore`` copies that results tree (and resources/, the
 model) without any metrics.json, modification times kept, and runs the new workflow with ``--rerun-triggers
 mtime``, so the synthetic tables, splits and imports are the very same files and only the evaluation runs again. ``compare`` pairs the metrics.json files of
-both trees and prints, per metric key, how many tables agree to ``--tol``, which differ (with the largest
-difference) and which keys appeared or disappeared; it exits 1 when any value differs beyond the tolerance.
-Timings (``seconds``) are not compared.
+both trees and prints, per metric key, how many tables agree to ``--tol`` (``bench/compare_runs.same``), which
+differ (with the largest difference) and which keys appeared or disappeared; it exits 1 when any value differs
+beyond the tolerance. Timings (``seconds``) are not compared. ``bench/compare_runs.py`` compares two whole runs
+table by table (synthetic.csv with cmp too); this script re-evaluates the very same tables and sums up by key.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import yaml
+
+from compare_runs import same  # bench/compare_runs.py: what "equal" means for two runs' values
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "bench" / "invariance.yaml"
@@ -104,13 +107,12 @@ def _records(root: Path) -> dict[str, dict]:
 
 
 def _differs(a, b, tol: float) -> float | None:
-    """None when equal (numbers to ``tol``, anything else exactly), else the absolute difference (inf if not numbers)."""
-    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
-        return None if a == b else math.inf
-    if a == b or (math.isnan(a) and math.isnan(b)):
+    """None when equal (compare_runs.same: numbers to ``tol``, anything else exactly), else the absolute
+    difference (inf when not both numbers)."""
+    if same(a, b, tol):
         return None
-    d = abs(a - b)
-    return None if d <= tol else d
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b))
+    return abs(a - b) if numbers else math.inf
 
 
 def compare(args) -> int:

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import REPO, repo_config, spec_path
+from conftest import REPO, job_counts, repo_config, run_snakemake, spec_path
 from medsyn.config import validate_config
 from medsyn.data import load_real, split_real, write_table
 from medsyn.evaluate import EvalInputs, real_side
@@ -118,8 +118,6 @@ def test_baselines_and_imports_are_batched_per_dataset_with_one_output_per_table
 
 @pytest.mark.workflow
 def test_batch_jobs_rerun_only_the_changed_table_and_match_one_job_per_table(tmp_path):
-    from test_workflow import job_counts, snakemake
-
     cfg = repo_config()
     cfg["datasets"] = ["pima"]
     targets = [f"results/baselines/{b}/pima/seed1/metrics.json" for b in ("holdout", "marginals", "copula",
@@ -129,7 +127,7 @@ def test_batch_jobs_rerun_only_the_changed_table_and_match_one_job_per_table(tmp
         cfg["evaluation"] = {"batch_size": size}
         work = tmp_path / f"batch{size}"
         work.mkdir()
-        proc = snakemake(work, cfg, *targets)
+        proc = run_snakemake(work, *targets, config=cfg)
         counts = job_counts(proc.stdout + proc.stderr)
         assert counts["real_side"] == 1
         batch_jobs = sum(n for job, n in counts.items() if job.startswith("evaluate_baseline_pima"))
@@ -148,7 +146,7 @@ def test_batch_jobs_rerun_only_the_changed_table_and_match_one_job_per_table(tmp
     lines[1] = lines[2]
     table.write_text("\n".join(lines) + "\n")
     cfg["evaluation"] = {"batch_size": 2}
-    proc = snakemake(work, cfg, *targets)
+    proc = run_snakemake(work, *targets, config=cfg)
     assert sum(n for job, n in job_counts(proc.stdout + proc.stderr).items() if job.startswith("evaluate_")) == 1
     log = (work / "logs/evaluate/evaluate_baseline_pima_2.log").read_text()  # the batch of copula and bootstrap
     assert re.search(r"2 tables: 1 evaluated, 1 unchanged", log), log
@@ -165,8 +163,6 @@ def test_paper_audit_config_plans_the_imports_and_baselines_without_generation(t
     batches, the baselines, the paper tables and the report; not one generation job."""
     import yaml
 
-    from test_workflow import job_counts, snakemake
-
     cfg = repo_config()
     for name in ("paper.yaml", "experiments/paper_audit.yaml"):
         overlay = yaml.safe_load((REPO / "config" / name).read_text())
@@ -174,7 +170,7 @@ def test_paper_audit_config_plans_the_imports_and_baselines_without_generation(t
                     for k, v in overlay.items()})
     cfg["dataset_options"] = {d: {"csv": str(shared_data / f"{d}.csv")} for d in ("diabetes", "stroke", "cirrhosis")}
     cfg["paper_raw"]["root"] = str(shared_data / "synllm_raw")
-    counts = job_counts(snakemake(tmp_path, cfg, "-n", "results/report.html").stdout)
+    counts = job_counts(run_snakemake(tmp_path, "-n", "results/report.html", config=cfg).stdout)
     assert counts["import_external"] == 266 and counts["make_baseline"] == 4 * 3 * 5
     assert not {"generate", "parse", "make_prompt", "prepare_model", "evaluate_run"} & set(counts)
     batches = {job: n for job, n in counts.items() if job.startswith("evaluate_")}

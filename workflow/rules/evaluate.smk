@@ -59,7 +59,7 @@ rule real_side:
     benchmark:
         "benchmarks/real_side/{dataset}.tsv"
     conda:
-        "../envs/medsyn.yaml"
+        "../envs/tables.yaml"
     params:
         spec=spec_path,
         families=CONFIG["evaluation"]["families"],
@@ -112,7 +112,7 @@ for batch in EVALUATION_BATCHES:
         benchmark:
             f"benchmarks/evaluate/{batch.name}.tsv"
         conda:
-            "../envs/medsyn.yaml"
+            "../envs/tables.yaml"
         params:
             spec=CONFIG["dataset_options"][batch.dataset]["spec"],
             families=CONFIG["evaluation"]["families"],

@@ -25,6 +25,7 @@ from medsyn.data import read_table
 from medsyn.evaluate import EvalInputs
 from medsyn.evaluate.suite import evaluate_table
 from medsyn.models import sha256_file
+from medsyn.parse import example_copy_rate
 from medsyn.step import read_json, write_json
 
 GENERATION_KEYS = (
@@ -52,8 +53,6 @@ def examples_of(table: dict, spec, train):
 def generation_of(table: dict) -> dict:
     """The parse report's accounting; ``example_copy_rate`` = example copies / candidate rows (medsyn.parse's
     definition, not the table's share)."""
-    from medsyn.parse import example_copy_rate
-
     if "parse_report" not in table["inputs"]:
         return {}
     report = read_json(table["inputs"]["parse_report"])

@@ -1,59 +1,39 @@
-"""Score one table (an LLM run, a baseline or an imported generator) with every metric family."""
+"""Score the tables of one evaluation job (one LLM run, or a batch of baselines or imports of one dataset) with every
+metric family, against the real splits and the dataset's real side; one metrics.json per table."""
+
+from pathlib import Path
 
 from medsyn.data import read_table
-from medsyn.evaluate import EvalInputs
-from medsyn.evaluate.suite import evaluate_table
-from medsyn.parse import example_copy_rate
-from medsyn.seeds import derive_seed
+from medsyn.evaluate import real_side
+from medsyn.evaluate.record import evaluate_record, fingerprint, recall, remember
 from medsyn.spec import load_spec
-from medsyn.step import read_json, run_step, write_json
+from medsyn.step import run_step, write_json
 
-GENERATION_KEYS = (
-    "candidate_rows", "rows_kept", "example_copies", "duplicates", "spec_valid_share", "valid_share",
-    "rows_per_second", "tokens_per_valid_row", "calls", "status",
-    # generation recipes (present for LLM runs only): decode-time resampling, cost, exposure of train patients
-    "resampled_rows", "resampled_earlier", "resampled_examples", "resampled_train", "resampled_near",
-    "decoded_tokens_per_valid_row", "seconds_per_valid_row", "exposed_train_rows",
-)
-
-
-def describe(kind: str, wc) -> dict:
-    if kind == "llm":
-        return {"generator": wc.model, "prompt": wc.prompt, "mode": wc.mode, "recipe": wc.recipe, "seed": int(wc.seed)}
-    if kind == "baseline":
-        return {"generator": wc.baseline, "prompt": "-", "mode": "-", "recipe": "-", "seed": int(wc.seed)}
-    return {"generator": wc.generator, "prompt": wc.label, "mode": "import", "recipe": "-", "seed": 0}
+SPLITS = ("train", "holdout", "reference")
 
 
 def main(snakemake, log):
-    wc = snakemake.wildcards
-    kind = snakemake.params.kind
     spec = load_spec(snakemake.params.spec)
-    train = read_table(snakemake.input.train, spec)
-    holdout = read_table(snakemake.input.holdout, spec)
-    reference = read_table(snakemake.input.reference, spec)
-    synthetic = read_table(snakemake.input.synthetic, spec, real=False)
-    examples = train.iloc[:0]
-    if kind == "llm":  # every example row the run's prompts showed (per call with fresh examples)
-        ids = read_json(snakemake.input.meta)["exposed_train_row_ids"]
-        examples = train.loc[ids]
-    elif kind == "external":
-        examples = read_table(snakemake.input.examples, spec, real=False)
-    info = describe(kind, wc)
-    # an imported table has no run seed: its metric seed is derived from its name (run seed 0 is a seed like any)
-    seed = derive_seed("external", wc.dataset, info["generator"], info["prompt"]) if kind == "external" \
-        else info["seed"]
-    inputs = EvalInputs(spec, train, holdout, reference, synthetic, examples, seed=seed)
-    result = evaluate_table(inputs, snakemake.params.families)
-    generation = {}
-    if "parse_report" in dict(snakemake.input):
-        report = read_json(snakemake.input.parse_report)
-        generation = {k: report.get(k) for k in GENERATION_KEYS}
-        generation["example_copy_rate"] = example_copy_rate(report)  # copies / candidate rows (not the table's share)
-    record = {"kind": kind, "dataset": wc.dataset, **info, "n_rows": len(synthetic), "generation": generation,
-              **result}
-    write_json(snakemake.output[0], record)
-    log(f"{kind} {info}: {len(synthetic)} rows, families {result['seconds']}, errors {list(result['errors'])}")
+    splits = {part: read_table(snakemake.input[part], spec) for part in SPLITS}
+    real = real_side.load(snakemake.input.real_json, snakemake.input.real_npz)
+    real_side.check_sources(real, {part: snakemake.input[part] for part in SPLITS})
+    families = snakemake.params.families
+    shared = [snakemake.input.real_json, snakemake.input.real_npz, snakemake.params.spec]
+    source = Path(__file__).read_text()
+    reused = 0
+    for table in snakemake.params.tables:
+        mark = fingerprint(table, shared, families, source)
+        record = recall(table, mark)
+        if record is None:
+            record = evaluate_record(table, spec, splits, real, families)
+            remember(table, mark, record)
+            log(f"{table['metrics']}: {record['n_rows']} rows, families {record['seconds']}, "
+                f"errors {len(record['errors'])}")
+        else:
+            reused += 1
+        write_json(table["metrics"], record)
+    log(f"{len(snakemake.params.tables)} tables: {len(snakemake.params.tables) - reused} evaluated, {reused} "
+        "unchanged since their last evaluation (taken from metrics.memo.json)")
 
 
 if "snakemake" in globals():

@@ -1,22 +1,17 @@
 """Render results/report.html from the tables, figures, prompts and generation records (adapter over
-medsyn.report)."""
-
-from pathlib import Path
+medsyn.report). Every file it reads is one the rule declares: per dataset by name (``train_<dataset>``, ...), the
+LLM runs' generation records by the run each belongs to (``params.runs``)."""
 
 import pandas as pd
 
-from medsyn import layout
 from medsyn.atomic import atomic_open
 from medsyn.data import read_table
 from medsyn.report import build, render
-from medsyn.report.context import written_at
+from medsyn.report.context import ReportError, check_declared, written_at
 from medsyn.spec import load_spec
 from medsyn.step import read_json, run_step
 
-
-def run_key(path: str) -> tuple:
-    key = layout.table_key(path)
-    return (key["model"], key["dataset"], key["prompt"], key["mode"], key["recipe"], int(key["seed"]))
+REAL_PARTS = ("train", "holdout", "reference")
 
 
 def paper_tables(inputs) -> dict | None:
@@ -29,27 +24,30 @@ def paper_tables(inputs) -> dict | None:
 
 def main(snakemake, log):
     config = snakemake.params.config
-    specs = {name: load_spec(config["dataset_options"][name]["spec"]) for name in config["datasets"]}
-    metas = {}
-    for p in snakemake.input.meta:
-        metas[run_key(p)] = {**read_json(p), "_written": written_at(p)}
+    datasets = config["datasets"]
+    specs = {name: load_spec(config["dataset_options"][name]["spec"]) for name in datasets}
+    undeclared = {run["meta"] for run in snakemake.params.runs} - set(snakemake.input.meta)
+    if undeclared:
+        raise ReportError(f"generation records the rule does not declare: {sorted(undeclared)[:3]}")
+    metas = {tuple(run["key"]): {**read_json(run["meta"]), "_written": written_at(run["meta"])}
+             for run in snakemake.params.runs}
     prompts = {}
     for p in snakemake.input.prompts:
         prompt = read_json(p)
         prompts.setdefault(prompt["dataset"], []).append(prompt)
-    real = {}
-    for part in ("train", "holdout", "reference"):
-        for p in snakemake.input[part]:
-            name = Path(p).parent.name
-            real.setdefault(name, []).append(read_table(p, specs[name]))
+    real = {name: [read_table(snakemake.input[f"{part}_{name}"], specs[name]) for part in REAL_PARTS]
+            for name in datasets}
+    metrics = pd.read_csv(snakemake.input.metrics, sep="\t", low_memory=False)
+    check_declared(metrics[metrics["kind"] == "llm"], snakemake.input.synthetic)
     context = build(
         config, specs,
-        splits={Path(p).parent.name: read_json(p) for p in snakemake.input.split},
+        splits={name: read_json(snakemake.input[f"split_{name}"]) for name in datasets},
         leaderboard=pd.read_csv(snakemake.input.leaderboard, sep="\t"),
-        metrics=pd.read_csv(snakemake.input.metrics, sep="\t", low_memory=False),
+        metrics=metrics,
         recommendation=pd.read_csv(snakemake.input.recommendation, sep="\t"),
-        figure_dirs={Path(p).name: p for p in snakemake.input.figures},
-        metas=metas, prompts=prompts, real_frames=real, paper=paper_tables(snakemake.input),
+        figure_dirs={name: snakemake.input[f"figures_{name}"] for name in datasets},
+        metas=metas, prompts=prompts, real_frames=real, gate=pd.read_csv(snakemake.input.gate, sep="\t"),
+        paper=paper_tables(snakemake.input),
     )
     html = render(context)
     with atomic_open(snakemake.output[0]) as fh:

@@ -7,6 +7,7 @@ import pandas as pd
 from medsyn.atomic import atomic_dir
 from medsyn.data import read_table
 from medsyn.report import write_figures
+from medsyn.report.context import check_declared
 from medsyn.spec import load_spec
 from medsyn.step import run_step
 
@@ -16,6 +17,7 @@ def main(snakemake, log):
     spec = load_spec(snakemake.params.spec)
     board = pd.read_csv(snakemake.input.leaderboard, sep="\t")
     metrics = pd.read_csv(snakemake.input.metrics, sep="\t", low_memory=False)
+    check_declared(metrics[metrics["dataset"] == dataset], snakemake.input.tables)
     holdout = read_table(snakemake.input.holdout, spec)
     out = Path(snakemake.output[0])
     with atomic_dir(out) as tmp:  # moved in whole: a killed job never leaves a half-filled folder

@@ -59,7 +59,7 @@ def render_fixture(workdir: Path, paper: dict | None = None, **report_settings) 
         context = build(config, {"toy": spec}, splits={"toy": json.loads((res / "data/toy/split.json").read_text())},
                         leaderboard=board, metrics=metrics, recommendation=rec,
                         figure_dirs={"toy": str(res / "figures" / "toy")}, metas=metas,
-                        prompts={"toy": prompts}, real_frames={"toy": real}, paper=paper)
+                        prompts={"toy": prompts}, real_frames={"toy": real}, gate=gate, paper=paper)
         html = render(context)
     finally:
         os.chdir(cwd)

@@ -17,6 +17,7 @@ from scipy.stats import wasserstein_distance
 from conftest import spec_path
 from medsyn.data import load_real, split_real
 from medsyn.evaluate import EvalInputs, diversity, fidelity
+from medsyn.evaluate.association import association_matrix
 from medsyn.spec import load_spec, spec_from_dict
 
 HAND_SPEC = spec_from_dict(
@@ -198,6 +199,24 @@ def test_constant_train_column_is_not_computable_not_an_error():
     assert m["invented_category_share.c"] == pytest.approx(0.5)
 
 
+def test_errors_name_the_holdout_fidelity_compares_with():
+    """Fidelity's real side is the holdout: a reason for a missing value names it (it said "train" before)."""
+    train = hand([1.0, 2.0, 3.0, 4.0], [1, 2, 3, 4], ["A", "B", "A", "B"], [0, 1, 0, 1])
+    holdout = hand([5.0] * 4, [1, 2, 3, 4], ["A", "B", "A", "B"], [0, 1, 0, 1])  # constant x, mean 5
+    syn = hand([4.0, 5.0, 6.0, 7.0], [1, 2, 3, 4], ["A", "B", "A", "A"], [0, 1, 0, 1])
+    m = fidelity.compute(EvalInputs(HAND_SPEC, train, holdout, holdout.iloc[:0], syn))
+    assert m["wasserstein_sd.x.error"] == "holdout standard deviation is 0 or undefined"
+    assert m["range_coverage.x.error"] == "holdout column is constant (no range to cover)"
+    none_present = holdout.assign(c=[None] * 4)
+    m = fidelity.compute(EvalInputs(HAND_SPEC, train, none_present, holdout.iloc[:0], syn))
+    assert m["tv_complement.c.error"] == "no non-missing values in holdout"
+    assert not any("train" in str(v) for k, v in m.items() if k.endswith(".error"))
+    # without a holdout (hand-built inputs) train is the real side, and the reasons say so
+    m = fidelity.compute(EvalInputs(HAND_SPEC, holdout, holdout.iloc[:0], holdout.iloc[:0], syn))
+    assert m["wasserstein_sd.x.error"] == "train standard deviation is 0 or undefined"
+
+
+
 # --- collapse and diversity ----------------------------------------------------------------------------------------
 
 
@@ -260,7 +279,7 @@ def test_shuffling_one_column_breaks_associations(cirrhosis, copy_scores):
     assert m["ks_complement.Bilirubin"] == pytest.approx(1.0)
     assert m["tv_complement.Stage"] == pytest.approx(1.0)
     # ... dependence gone
-    real = fidelity.association_matrix(train, spec)
+    real = association_matrix(train, spec)
     assert m["association_diff_max"] > 0.3
     assert m["association_diff_max"] >= abs(real.loc["Bilirubin", "Albumin"]) - 0.2
     assert m["association_diff_mean"] > copy_scores["association_diff_mean"]
@@ -279,7 +298,7 @@ def test_association_matrix_by_hand():
     k = (x * 10).astype(int)  # monotone in x
     y = (c == "A").astype(int)  # y is a function of c (not vice versa)
     frame = hand(x, k, c, y)
-    mat = fidelity.association_matrix(frame, HAND_SPEC)
+    mat = association_matrix(frame, HAND_SPEC)
     assert (np.diag(mat.to_numpy()) == 1).all()
     assert np.allclose(mat.to_numpy(), mat.to_numpy().T)
     assert mat.loc["x", "k"] == pytest.approx(1.0)  # Spearman
@@ -288,11 +307,11 @@ def test_association_matrix_by_hand():
     assert 0.95 < mat.loc["c", "y"] <= 1.0  # bias-corrected Cramer's V, dependent
     indep = hand(rng.normal(size=n) + 10, rng.integers(0, 100, n), rng.choice(["A", "B", "C"], n),
                  rng.integers(0, 2, n))
-    mi = fidelity.association_matrix(indep, HAND_SPEC)
+    mi = association_matrix(indep, HAND_SPEC)
     off = mi.to_numpy()[np.triu_indices(4, 1)]
     assert np.all(np.abs(off) < 0.2)
     const = frame.assign(c="A")
-    assert fidelity.association_matrix(const, HAND_SPEC).loc["c", "x"] == 0.0  # constant: no association
+    assert association_matrix(const, HAND_SPEC).loc["c", "x"] == 0.0  # constant: no association
 
 
 # --- whole table ---------------------------------------------------------------------------------------------------
@@ -356,3 +375,32 @@ def test_detection_separates_small_tables():
     fake["BMI"] = 60.0
     auc, n, err = detection_auc(parts["holdout"], fake, spec, seed=1)
     assert err is None and n == 20 and auc > 0.9
+
+
+@pytest.mark.parametrize("name", ["pima", "cirrhosis", "stroke"])
+def test_quality_report_with_a_cached_real_side_equals_sdmetrics(name, shared_data):
+    """quality_report.scores (real side computed once) gives QualityReport().generate's three scores: unseen rows,
+    copies, independent columns, a tiny table, one row repeated (constant columns leave their pairs out)."""
+    from medsyn.baselines import marginals_baseline
+    from medsyn.evaluate import quality_report
+    from medsyn.evaluate.encoding import to_sdmetrics_frame
+
+    spec = load_spec(spec_path(name))
+    if name == "stroke":
+        spec = spec.with_csv(str(shared_data / "stroke.csv"))
+    parts = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)
+    real_sd = to_sdmetrics_frame(parts["holdout"], spec)
+    part = quality_report.real_part(real_sd, spec)
+    tables = {"unseen": parts["reference"], "copies": parts["train"].sample(80, random_state=1),
+              "marginals": marginals_baseline(parts["train"][spec.column_names], 200, np.random.default_rng(2)),
+              "tiny": parts["train"].iloc[:4], "one_row": parts["train"].iloc[[0] * 30]}
+    for label, syn in tables.items():
+        syn_sd = to_sdmetrics_frame(syn.reset_index(drop=True), spec)
+        ours = quality_report.scores(part, real_sd, syn_sd, spec, seed=1)
+        library = quality_report._library_report(real_sd, syn_sd, spec, seed=1)
+        for key, value in zip(("quality_report_score", "quality_report_column_shapes",
+                               "quality_report_column_pair_trends"), library):
+            if np.isnan(value):
+                assert np.isnan(ours[key]), (name, label, key)
+            else:
+                assert ours[key] == pytest.approx(value, abs=1e-12), (name, label, key)

@@ -317,7 +317,7 @@ def test_sdmetrics_crosscheck_agrees_on_copies_and_unseen_rows():
     from conftest import spec_path
     from medsyn.data import load_real, split_real
     from medsyn.evaluate import EvalInputs
-    from medsyn.evaluate.privacy import sdmetrics_crosscheck
+    from medsyn.evaluate.privacy_crosscheck import compute as sdmetrics_crosscheck
     from medsyn.spec import load_spec
 
     spec = load_spec(spec_path("pima"))
@@ -330,3 +330,99 @@ def test_sdmetrics_crosscheck_agrees_on_copies_and_unseen_rows():
     # SDMetrics does not correct for train being larger than holdout, so unseen rows sit above 0.5: only the order
     # is asserted (our size-adjusted share is the headline)
     assert c["sdmetrics_dcr_closer_to_training"] == 1.0 > u["sdmetrics_dcr_closer_to_training"] + 0.1
+
+
+@pytest.mark.parametrize("name", ["pima", "cirrhosis", "stroke"])
+def test_vectorised_crosscheck_gives_sdmetrics_values(name, shared_data):
+    """The cross-check's DCR share and new-row share equal sdmetrics' own DCROverfittingProtection and
+    NewRowSynthesis on the same samples: copies (ties at distance 0, duplicated real rows), near-copies (one value
+    moved by less than the 1% new-row tolerance, and by more), unseen rows and independent columns (missing values
+    where the real column has them: stroke bmi, cirrhosis labs)."""
+    import warnings
+
+    from sdmetrics.single_table import DCROverfittingProtection, NewRowSynthesis
+
+    from medsyn.baselines import marginals_baseline
+    from medsyn.evaluate.encoding import sdmetrics_metadata, to_sdmetrics_frame
+    from medsyn.evaluate.privacy_crosscheck import compute as crosscheck, samples
+
+    spec = load_spec(spec_path(name))
+    if name == "stroke":
+        spec = spec.with_csv(str(shared_data / "stroke.csv"))
+    parts = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)
+    train = parts["train"]
+    num = [c.name for c in spec.columns if c.type == "float"][0]
+    nudged = train.sample(60, random_state=2).reset_index(drop=True)
+    nudged.loc[:29, num] = nudged.loc[:29, num] * 1.004  # within the 1% tolerance: still matches
+    nudged.loc[30:, num] = nudged.loc[30:, num] * 1.5 + 1  # far outside it: new rows
+    tables = {"copies": train.sample(90, random_state=1), "nudged": nudged,
+              "unseen": parts["reference"].sample(min(120, len(parts["reference"])), random_state=1),
+              "marginals": marginals_baseline(train[spec.column_names], 150, np.random.default_rng(3))}
+    meta = sdmetrics_metadata(spec)
+    for label, syn in tables.items():
+        inputs = EvalInputs(spec, train, parts["holdout"], parts["reference"], syn.reset_index(drop=True), seed=4)
+        ours = crosscheck(inputs)
+        syn_s, tr_s, ho_s = samples(inputs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dcr = DCROverfittingProtection.compute_breakdown(tr_s, syn_s, ho_s, meta, None)
+            new = NewRowSynthesis.compute(to_sdmetrics_frame(train, spec), syn_s, meta, numerical_match_tolerance=0.01)
+        closer = dcr["synthetic_data_percentages"]["closer_to_training"]
+        assert ours["sdmetrics_dcr_closer_to_training"] == pytest.approx(closer, abs=1e-12), (name, label)
+        assert ours["sdmetrics_new_row_share"] == pytest.approx(new, abs=1e-12), (name, label)
+    assert 0.0 < crosscheck(EvalInputs(spec, train, parts["holdout"], parts["reference"], nudged, seed=4))[
+        "sdmetrics_new_row_share"] < 1.0
+
+
+# --- 95% intervals ---------------------------------------------------------------------------------------------
+
+
+def _pima():
+    spec = load_spec(spec_path("pima"))
+    return spec, split_real(load_real(spec), spec, 0.25, 0.15, seed=1)
+
+
+def test_sixty_copies_of_one_row_get_wide_intervals():
+    """60 copies of one train row are one row of evidence: n_effective = 1 and every share's interval is wide."""
+    spec, parts = _pima()
+    m = score(spec, parts["train"], parts["holdout"], parts["train"].iloc[[7] * 60])
+    assert m["n_clusters"] == 1 and m["n_effective"] == pytest.approx(1.0)
+    for key in ("exact_copy_train_share", "exact_copy_real_share", "dcr_closer_to_train_share",
+                "dcr_closer_to_train_share_size_adjusted", "near_copy_share"):
+        lo, hi = m[f"{key}_ci95_low"], m[f"{key}_ci95_high"]
+        assert lo <= m[key] <= hi and hi - lo > 0.5, (key, lo, m[key], hi)
+    assert m["exact_copy_train_share"] == 1.0 and m["dcr_closer_to_train_share_size_adjusted"] == 1.0
+    # the same 60 rows scored as independent rows would give a tight interval: the clustering is what widens it
+    from medsyn.evaluate.privacy_intervals import wilson
+    assert wilson(1.0, 60)[0] > 0.9
+
+
+def test_sixty_distinct_unseen_rows_get_intervals_around_one_half():
+    """60 distinct real rows no generator saw (the reference split, what the holdout baseline draws): the DCR
+    shares and the MIA AUC get intervals that contain 0.5 and are not wide."""
+    spec, parts = _pima()
+    unseen = parts["reference"].drop_duplicates().iloc[:60]
+    m = score(spec, parts["train"], parts["holdout"], unseen, seed=3)
+    assert m["n_effective"] > 40
+    for key in ("dcr_closer_to_train_share", "dcr_closer_to_train_share_size_adjusted", "mia_auc"):
+        lo, hi = m[f"{key}_ci95_low"], m[f"{key}_ci95_high"]
+        assert lo < 0.5 < hi and hi - lo < 0.4, (key, lo, m[key], hi)
+    assert m["exact_copy_train_share_ci95_high"] < 0.1  # no copies, and the interval says few are likely
+
+
+def test_wilson_and_delong_intervals_by_hand():
+    from medsyn.evaluate.privacy_intervals import auc_interval, effective_size, wilson
+
+    # Wilson, 1 success in 1 (z = 1.96): centre (1 + z^2/2) / (1 + z^2) = 0.603, half-width 0.397
+    assert wilson(1.0, 1) == pytest.approx((0.2065, 1.0), abs=1e-3)
+    assert wilson(0.5, 100) == pytest.approx((0.4038, 0.5962), abs=1e-3)
+    assert wilson(0.3, 0) == (0.0, 1.0)
+    # Kish: sizes 2, 1, 1 -> 16 / 6
+    assert effective_size(np.array([5, 5, 3, 9])) == pytest.approx(16 / 6)
+    # DeLong: perfectly separated scores -> AUC 1 with zero variance; identical scores -> 0.5
+    assert auc_interval(np.array([3.0, 4.0, 5.0]), np.array([0.0, 1.0, 2.0])) == (1.0, 1.0)
+    lo, hi = auc_interval(np.zeros(50), np.zeros(50))
+    assert lo == pytest.approx(0.5) and hi == pytest.approx(0.5)
+    rng = np.random.default_rng(0)
+    lo, hi = auc_interval(rng.normal(0.5, 1, 400), rng.normal(0, 1, 400))
+    assert lo < 0.638 < hi and 0.05 < hi - lo < 0.1  # true AUC = Phi(0.5 / sqrt(2)) = 0.638

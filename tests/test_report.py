@@ -20,7 +20,7 @@ SECTIONS = [
     "How to read this report", "Run summary and provenance", "Recommendation", "Leaderboard",
     "Privacy vs fidelity", "Scores by generator and prompt type", "Utility: train on synthetic, test on real",
     "Per-column distributions: best and worst run", "Correlation difference: best and worst run",
-    "Clinical rules", "Utility (TSTR vs TRTR)", "Generation efficiency", "Prompts", "Sample of synthetic rows",
+    "Privacy with 95% intervals", "Clinical rules", "Utility (TSTR vs TRTR)", "Generation efficiency", "Prompts", "Sample of synthetic rows",
 ]
 
 
@@ -86,6 +86,24 @@ def test_recommendation_never_picks_a_copier_for_privacy_critical_use(fixture_re
     assert board.loc["copycat A grammar", "releasable_seeds"] == 0
     assert board.loc["bootstrap (baseline)", "releasable_seeds"] == 0
     assert board.loc["holdout (baseline)", "releasable_seeds"] == 0  # real patients are never released
+
+
+def test_privacy_section_shows_each_tables_intervals_and_verdict(fixture_report):
+    """Every evaluated table (14: 3 generators and 4 baselines x 2 seeds) with its value, its own 95% interval and
+    the gate's verdict; the copier's train-copy share interval sits far above 0."""
+    html, info = fixture_report
+    section = re.search(r"<h3>Privacy with 95% intervals</h3>(.*?)</table>", html, re.S).group(1)
+    rows = re.findall(r'<tr class="(\w+)"><td class="l">([^<]+)</td><td>(\d)</td>(.*?)</tr>', section, re.S)
+    assert len(rows) == 14
+    cells = {(label, seed): re.findall(r"<td[^>]*>([^<]*)(?:<br><span class=\"ci\">\[([\d.]+), ([\d.]+)\]</span>)?</td>",
+                                       rest) for _, label, seed, rest in rows}
+    copier = cells[("copycat A grammar", "1")]
+    share, lo, hi = copier[2]  # rows, effective rows, then train-copy share [low, high]
+    assert float(lo) <= float(share) <= float(hi) and float(lo) > 0.3
+    assert copier[-1][0] == "no"
+    verdicts = {key: values[-1][0] for key, values in cells.items()}
+    assert sum(v == "yes" for v in verdicts.values()) == int(info["gate"]["releasable"].astype(bool).sum()) > 0
+    assert verdicts[("holdout (baseline)", "1")] == verdicts[("bootstrap (baseline)", "2")] == "no"
 
 
 def board_releasable(info, label):
@@ -205,3 +223,20 @@ def test_composite_scores_follow_their_stated_formulas():
     assert s["utility_score"] == 1.0  # capped
     f, p = s["fidelity_score"], s["privacy_score"]
     assert s["balanced_score"] == pytest.approx(2 * f * p / (f + p))
+
+
+def test_report_reads_only_the_tables_its_rule_declares():
+    """The report finds each synthetic table through metrics.tsv's ``synthetic`` column (the evaluation's declared
+    input), never by rebuilding a path; a table the rule does not declare, or an old metrics.tsv, is an error."""
+    from medsyn.report.context import ReportError, check_declared, group_paths
+
+    metrics = pd.DataFrame([
+        {"kind": "llm", "dataset": "toy", "generator": "m", "prompt": "A", "mode": "grammar", "recipe": "default",
+         "seed": s, "synthetic": f"elsewhere/run{s}/synthetic.csv"} for s in (1, 2)])
+    row = metrics.iloc[0]
+    assert group_paths(metrics, row) == ["elsewhere/run1/synthetic.csv", "elsewhere/run2/synthetic.csv"]
+    check_declared(metrics, ["elsewhere/run1/synthetic.csv", "elsewhere/run2/synthetic.csv"])
+    with pytest.raises(ReportError, match="does not declare as inputs: \\['elsewhere/run2/synthetic.csv'\\]"):
+        check_declared(metrics, ["elsewhere/run1/synthetic.csv"])
+    with pytest.raises(ReportError, match="no 'synthetic' column"):
+        group_paths(metrics.drop(columns="synthetic"), row)

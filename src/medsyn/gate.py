@@ -11,28 +11,39 @@ thresholds of the config's ``release_gate`` section: releasable, or not with eve
   (``privacy.dcr_closer_to_train_share_size_adjusted``; 0.5 for unseen rows, 1.0 for copies);
 * ``max_mia_auc``: distance membership-inference AUC (``privacy.mia_auc``; 0.5 = no leak).
 
-A threshold set to null is not checked. A missing metric (privacy family off or failed) blocks the table: the
-gate cannot certify what was not measured. The ``holdout`` baseline is real patients: never released.
+Which number is checked: the copy shares are counts of this very table's rows (a census: the table released is
+the table counted), so their observed value is checked. The DCR share and the MIA AUC are estimates of how much
+the generator learned its training rows, noisy for small tables (unseen real rows score anywhere from 0.5 to 0.8
+at 20 rows): the gate checks the UPPER end of their 95% interval (``<metric>_ci95_high``, see
+``medsyn.evaluate.privacy_intervals``), the end that protects patients. A table whose rows are too few to show
+the bound below the threshold is not released: the evidence does not clear it.
+
+A threshold set to null is not checked. A missing metric or bound (privacy family off or failed, or a metrics.json
+from before the intervals) blocks the table: the gate cannot certify what was not measured. The ``holdout``
+baseline is real patients: never released.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import math
 import shutil
 from pathlib import Path
 
 from medsyn.atomic import atomic_dir, atomic_open
 from medsyn.errors import MedsynError
+from medsyn.models import sha256_file
 
-# threshold key -> (metric key in metrics.json, "max" | "min")
+UPPER_BOUND = "_ci95_high"
+# threshold key -> (metric key in metrics.json, "max" | "min", the key actually checked: the metric or its bound)
 CHECKS = {
-    "max_exact_copy_train_share": ("privacy.exact_copy_train_share", "max"),
-    "max_exact_copy_examples_share": ("privacy.exact_copy_examples_share", "max"),
-    "max_exact_copy_real_share": ("privacy.exact_copy_real_share", "max"),
-    "max_dcr_closer_to_train_share": ("privacy.dcr_closer_to_train_share_size_adjusted", "max"),
-    "max_mia_auc": ("privacy.mia_auc", "max"),
+    "max_exact_copy_train_share": ("privacy.exact_copy_train_share", "max", "privacy.exact_copy_train_share"),
+    "max_exact_copy_examples_share": ("privacy.exact_copy_examples_share", "max",
+                                      "privacy.exact_copy_examples_share"),
+    "max_exact_copy_real_share": ("privacy.exact_copy_real_share", "max", "privacy.exact_copy_real_share"),
+    "max_dcr_closer_to_train_share": ("privacy.dcr_closer_to_train_share_size_adjusted", "max",
+                                      "privacy.dcr_closer_to_train_share_size_adjusted" + UPPER_BOUND),
+    "max_mia_auc": ("privacy.mia_auc", "max", "privacy.mia_auc" + UPPER_BOUND),
 }
 DEFAULTS = {
     "min_rows": 1,
@@ -43,8 +54,9 @@ DEFAULTS = {
     "max_mia_auc": 0.6,
 }
 REAL_DATA = "real data (the holdout baseline is unseen real patients): never released"
-COLUMNS = ["kind", "dataset", "generator", "prompt", "mode", "recipe", "seed", "releasable", "reasons", "synthetic", "n_rows",
-           "excess"] + [metric for metric, _ in CHECKS.values()]
+METRIC_COLUMNS = list(dict.fromkeys(k for metric, _, checked in CHECKS.values() for k in (metric, checked)))
+COLUMNS = ["kind", "dataset", "generator", "prompt", "mode", "recipe", "seed", "releasable", "reasons", "synthetic",
+           "n_rows", "excess"] + METRIC_COLUMNS
 
 
 class ReleaseError(MedsynError):
@@ -60,12 +72,13 @@ def _number(value) -> float | None:
 
 
 def _threshold_checks(record: dict, gate: dict):
-    """(threshold key, metric key, "max" | "min", limit, value or None when not measured) for every threshold set."""
+    """(threshold key, checked key, "max" | "min", limit, checked value or None when not measured) for every
+    threshold set."""
     metrics = record.get("metrics") or {}
-    for key, (metric, kind) in CHECKS.items():
+    for key, (_, kind, checked) in CHECKS.items():
         limit = gate.get(key)
         if limit is not None:
-            yield key, metric, kind, limit, _number(metrics.get(metric))
+            yield key, checked, kind, limit, _number(metrics.get(checked))
 
 
 def verdict(record: dict, thresholds: dict) -> tuple[bool, list[str]]:
@@ -78,12 +91,16 @@ def verdict(record: dict, thresholds: dict) -> tuple[bool, list[str]]:
     if gate["min_rows"] is not None and n_rows < gate["min_rows"]:
         status = (record.get("generation") or {}).get("status")
         reasons.append(f"{n_rows} rows < min_rows {gate['min_rows']}" + (f" (status {status})" if status else ""))
-    for key, metric, kind, limit, value in _threshold_checks(record, gate):
+    for key, checked, kind, limit, value in _threshold_checks(record, gate):
         if value is None:
-            reasons.append(f"{metric} not measured (privacy family off, failed or no rows): cannot certify")
+            reasons.append(f"{checked} not measured (privacy family off, failed or no rows): cannot certify")
         elif (kind == "max" and value > limit) or (kind == "min" and value < limit):
             sign = ">" if kind == "max" else "<"
-            reasons.append(f"{metric}={value:.4g} {sign} {key} {limit}")
+            point = ""
+            if checked.endswith(UPPER_BOUND):
+                estimate = _number((record.get("metrics") or {}).get(checked.removesuffix(UPPER_BOUND)))
+                point = "" if estimate is None else f" (estimate {estimate:.4g}; upper 95% bound checked)"
+            reasons.append(f"{checked}={value:.4g} {sign} {key} {limit}{point}")
     return not reasons, reasons
 
 
@@ -117,11 +134,11 @@ def gate_rows(records: list[tuple[str, dict]], thresholds: dict) -> list[dict]:
             "seed": record.get("seed"),
             "releasable": ok,
             "reasons": "; ".join(reasons),
-            "synthetic": str(Path(metrics_path).with_name("synthetic.csv")),
+            "synthetic": record.get("synthetic") or str(Path(metrics_path).with_name("synthetic.csv")),
             "n_rows": record.get("n_rows"),
             "excess": round(excess(record, thresholds), 4),
         }
-        row.update({metric: metrics.get(metric) for metric, _ in CHECKS.values()})
+        row.update({k: metrics.get(k) for k in METRIC_COLUMNS})
         rows.append(row)
     return rows
 
@@ -142,14 +159,6 @@ def read_gate_table(path: str | Path) -> list[dict]:
 def _describe_thresholds(thresholds: dict) -> str:
     gate = {**DEFAULTS, **(thresholds or {})}
     return ", ".join(f"{k}={v}" for k, v in gate.items() if v is not None)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def build_release(rows: list[dict], thresholds: dict, out_dir: str | Path, root: str | Path = ".") -> list[dict]:
@@ -182,7 +191,7 @@ def build_release(rows: list[dict], thresholds: dict, out_dir: str | Path, root:
             shutil.copyfile(src, dest)
             with open(dest) as fh:
                 n_rows = max(0, sum(1 for _ in fh) - 1)
-            manifest.append({"file": str(rel), "sha256": _sha256(dest), "rows": n_rows,
+            manifest.append({"file": str(rel), "sha256": sha256_file(dest), "rows": n_rows,
                              **{k: row[k] for k in ("kind", "dataset", "generator", "prompt", "mode", "seed")},
                              "source": row["synthetic"]})
         fields = ["file", "sha256", "rows", "kind", "dataset", "generator", "prompt", "mode", "seed", "source"]

@@ -7,6 +7,7 @@ Rules use the patterns (with Snakemake wildcards), Python code the functions; no
     results/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}/ one LLM run
     results/baselines/{baseline}/{dataset}/seed{seed}/                    one classical baseline table
     results/external/{generator}/{dataset}/{label}/                       one imported table
+    results/evaluation/{dataset}/real_side.{json,npz}                     the evaluation's real side of a dataset
     resources/models/{model}.gguf                                         a model file (sha256-checked)
 """
 
@@ -20,6 +21,7 @@ PROMPT = "results/prompts/{dataset}/{prompt}/{recipe}/seed{seed}.json"
 RUN_DIR = "results/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}"
 BASELINE_DIR = "results/baselines/{baseline}/{dataset}/seed{seed}"
 EXTERNAL_DIR = "results/external/{generator}/{dataset}/{label}"
+EVALUATION_DIR = "results/evaluation/{dataset}"  # the evaluation's real side of a dataset (real_side.json, .npz)
 MODEL_FILE = "resources/models/{model}.gguf"
 
 
@@ -34,6 +36,10 @@ def in_baseline(name: str) -> str:
 
 def in_external(name: str) -> str:
     return f"{EXTERNAL_DIR}/{name}"
+
+
+def in_evaluation(name: str) -> str:
+    return f"{EVALUATION_DIR}/{name}"
 
 
 def in_data(name: str) -> str:

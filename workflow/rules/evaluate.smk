@@ -38,10 +38,43 @@ rule import_external:
         "../../scripts/import_external.py"
 
 
-rule evaluate_run:
-    """All metric families for one LLM run, against train, holdout and the prompt's example rows."""
+# Evaluation: the real side of each dataset once (rule real_side), then every table against it. LLM runs are one
+# job each; baselines and imports are evaluated in batches of evaluation.batch_size tables per job (one rule per
+# batch, see medsyn.evaluate.batches), each table still to its own metrics.json.
+from medsyn.evaluate.batches import batches as evaluation_batches, llm_table
+
+EVALUATION_BATCHES = evaluation_batches(CONFIG)
+
+
+rule real_side:
+    """Evaluation work on the real splits alone, once per dataset: train-on-real scores, real rule rates,
+    the holdout-to-train near-copy threshold, encoders and real pair statistics (JSON + NPZ, no pickle)."""
     input:
         unpack(split_files),
+    output:
+        json=layout.in_evaluation("real_side.json"),
+        npz=layout.in_evaluation("real_side.npz"),
+    log:
+        "logs/real_side/{dataset}.log",
+    benchmark:
+        "benchmarks/real_side/{dataset}.tsv"
+    conda:
+        "../envs/tables.yaml"
+    params:
+        spec=spec_path,
+        families=CONFIG["evaluation"]["families"],
+        seed=CONFIG["split"]["seed"],
+    script:
+        "../../scripts/real_side.py"
+
+
+rule evaluate_run:
+    """All metric families for one LLM run, against train, holdout, the example rows its prompts showed and the
+    real side."""
+    input:
+        unpack(split_files),
+        real_json=rules.real_side.output.json,
+        real_npz=rules.real_side.output.npz,
         synthetic=layout.in_run("synthetic.csv"),
         parse_report=layout.in_run("parse_report.json"),
         meta=layout.in_run("generation.json"),
@@ -56,43 +89,36 @@ rule evaluate_run:
     params:
         spec=spec_path,
         families=CONFIG["evaluation"]["families"],
-        kind="llm",
+        tables=lambda wc: [llm_table(wc.model, wc.dataset, wc.prompt, wc.mode, wc.recipe, wc.seed)],
     script:
         "../../scripts/evaluate.py"
 
 
-use rule evaluate_run as evaluate_baseline with:
-    input:
-        unpack(split_files),
-        synthetic=layout.in_baseline("synthetic.csv"),
-    output:
-        layout.in_baseline("metrics.json"),
-    log:
-        "logs/evaluate/baselines/{baseline}/{dataset}/seed{seed}.log",
-    benchmark:
-        "benchmarks/evaluate/baselines/{baseline}/{dataset}/seed{seed}.tsv"
-    params:
-        spec=spec_path,
-        families=CONFIG["evaluation"]["families"],
-        kind="baseline",
+for batch in EVALUATION_BATCHES:
 
-
-use rule evaluate_run as evaluate_external with:
-    input:
-        unpack(split_files),
-        synthetic=layout.in_external("synthetic.csv"),
-        parse_report=layout.in_external("parse_report.json"),
-        examples=layout.in_external("examples.csv"),
-    output:
-        layout.in_external("metrics.json"),
-    log:
-        "logs/evaluate/external/{generator}/{dataset}/{label}.log",
-    benchmark:
-        "benchmarks/evaluate/external/{generator}/{dataset}/{label}.tsv"
-    params:
-        spec=spec_path,
-        families=CONFIG["evaluation"]["families"],
-        kind="external",
+    rule:
+        """Baseline or imported tables of one dataset, evaluated in one job (one metrics.json each)."""
+        name:
+            batch.name
+        input:
+            **split_files(batch),
+            real_json=expand(rules.real_side.output.json, dataset=batch.dataset)[0],
+            real_npz=expand(rules.real_side.output.npz, dataset=batch.dataset)[0],
+            tables=[path for table in batch.tables for path in table["inputs"].values()],
+        output:
+            batch.outputs,
+        log:
+            f"logs/evaluate/{batch.name}.log",
+        benchmark:
+            f"benchmarks/evaluate/{batch.name}.tsv"
+        conda:
+            "../envs/tables.yaml"
+        params:
+            spec=CONFIG["dataset_options"][batch.dataset]["spec"],
+            families=CONFIG["evaluation"]["families"],
+            tables=list(batch.tables),
+        script:
+            "../../scripts/evaluate.py"
 
 
 rule aggregate_metrics:

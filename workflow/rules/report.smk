@@ -59,17 +59,22 @@ rule report:
     """The self-contained HTML report over every run, baseline and import in the config."""
     input:
         unpack(paper_report_tables),
+        **{
+            f"{part}_{dataset}": expand(rules.prepare_data.output[part], dataset=dataset)[0]
+            for dataset in CONFIG["datasets"]
+            for part in ("train", "holdout", "reference", "split")
+        },
+        **{
+            f"figures_{dataset}": expand(rules.report_figures.output[0], dataset=dataset)[0]
+            for dataset in CONFIG["datasets"]
+        },
         leaderboard="results/tables/leaderboard.tsv",
         recommendation="results/tables/recommendation.tsv",
         metrics="results/tables/metrics.tsv",
-        figures=expand("results/figures/{dataset}", dataset=CONFIG["datasets"]),
+        gate="results/tables/release_gate.tsv",
         meta=run_files("generation.json"),
         synthetic=run_files("synthetic.csv"),
         prompts=prompt_files(),
-        split=split_expand("split"),
-        train=split_expand("train"),
-        holdout=split_expand("holdout"),
-        reference=split_expand("reference"),
     output:
         "results/report.html",
     log:
@@ -79,5 +84,12 @@ rule report:
         "../envs/tables.yaml"
     params:
         config=CONFIG,
+        runs=[
+            {
+                "key": [r.model, r.dataset, r.prompt, r.mode, r.recipe, r.seed],
+                "meta": f"{r.dir}/generation.json",
+            }
+            for r in RUNS
+        ],
     script:
         "../../scripts/render_report.py"

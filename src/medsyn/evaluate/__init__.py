@@ -2,8 +2,14 @@
 
 Every family module exposes ``compute(inputs: EvalInputs) -> dict`` returning a FLAT mapping
 ``"<metric>" | "<metric>.<column or pair or rule>" -> float | int | str | None`` (None = not computable, with a
-"<metric>.error" string next to it saying why). The evaluate step prefixes keys with the family name and writes
-them all to one metrics.json. Families never edit the data they are given.
+"<metric>.error" string next to it saying why: ``medsyn.evaluate.results`` owns that convention). The evaluate
+step prefixes keys with the family name and writes them all to one metrics.json. Families never edit the data
+they are given.
+
+Work that depends on the real splits alone (train-on-real models, real rule rates, holdout-to-train distances,
+real pair statistics) is a family's ``real_part``: computed once per dataset and split by the workflow
+(``medsyn.evaluate.real_side``) and handed to every evaluation as ``EvalInputs.real``; without it, a family
+computes its part on the spot, with the same code, so the numbers are the same either way.
 
 Reading rule: no number stands alone. The same code scores LLM runs, the baselines (``holdout`` = unseen real
 rows, ``marginals``, ``copula``, ``bootstrap``) and imported tables, so every metric is read against them.
@@ -12,10 +18,14 @@ rows, ``marginals``, ``copula``, ``bootstrap``) and imported tables, so every me
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from medsyn.spec import DatasetSpec
+
+if TYPE_CHECKING:
+    from medsyn.evaluate.real_side import RealSide
 
 
 @dataclass
@@ -27,3 +37,12 @@ class EvalInputs:
     synthetic: pd.DataFrame  # the table under evaluation, same columns and dtypes
     examples: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows shown in the prompt (empty for baselines)
     seed: int = 0
+    real: RealSide | None = None  # the real side computed once per dataset (None: each family computes its part)
+
+    def real_part(self, family: str) -> dict:
+        """The real-side part of ``family``: from ``real`` when given, else computed now (seeded with ``seed``)."""
+        from medsyn.evaluate.real_side import build_part
+
+        if self.real is not None:
+            return self.real.part(family)
+        return build_part(family, self.spec, self.train, self.holdout, self.reference, self.seed)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-ID_COLUMNS = ["kind", "dataset", "generator", "prompt", "mode", "recipe", "seed", "n_rows"]
+ID_COLUMNS = ["kind", "dataset", "generator", "prompt", "mode", "recipe", "seed", "n_rows", "synthetic"]
 GROUP = ["kind", "dataset", "generator", "prompt", "mode", "recipe"]  # one generator configuration, over seeds
 
 

@@ -42,11 +42,8 @@ Summaries: ``rules_agree_share`` = mean of ``synthetic_agrees`` over rules where
 
 from __future__ import annotations
 
-import io
-import keyword
+import dataclasses
 import math
-import re
-import tokenize
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +52,8 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from medsyn.evaluate import EvalInputs
+from medsyn.evaluate.clinical_query import RuleError, eval_frame, eval_mask
+from medsyn.evaluate.results import Metrics
 from medsyn.spec import DatasetSpec, Rule
 
 TABLES = ("train", "holdout", "synthetic")
@@ -62,12 +61,6 @@ MIN_IMPLICATION_TOL = 0.1
 MIN_RHO = 0.05
 MIN_STD_DIFF = 0.1
 MIN_EXPECTED_ROWS = 5.0
-_QUERY_WORDS = {"and", "or", "not", "in", "is", "True", "False", "None"}
-_BACKTICK = "__medsyn_backticked__"
-
-
-class RuleError(Exception):
-    """A rule cannot be evaluated on a table (unknown column, malformed query, non-boolean result)."""
 
 
 @dataclass
@@ -86,82 +79,6 @@ class RuleScore:
     agrees: float | None
     errors: list[str]
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-# --- query evaluation -----------------------------------------------------------------------------------------
-
-
-def referenced_columns(expr: str) -> list[str]:
-    """Column names an expression reads: backticked names plus bare identifiers (not keywords, calls, attributes).
-
-    Raises RuleError on an expression that cannot be tokenized or that uses ``@`` local variables.
-    """
-    if not isinstance(expr, str) or not expr.strip():
-        raise RuleError(f"empty or non-text expression {expr!r}")
-    names = re.findall(r"`([^`]*)`", expr)
-    rest = re.sub(r"`[^`]*`", f" {_BACKTICK} ", expr)
-    try:
-        tokens = [t for t in tokenize.generate_tokens(io.StringIO(rest).readline)
-                  if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)]
-    except (tokenize.TokenError, SyntaxError, IndentationError) as exc:
-        raise RuleError(f"malformed expression {expr!r}: {exc}") from None
-    for i, tok in enumerate(tokens):
-        if tok.type != tokenize.NAME or tok.string == _BACKTICK:
-            continue
-        if tok.string in _QUERY_WORDS or keyword.iskeyword(tok.string):
-            continue
-        prev = tokens[i - 1].string if i else ""
-        nxt = tokens[i + 1].string if i + 1 < len(tokens) else ""
-        if prev == "@":
-            raise RuleError(f"expression {expr!r} uses a local variable '@{tok.string}' (not supported)")
-        if prev == "." or nxt == "(":
-            continue  # attribute or function call (e.g. .str.startswith(...), abs(...))
-        names.append(tok.string)
-    return list(dict.fromkeys(names))
-
-
-def eval_mask(frame: pd.DataFrame, expr: str, what: str) -> tuple[pd.Series, pd.Series]:
-    """(rows matching ``expr`` with its columns present, rows with its columns present); both plain bool.
-
-    ``frame`` should come from ``eval_frame``. Raises RuleError naming the unknown column(s).
-    """
-    names = referenced_columns(expr)
-    unknown = [n for n in names if n not in frame.columns]
-    if unknown:
-        raise RuleError(f"{what} expression {expr!r} references unknown column(s) {unknown}")
-    complete = frame[names].notna().all(axis=1) if names else pd.Series(True, index=frame.index)
-    try:
-        result = frame.eval(expr, engine="python")
-    except Exception as exc:  # noqa: BLE001 - any pandas parse/eval failure becomes a rule error
-        raise RuleError(f"cannot evaluate {what} expression {expr!r}: {type(exc).__name__}: {exc}") from None
-    if not isinstance(result, pd.Series):
-        if isinstance(result, (bool, np.bool_)):
-            result = pd.Series(bool(result), index=frame.index)
-        else:
-            raise RuleError(f"{what} expression {expr!r} does not give true/false per row")
-    result = result.reindex(frame.index)
-    present = result.notna()
-    values = result[present]
-    is_bool = pd.api.types.is_bool_dtype(values) or values.map(lambda v: isinstance(v, (bool, np.bool_))).all()
-    if len(values) and not is_bool:
-        raise RuleError(f"{what} expression {expr!r} does not give true/false per row (dtype {result.dtype})")
-    mask = pd.Series(False, index=frame.index)
-    mask[present] = values.astype(bool)
-    return mask & complete, complete
-
-
-def eval_frame(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
-    """Numeric spec columns as float64 (NaN missing), others as object (NaN missing); other columns untouched."""
-    out = frame.copy()
-    for col in spec.columns:
-        if col.name not in out.columns:
-            continue
-        if col.is_numeric:
-            out[col.name] = pd.to_numeric(out[col.name], errors="coerce").astype("float64")
-        else:
-            values = out[col.name].astype(object)
-            out[col.name] = values.where(values.notna(), np.nan)
-    return out
 
 
 def _numeric(frame: pd.DataFrame, spec: DatasetSpec, name: str, role: str) -> pd.Series:
@@ -274,55 +191,88 @@ def _agreement(rule: Rule, train: TableScore, syn: TableScore, n_syn_rows: int) 
     return (1.0 if ok else 0.0), None
 
 
-def score_rule(rule: Rule, frames: dict[str, pd.DataFrame], spec: DatasetSpec) -> RuleScore:
-    """One rule on the three (``eval_frame``-prepared) tables; never raises for a bad rule or table."""
-    errors: list[str] = []
-    scores = {t: TableScore(error="not evaluated") for t in TABLES}
-    extra: dict[str, Any] = {}
-    scorer = SCORERS.get(rule.kind)
+def _static_error(rule: Rule) -> str | None:
+    """What makes a rule unusable on any table (unknown kind, missing parameters), or None."""
     missing = [k for k in REQUIRED.get(rule.kind, ()) if rule.params.get(k) in (None, "")]
-    if scorer is None:
-        errors.append(f"rule {rule.id}: unknown kind '{rule.kind}'")
-    elif missing:
-        errors.append(f"rule {rule.id}: {rule.kind} rule needs {missing}")
-    elif rule.kind == "direction" and rule.params.get("sign") not in ("increasing", "decreasing"):
-        errors.append(f"rule {rule.id}: sign must be increasing or decreasing, got {rule.params.get('sign')!r}")
+    if rule.kind not in SCORERS:
+        return f"rule {rule.id}: unknown kind '{rule.kind}'"
+    if missing:
+        return f"rule {rule.id}: {rule.kind} rule needs {missing}"
+    if rule.kind == "direction" and rule.params.get("sign") not in ("increasing", "decreasing"):
+        return f"rule {rule.id}: sign must be increasing or decreasing, got {rule.params.get('sign')!r}"
+    return None
+
+
+def _score_table(rule: Rule, frame: pd.DataFrame, spec: DatasetSpec, ctx: dict) -> tuple[TableScore, str | None]:
+    """(score, the RuleError's message when the rule could not be evaluated on this table)."""
+    try:
+        return SCORERS[rule.kind](rule, frame, spec, ctx), None
+    except RuleError as exc:
+        return TableScore(error=str(exc)), str(exc)
+
+
+def real_rule(rule: Rule, frames: dict[str, pd.DataFrame], spec: DatasetSpec) -> dict:
+    """One rule on real train and holdout (``eval_frame``-prepared): the part of ``score_rule`` that does not
+    depend on the synthetic table, as JSON (``real_part`` caches it per dataset)."""
+    static = _static_error(rule)
+    if static:
+        return {"static_error": static}
+    ctx: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    if rule.kind == "group_difference":
+        try:
+            sd = _numeric(frames["train"], spec, rule.params["column"], "'column'").std(ddof=1)
+            ctx["scale"] = float(sd) if pd.notna(sd) else None
+            extra["train_sd"] = ctx["scale"]
+        except RuleError:
+            pass  # reported per table
+    tables = {}
+    for table in ("train", "holdout"):
+        score, raised = _score_table(rule, frames[table], spec, ctx)
+        tables[table] = {"score": dataclasses.asdict(score), "raised": raised}
+    return {"static_error": None, "ctx": ctx, "extra": extra, "tables": tables}
+
+
+def score_rule(rule: Rule, real: dict, synthetic: pd.DataFrame, spec: DatasetSpec) -> RuleScore:
+    """One rule: its real side (``real_rule``) with the (``eval_frame``-prepared) synthetic table; never raises
+    for a bad rule or table."""
+    scores = {t: TableScore(error="not evaluated") for t in TABLES}
+    if real["static_error"]:
+        return RuleScore(rule, scores, None, [real["static_error"]], {})
+    extra = dict(real["extra"])
+    table_errors: dict[str, str] = {}
+    for table in ("train", "holdout"):
+        scores[table] = TableScore(**real["tables"][table]["score"])
+        if real["tables"][table]["raised"]:
+            table_errors[table] = real["tables"][table]["raised"]
+    scores["synthetic"], raised = _score_table(rule, synthetic, spec, dict(real["ctx"]))
+    if raised:
+        table_errors["synthetic"] = raised
+    errors: list[str] = []
+    distinct = list(dict.fromkeys(table_errors.values()))
+    if len(table_errors) == len(TABLES) and len(distinct) == 1:
+        errors.append(f"rule {rule.id}: {distinct[0]}")
     else:
-        ctx: dict[str, Any] = {}
-        if rule.kind == "group_difference":
-            try:
-                sd = _numeric(frames["train"], spec, rule.params["column"], "'column'").std(ddof=1)
-                ctx["scale"] = float(sd) if pd.notna(sd) else None
-                extra["train_sd"] = ctx["scale"]
-            except RuleError:
-                pass  # reported per table below
-        table_errors: dict[str, str] = {}
-        for table in TABLES:
-            try:
-                scores[table] = scorer(rule, frames[table], spec, ctx)
-            except RuleError as exc:
-                scores[table] = TableScore(error=str(exc))
-                table_errors[table] = str(exc)
-        distinct = list(dict.fromkeys(table_errors.values()))
-        if len(table_errors) == len(TABLES) and len(distinct) == 1:
-            errors.append(f"rule {rule.id}: {distinct[0]}")
-        else:
-            errors.extend(f"rule {rule.id} on {t}: {msg}" for t, msg in table_errors.items())
-    agrees, why = (None, None)
+        errors.extend(f"rule {rule.id} on {t}: {msg}" for t, msg in table_errors.items())
+    agrees = None
     if not errors:
-        agrees, why = _agreement(rule, scores["train"], scores["synthetic"], len(frames["synthetic"]))
+        agrees, why = _agreement(rule, scores["train"], scores["synthetic"], len(synthetic))
         extra["agree_note"] = why
     return RuleScore(rule, scores, agrees, errors, extra)
 
 
+def real_part(spec: DatasetSpec, train: pd.DataFrame, holdout: pd.DataFrame, reference: pd.DataFrame,
+              seed: int) -> dict:
+    """Every rule of the spec on real train and holdout (rates, applicable rows, errors), in spec order."""
+    frames = {"train": eval_frame(train, spec), "holdout": eval_frame(holdout, spec)}
+    return {"rules": [real_rule(rule, frames, spec) for rule in spec.rules]}
+
+
 def score_rules(inputs: EvalInputs) -> list[RuleScore]:
     spec = inputs.spec
-    frames = {
-        "train": eval_frame(inputs.train, spec),
-        "holdout": eval_frame(inputs.holdout, spec),
-        "synthetic": eval_frame(inputs.synthetic, spec),
-    }
-    return [score_rule(rule, frames, spec) for rule in spec.rules]
+    real = inputs.real_part("clinical")["rules"]
+    synthetic = eval_frame(inputs.synthetic, spec)
+    return [score_rule(rule, part, synthetic, spec) for rule, part in zip(spec.rules, real)]
 
 
 # --- outputs --------------------------------------------------------------------------------------------------
@@ -340,37 +290,37 @@ def _rule_error(rs: RuleScore) -> str | None:
 
 def compute(inputs: EvalInputs) -> dict:
     """Flat clinical-consistency metrics (see the module docstring for every key and criterion)."""
-    out: dict[str, Any] = {}
+    out = Metrics()
     results = score_rules(inputs)
     gaps, agrees = [], []
     for rs in results:
         key = f"rule.{rs.rule.id}"
+        err = _rule_error(rs)
+        why = "; ".join(rs.errors) or None
         for table in TABLES:
-            out[f"{key}.{table}"] = rs.scores[table].value
-            out[f"{key}.n_{table}"] = rs.scores[table].n
+            score = rs.scores[table]
+            out.put(f"{key}.{table}", score.value, why or score.error)
+            out.put(f"{key}.n_{table}", score.n)
         if rs.rule.kind == "group_difference":
             for table in TABLES:
-                out[f"{key}.{table}_diff"] = rs.scores[table].extra.get("diff")
-            out[f"{key}.train_sd"] = rs.extra.get("train_sd")
-        out[f"{key}.synthetic_agrees"] = rs.agrees
-        err = _rule_error(rs)
+                out.put(f"{key}.{table}_diff", rs.scores[table].extra.get("diff"), why or rs.scores[table].error)
+            out.put(f"{key}.train_sd", rs.extra.get("train_sd"), why or "train sd not computable")
+        out.put(f"{key}.synthetic_agrees", rs.agrees, why or rs.extra.get("agree_note"))
         if err:
-            out[f"{key}.error"] = err
+            out[f"{key}.error"] = err  # the rule's own summary (every reason above, in one line)
         if rs.agrees is not None:
             agrees.append(rs.agrees)
         if rs.rule.kind == "implication":
             s, t = rs.scores["synthetic"].value, rs.scores["train"].value
             if s is not None and t is not None:
                 gaps.append(abs(s - t))
-    out["rules_total"] = len(results)
-    out["rules_scored"] = len(agrees)
-    out["rules_errored"] = sum(1 for rs in results if rs.errors)
-    out["rules_agree_share"] = float(np.mean(agrees)) if agrees else None
-    if not agrees:
-        out["rules_agree_share.error"] = ("no rule could be scored" if results else "the spec has no rules")
-    out["implication_gap_mean"] = float(np.mean(gaps)) if gaps else None
-    if not gaps:
-        out["implication_gap_mean.error"] = "no implication computable on both real train and synthetic"
+    out.put("rules_total", len(results))
+    out.put("rules_scored", len(agrees))
+    out.put("rules_errored", sum(1 for rs in results if rs.errors))
+    out.put("rules_agree_share", float(np.mean(agrees)) if agrees else None,
+            "no rule could be scored" if results else "the spec has no rules")
+    out.put("implication_gap_mean", float(np.mean(gaps)) if gaps else None,
+            "no implication computable on both real train and synthetic")
     return out
 
 

@@ -16,8 +16,12 @@ import numpy as np
 import pandas as pd
 
 from medsyn.evaluate import EvalInputs
-from medsyn.evaluate.encoding import row_keys, to_sdmetrics_frame
-from medsyn.evaluate.fidelity import categorical_bin_codes, numeric_bin_codes, numeric_bin_edges, train_levels
+from medsyn.evaluate.binning import categorical_bin_codes, numeric_bin_codes, numeric_bin_edges, observed_levels
+from medsyn.evaluate.encoding import row_ids, to_sdmetrics_frame
+from medsyn.evaluate.results import Metrics
+from medsyn.spec import DatasetSpec
+
+NO_ROWS = "synthetic table has no rows"
 
 
 def _entropy(codes: np.ndarray, n_bins: int) -> float:
@@ -26,59 +30,68 @@ def _entropy(codes: np.ndarray, n_bins: int) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
-def _binned_with_missing(values: pd.Series, numeric: bool, train: pd.Series) -> tuple[np.ndarray, int]:
-    """Codes over the train bins, with missing as the last bin."""
+def _binned_with_missing(values: pd.Series, bins: dict) -> tuple[np.ndarray, int]:
+    """Codes over the train bins (``bins``: numeric ``edges`` or categorical ``levels``), missing = the last bin."""
     missing = values.isna().to_numpy()
-    if numeric:
-        codes, n_bins = numeric_bin_codes(values.to_numpy(float), numeric_bin_edges(train.to_numpy(float)))
+    if "edges" in bins:
+        codes, n_bins = numeric_bin_codes(values.to_numpy(float), np.asarray(bins["edges"], dtype=float))
     else:
-        codes, n_bins = categorical_bin_codes(values, train_levels(train))
+        codes, n_bins = categorical_bin_codes(values, bins["levels"])
     full = np.full(len(values), n_bins, dtype=np.int64)
     full[~missing] = codes
     return full, n_bins + 1
 
 
+def real_part(spec: DatasetSpec, train: pd.DataFrame, holdout: pd.DataFrame, reference: pd.DataFrame,
+              seed: int) -> dict:
+    """Per column: the train bins and the train entropy over them (or why there is none)."""
+    train_sd = to_sdmetrics_frame(train, spec)
+    columns = {}
+    for col in spec.columns:
+        values = train_sd[col.name]
+        if values.notna().sum() == 0:
+            columns[col.name] = {"error": "no non-missing values in train"}
+            continue
+        bins = ({"edges": numeric_bin_edges(values.to_numpy(float)).tolist()} if col.is_numeric
+                else {"levels": observed_levels(values)})
+        codes, n_bins = _binned_with_missing(values, bins)
+        h_real = _entropy(codes, n_bins)
+        if h_real <= 0:
+            columns[col.name] = {"error": "train column has zero entropy (constant)"}
+            continue
+        columns[col.name] = {**bins, "entropy": h_real}
+    return {"columns": columns}
+
+
 def compute(inputs: EvalInputs) -> dict:
     spec = inputs.spec
-    out: dict[str, object] = {}
-
-    def put(key, value, error=None):
-        out[key] = value
-        if value is None:
-            out[f"{key}.error"] = error or "not computable"
-
+    out = Metrics()
     n = len(inputs.synthetic)
     if n == 0:
-        put("unique_row_share", None, "synthetic table has no rows")
-        put("duplicate_rate", None, "synthetic table has no rows")
+        out.fail(["unique_row_share", "duplicate_rate"], NO_ROWS)
     else:
-        unique = int(row_keys(inputs.synthetic, spec).nunique())
-        put("unique_row_share", unique / n)
-        put("duplicate_rate", 1.0 - unique / n)
+        unique = len(np.unique(row_ids([inputs.synthetic], spec)[0]))
+        out.put("unique_row_share", unique / n)
+        out.put("duplicate_rate", 1.0 - unique / n)
 
-    train_sd = to_sdmetrics_frame(inputs.train, spec)
+    real = inputs.real_part("diversity")["columns"]
     syn_sd = to_sdmetrics_frame(inputs.synthetic, spec)
     ratios = []
     for col in spec.columns:
         key = f"entropy_ratio.{col.name}"
         if n == 0:
-            put(key, None, "synthetic table has no rows")
+            out.put(key, None, NO_ROWS)
             continue
-        train = train_sd[col.name]
-        if train.notna().sum() == 0:
-            put(key, None, "no non-missing values in train")
+        bins = real[col.name]
+        if "error" in bins:
+            out.put(key, None, bins["error"])
             continue
-        rc, n_bins = _binned_with_missing(train, col.is_numeric, train)
-        h_real = _entropy(rc, n_bins)
-        if h_real <= 0:
-            put(key, None, "train column has zero entropy (constant)")
-            continue
-        sc, _ = _binned_with_missing(syn_sd[col.name], col.is_numeric, train)
-        ratio = _entropy(sc, n_bins) / h_real
+        codes, n_bins = _binned_with_missing(syn_sd[col.name], bins)
+        ratio = _entropy(codes, n_bins) / bins["entropy"]
         ratios.append(ratio)
-        put(key, ratio)
-    put("entropy_ratio_n", len(ratios))
-    why = "synthetic table has no rows" if n == 0 else "not computable for any column"
-    put("entropy_ratio", float(np.mean(ratios)) if ratios else None, why)
-    put("entropy_ratio_min", float(np.min(ratios)) if ratios else None, why)
+        out.put(key, ratio)
+    out.put("entropy_ratio_n", len(ratios))
+    why = NO_ROWS if n == 0 else "not computable for any column"
+    out.put("entropy_ratio", float(np.mean(ratios)) if ratios else None, why)
+    out.put("entropy_ratio_min", float(np.min(ratios)) if ratios else None, why)
     return out

@@ -42,8 +42,23 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import jensenshannon
 
 from medsyn.evaluate import EvalInputs
+from medsyn.evaluate.results import Metrics
 
 SUBSAMPLE_SEED = 42
+SUMMARY_KEYS = ("relative_mean_error", "std_difference", "wasserstein_minmax", "js_minmax", "ks_statistic",
+                "correlation_distance", "kanon_violation_rate", "kanon_violation_age_gender", "nn_distance_ratio",
+                "identifiability", "tstr_accuracy", "clinical_difference")
+NOT_COMPUTABLE = {  # why a paper metric can be None on a non-empty table
+    "relative_mean_error": "no numeric column with values in both tables and a non-zero real mean",
+    "std_difference": "no numeric column with 2 values in both tables",
+    "wasserstein_minmax": "no values in one of the tables",
+    "js_minmax": "no values in one of the tables",
+    "ks_statistic": "no numeric column with values in both tables",
+    "kanon_violation_rate": "none of the quasi-identifiers is a column",
+    "nn_distance_ratio": "too few complete numeric rows",
+    "tstr_accuracy": "the synthetic target has a single class or no rows",
+    "clinical_difference": "a class of the target is missing in one of the tables",
+}
 NN_MAX_ROWS = 1000
 K = 5
 # quasi-identifiers of the paper's k-anonymity check, and the clinical difference of its consistency score
@@ -150,11 +165,11 @@ def _class_delta(frame: pd.DataFrame, col: str, target: str, a: str, b: str) -> 
 def compute(inputs: EvalInputs) -> dict:
     spec = inputs.spec
     syn = inputs.synthetic.reset_index(drop=True)
-    out: dict[str, object] = {"definition": "paper-defined (SynLLM, arXiv 2508.08529)"}
+    out = Metrics(definition="paper-defined (SynLLM, arXiv 2508.08529)")
     n = len(syn)
     if n == 0:
-        out["n_reference"] = 0
-        out["error"] = "synthetic table has no rows"
+        out.put("n_reference", 0)
+        out.fail(SUMMARY_KEYS, "synthetic table has no rows")
         return out
     real = real_subsample(inputs, n)
     out["n_reference"] = len(real)
@@ -209,7 +224,10 @@ def compute(inputs: EvalInputs) -> dict:
         d_real = _class_delta(real, *clinical)
         d_syn = _class_delta(syn, *clinical)
         out["clinical_difference"] = abs(d_syn - d_real) if np.isfinite(d_real) and np.isfinite(d_syn) else None
-    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in out.items()}
+    for key, value in list(out.items()):
+        if value is None or (isinstance(value, float) and not np.isfinite(value)):
+            out.put(key, None, NOT_COMPUTABLE.get(key.split(".")[0], "not computable for this table"))
+    return out
 
 
 # -- the harmonic privacy-quality score (needs every run of a dataset) ---------------------------------------

@@ -29,8 +29,8 @@ Keys (all floats in [0, 1] unless noted):
   pi), and pi = n_train / (n_train + n_holdout) the value p takes for rows that never saw train, it is
   p(1-pi) / (p(1-pi) + (1-p)pi): 0.5 for unseen rows, 1.0 for pure copies of train.
 * ``sdmetrics_dcr_closer_to_training`` / ``sdmetrics_new_row_share``: SDMetrics' DCROverfittingProtection
-  ("closer to training" percentage) and NewRowSynthesis on a seeded subsample, as a cross-check (see
-  ``sdmetrics_crosscheck``).
+  ("closer to training" percentage) and NewRowSynthesis definitions on a seeded subsample, as a cross-check
+  (``medsyn.evaluate.privacy_crosscheck``).
 * ``nndr_median``: median of (distance to nearest train row) / (distance to 2nd nearest), 0 when the nearest
   is an exact copy (0/0 = 0). Small = a near-copy of one record rather than a point among many.
 * ``near_copy_share``: share of synthetic rows whose train DCR is <= the 5th percentile of the holdout-to-train
@@ -55,6 +55,11 @@ Keys (all floats in [0, 1] unless noted):
   All QI metrics are None with an error when the spec lists no quasi-identifiers.
 * ``near_copy_threshold``, ``n_synthetic``, ``n_train``, ``n_holdout``, ``n_compare`` (size of the equal-sized
   sets used by the DCR share, the MIA and the QI pair).
+* 95% intervals (``medsyn.evaluate.privacy_intervals``): ``<share>_ci95_low`` / ``_ci95_high`` for the four
+  exact-copy shares, the near-copy share and both DCR shares (Wilson at the effective number of rows: synthetic
+  rows clustered by their nearest real row), ``mia_auc_ci95_low`` / ``_high`` (DeLong, over the candidates);
+  ``n_effective`` (Kish's effective number of synthetic rows) and ``n_clusters`` (distinct nearest real rows).
+  The release gate decides on the upper bounds of the DCR share and the MIA AUC.
 
 An empty synthetic table gives None for every metric with ``"<metric>.error": "no synthetic rows"``.
 """
@@ -64,31 +69,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from medsyn.evaluate import EvalInputs
-from medsyn.evaluate.distance import unique_rows, categorical_slice, encode, nearest
-from medsyn.spec import MISSING_TEXT
+from medsyn.evaluate import EvalInputs, privacy_crosscheck
+from medsyn.evaluate.distance import Base, categorical_slice, encode, nearest
+from medsyn.evaluate.encoding import row_ids
+from medsyn.evaluate.privacy_intervals import auc_interval, effective_size, share_interval
+from medsyn.evaluate.privacy_qi import QI_METRICS, qi_metrics
+from medsyn.evaluate.results import Metrics
+from medsyn.spec import DatasetSpec
 
-METRICS = (
-    "exact_copy_train_share",
-    "exact_copy_holdout_share",
-    "exact_copy_examples_share",
-    "exact_copy_real_share",
-    "dcr_train_median",
-    "dcr_holdout_median",
-    "dcr_closer_to_train_share",
-    "dcr_closer_to_train_share_size_adjusted",
-    "nndr_median",
-    "near_copy_share",
-    "near_copy_threshold",
-    "mia_auc",
-    "mia_tpr_at_fpr_0.1",
-    "mia_tpr_at_fpr_0.01",
-    "qi_unique_match_share",
-    "qi_unique_match_share_train_sub",
-    "qi_unique_match_share_holdout",
-    "qi_singled_out_train_share",
-    "qi_singled_out_holdout_share",
-)
+COPY_SHARES = ("exact_copy_train_share", "exact_copy_holdout_share", "exact_copy_examples_share",
+               "exact_copy_real_share")
 HOLDOUT_METRICS = (
     "exact_copy_holdout_share",
     "dcr_holdout_median",
@@ -99,51 +89,56 @@ HOLDOUT_METRICS = (
     "mia_auc",
     "mia_tpr_at_fpr_0.1",
     "mia_tpr_at_fpr_0.01",
-    "qi_unique_match_share_train_sub",
-    "qi_unique_match_share_holdout",
-    "qi_singled_out_train_share",
-    "qi_singled_out_holdout_share",
-)
-QI_METRICS = (
-    "qi_unique_match_share",
-    "qi_unique_match_share_train_sub",
-    "qi_unique_match_share_holdout",
-    "qi_singled_out_train_share",
-    "qi_singled_out_holdout_share",
-)
+) + QI_METRICS[1:]
+INTERVALS = COPY_SHARES + ("near_copy_share", "dcr_closer_to_train_share", "dcr_closer_to_train_share_size_adjusted",
+                           "mia_auc")
+METRICS = ("exact_copy_train_share", "exact_copy_examples_share", "exact_copy_real_share", "dcr_train_median",
+           "nndr_median", "n_effective", "n_clusters") + HOLDOUT_METRICS + QI_METRICS[:1] + tuple(
+    f"{m}_ci95_{side}" for m in INTERVALS for side in ("low", "high"))
 NEAR_COPY_QUANTILE = 0.05
 
 
-def _fail(out: dict, names, why: str) -> None:
-    for name in names:
-        out[name] = None
-        out[f"{name}.error"] = why
+def real_part(spec: DatasetSpec, train: pd.DataFrame, holdout: pd.DataFrame, reference: pd.DataFrame,
+              seed: int) -> dict:
+    """Train and holdout encoded (``distance.encode``, train ranges) and prepared for the nearest-row search, and
+    the near-copy threshold: the 5th percentile of the holdout rows' distances to their nearest train row."""
+    part: dict = {"near_copy_threshold": None}
+    if len(train) == 0:
+        return part
+    b_tr = Base.of(encode(train, spec, train))
+    part.update({f"train_{k}": v for k, v in b_tr.arrays().items()})
+    if len(holdout):
+        b_ho = Base.of(encode(holdout, spec, train))
+        part.update({f"holdout_{k}": v for k, v in b_ho.arrays().items()})
+        ho_tr = nearest(b_ho.rows(), b_tr, k=1, group=categorical_slice(spec), query_ids=b_ho.inverse)[0][:, 0]
+        part["near_copy_threshold"] = float(np.quantile(ho_tr, NEAR_COPY_QUANTILE))
+    return part
 
 
-def row_ids(frames: list[pd.DataFrame], spec) -> list[np.ndarray]:
-    """One integer id per row of each frame; equal ids <=> equal ``row_keys`` (same canonical text in every column).
-
-    The same equality as ``encoding.row_keys``, but each column's distinct values are formatted once
-    (``Column.format_value``, missing = "NA") instead of once per row, so it stays fast on 100k-row tables.
-    """
-    sizes = [len(f) for f in frames]
-    codes = []
-    for col in spec.columns:
-        values = pd.concat([f[col.name].astype(object) for f in frames], ignore_index=True)
-        raw_codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        text = np.array([col.format_value(v) for v in uniques] + [MISSING_TEXT], dtype=object)
-        text_codes, _ = pd.factorize(text)
-        codes.append(text_codes[raw_codes])  # raw code -1 (missing) picks the appended "NA"
-    if not codes:
-        return [np.zeros(n, dtype=np.int64) for n in sizes]
-    _, ids = unique_rows(np.stack(codes, axis=1))
-    return np.split(ids, np.cumsum(sizes)[:-1])
+_BASES: dict[tuple[int, str], tuple[dict, Base]] = {}  # (id of a real part, table) -> (that part, its Base)
 
 
-def _copy_share(syn_ids: np.ndarray, other_ids: np.ndarray) -> float:
-    if len(other_ids) == 0:
-        return 0.0
-    return float(np.isin(syn_ids, other_ids).mean())
+def _base(part: dict, table: str) -> Base:
+    """The Base of train or holdout from the real part, made once per part: the tables of a batch share it and its
+    KD-trees (the part is kept with it, so its id is not reused while cached)."""
+    key = (id(part), table)
+    if key not in _BASES or _BASES[key][0] is not part:
+        if len(_BASES) >= 8:
+            _BASES.clear()
+        _BASES[key] = (part, Base.from_arrays({k: part[f"{table}_{k}"] for k in ("unique", "inverse")}))
+    return _BASES[key][1]
+
+
+def _copies(syn_ids: np.ndarray, other_ids: np.ndarray) -> np.ndarray:
+    """Per synthetic row: 1.0 when it equals a row of the other table."""
+    return np.isin(syn_ids, other_ids).astype(float) if len(other_ids) else np.zeros(len(syn_ids))
+
+
+def _size_adjusted(p: float, pi: float) -> float:
+    """The share p of rows nearest to train, corrected for train's share pi of the pooled real rows."""
+    num = p * (1 - pi)
+    den = num + (1 - p) * pi
+    return float(num / den) if den > 0 else 0.5
 
 
 def _tpr_at_fpr(fpr: np.ndarray, tpr: np.ndarray, target: float) -> float:
@@ -155,47 +150,42 @@ def _tpr_at_fpr(fpr: np.ndarray, tpr: np.ndarray, target: float) -> float:
     return float(tpr[i] + w * (tpr[i + 1] - tpr[i]))
 
 
-def qi_codes(frames: list[pd.DataFrame], spec, train: pd.DataFrame) -> list[np.ndarray]:
-    """One integer id per row of each frame: equal ids = same quasi-identifier combination.
-
-    Numeric quasi-identifiers are cut at the train deciles (distinct edges only), missing = bin -1; categorical
-    ones by spec level (missing -1, unknown -2). Ids are comparable across the given frames.
-    """
-    cols = []
-    for name in spec.quasi_identifiers:
-        col = spec.column(name)
-        parts = []
-        if col.is_numeric:
-            tr = pd.to_numeric(train[name], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-            tr = tr[np.isfinite(tr)]
-            edges = np.unique(np.quantile(tr, np.arange(1, 10) / 10)) if len(tr) else np.zeros(0)
-            for f in frames:
-                v = pd.to_numeric(f[name], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-                b = np.searchsorted(edges, v, side="right").astype(np.int64)
-                parts.append(np.where(np.isfinite(v), b, -1))
-        else:
-            for f in frames:
-                s = f[name].astype(object)
-                codes = pd.Categorical(s.where(s.notna(), None), categories=list(col.levels)).codes.astype(np.int64)
-                parts.append(np.where(s.isna().to_numpy(dtype=bool), -1, np.where(codes < 0, -2, codes)))
-        cols.append(np.concatenate(parts))
-    sizes = [len(f) for f in frames]
-    _, ids = unique_rows(np.stack(cols, axis=1))
-    return np.split(ids, np.cumsum(sizes)[:-1])
+def _share(out: Metrics, key: str, values: np.ndarray, clusters: np.ndarray) -> None:
+    """A per-row share with its interval."""
+    out.put(key, float(values.mean()))
+    lo, hi = share_interval(values, clusters)
+    out.put(f"{key}_ci95_low", lo)
+    out.put(f"{key}_ci95_high", hi)
 
 
 def compute(inputs: EvalInputs) -> dict:
     spec = inputs.spec
     syn, train, hold = inputs.synthetic, inputs.train, inputs.holdout
-    out: dict = {"n_synthetic": int(len(syn)), "n_train": int(len(train)), "n_holdout": int(len(hold))}
+    out = Metrics(n_synthetic=int(len(syn)), n_train=int(len(train)), n_holdout=int(len(hold)))
     if len(syn) == 0:
-        _fail(out, METRICS, "no synthetic rows")
+        out.fail(METRICS, "no synthetic rows")
         return out
     if len(train) < 2:
-        _fail(out, METRICS, f"needs at least 2 train rows, got {len(train)}")
+        out.fail(METRICS, f"needs at least 2 train rows, got {len(train)}")
         return out
     has_hold = len(hold) > 0
     rng = np.random.default_rng(inputs.seed)
+
+    # --- distances, and the clusters of synthetic rows by their nearest real row -----------------------------------
+    group = categorical_slice(spec)
+    real = inputs.real_part("privacy")
+    b_tr, e_sy = _base(real, "train"), encode(syn, spec, train)
+    d2, i2 = nearest(e_sy, b_tr, k=2, group=group)
+    dcr_tr = d2[:, 0]
+    clusters = i2[:, 0]
+    if has_hold:
+        n_tr, n_ho = len(train), len(hold)
+        b_ho = _base(real, "holdout")
+        d_ho, i_ho = nearest(e_sy, b_ho, k=1, group=group)
+        dcr_ho = d_ho[:, 0]
+        clusters = np.where(dcr_tr <= dcr_ho, clusters, n_tr + i_ho[:, 0])
+    out.put("n_effective", effective_size(clusters))
+    out.put("n_clusters", int(len(np.unique(clusters))))
 
     # --- exact copies (against the full tables) ---------------------------------------------------------------
     examples = inputs.examples
@@ -206,152 +196,74 @@ def compute(inputs: EvalInputs) -> dict:
     id_sy, id_tr, id_ho, id_ex, id_ref = row_ids(
         [syn, train, hold if has_hold else syn.iloc[:0], examples, ref], spec
     )
-    out["exact_copy_train_share"] = _copy_share(id_sy, id_tr)
+    _share(out, "exact_copy_train_share", _copies(id_sy, id_tr), clusters)
     # any real patient (train, holdout or reference): imported runs may copy examples taken from any split
-    out["exact_copy_real_share"] = _copy_share(id_sy, np.concatenate([id_tr, id_ho, id_ref]))
+    _share(out, "exact_copy_real_share", _copies(id_sy, np.concatenate([id_tr, id_ho, id_ref])), clusters)
     if lacking:
-        _fail(out, ["exact_copy_examples_share"], f"the prompt-example table lacks columns {lacking}")
+        why = f"the prompt-example table lacks columns {lacking}"
+        out.fail(["exact_copy_examples_share", "exact_copy_examples_share_ci95_low",
+                  "exact_copy_examples_share_ci95_high"], why)
     else:
-        out["exact_copy_examples_share"] = _copy_share(id_sy, id_ex)
+        _share(out, "exact_copy_examples_share", _copies(id_sy, id_ex), clusters)
     if has_hold:
-        out["exact_copy_holdout_share"] = _copy_share(id_sy, id_ho)
+        _share(out, "exact_copy_holdout_share", _copies(id_sy, id_ho), clusters)
 
-    # --- distances ----------------------------------------------------------------------------------------------
-    group = categorical_slice(spec)
-    e_tr, e_sy = encode(train, spec, train), encode(syn, spec, train)
-    d2, _ = nearest(e_sy, e_tr, k=2, group=group)
-    dcr_tr = d2[:, 0]
-    out["dcr_train_median"] = float(np.median(dcr_tr))
+    # --- distances to train -----------------------------------------------------------------------------------------
+    out.put("dcr_train_median", float(np.median(dcr_tr)))
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(dcr_tr == 0, 0.0, dcr_tr / d2[:, 1])
-    out["nndr_median"] = float(np.median(ratio))
+    out.put("nndr_median", float(np.median(ratio)))
 
+    tr_sub = ho_sub = None
     if has_hold:
-        n_tr, n_ho = len(train), len(hold)
-        e_ho = encode(hold, spec, train)
-        dcr_ho = nearest(e_sy, e_ho, k=1, group=group)[0][:, 0]
-        out["dcr_holdout_median"] = float(np.median(dcr_ho))
+        out.put("dcr_holdout_median", float(np.median(dcr_ho)))
 
         # equal-sized comparison sets (the larger one subsampled), shared by the DCR share, MIA and QI pair
         n_cmp = min(n_tr, n_ho)
-        out["n_compare"] = int(n_cmp)
+        out.put("n_compare", int(n_cmp))
         tr_sub = np.sort(rng.choice(n_tr, n_cmp, replace=False)) if n_tr > n_cmp else np.arange(n_tr)
         ho_sub = np.sort(rng.choice(n_ho, n_cmp, replace=False)) if n_ho > n_cmp else np.arange(n_ho)
-        d_a = nearest(e_sy, e_tr[tr_sub], k=1, group=group)[0][:, 0] if n_tr > n_cmp else dcr_tr
-        d_b = nearest(e_sy, e_ho[ho_sub], k=1, group=group)[0][:, 0] if n_ho > n_cmp else dcr_ho
-        out["dcr_closer_to_train_share"] = float(np.mean(d_a < d_b) + 0.5 * np.mean(d_a == d_b))
+        d_a = nearest(e_sy, b_tr.subset(tr_sub), k=1, group=group)[0][:, 0] if n_tr > n_cmp else dcr_tr
+        d_b = nearest(e_sy, b_ho.subset(ho_sub), k=1, group=group)[0][:, 0] if n_ho > n_cmp else dcr_ho
+        _share(out, "dcr_closer_to_train_share", (d_a < d_b) + 0.5 * (d_a == d_b), clusters)
 
         # size-adjusted share on the full sets
         pi = n_tr / (n_tr + n_ho)
-        _, enc_ids = unique_rows(np.concatenate([e_sy, e_tr, e_ho]))  # identical encoded rows
-        enc_sy, enc_tr, enc_ho = np.split(enc_ids, [len(e_sy), len(e_sy) + n_tr])
-        c_tr = np.bincount(enc_tr, minlength=enc_ids.max() + 1)[enc_sy]
-        c_ho = np.bincount(enc_ho, minlength=enc_ids.max() + 1)[enc_sy]
+        # identical real rows: at distance 0 the nearest row is one, and its Base count says how many there are
+        c_tr = np.where(dcr_tr == 0, b_tr.counts[b_tr.inverse[i2[:, 0]]], 0)
+        c_ho = np.where(dcr_ho == 0, b_ho.counts[b_ho.inverse[i_ho[:, 0]]], 0)
         tie = dcr_tr == dcr_ho
         zero_tie = tie & (dcr_tr == 0) & (c_tr + c_ho > 0)
         frac = np.where(zero_tie, c_tr / np.maximum(c_tr + c_ho, 1), pi)
-        p = float(np.mean(np.where(tie, frac, (dcr_tr < dcr_ho).astype(float))))
-        num = p * (1 - pi)
-        den = num + (1 - p) * pi
-        out["dcr_closer_to_train_share_size_adjusted"] = float(num / den) if den > 0 else 0.5
+        nearest_is_train = np.where(tie, frac, (dcr_tr < dcr_ho).astype(float))
+        lo, hi = share_interval(nearest_is_train, clusters)
+        out.put("dcr_closer_to_train_share_size_adjusted", _size_adjusted(float(np.mean(nearest_is_train)), pi))
+        out.put("dcr_closer_to_train_share_size_adjusted_ci95_low", _size_adjusted(lo, pi))
+        out.put("dcr_closer_to_train_share_size_adjusted_ci95_high", _size_adjusted(hi, pi))
 
-        # near copies: threshold from the holdout-to-train DCR distribution
-        ho_tr = nearest(e_ho, e_tr, k=1, group=group)[0][:, 0]
-        thr = float(np.quantile(ho_tr, NEAR_COPY_QUANTILE))
-        out["near_copy_threshold"] = thr
-        out["near_copy_share"] = float(np.mean(dcr_tr <= thr))
+        # near copies: threshold from the holdout-to-train DCR distribution (real side)
+        thr = real["near_copy_threshold"]
+        out.put("near_copy_threshold", thr)
+        _share(out, "near_copy_share", (dcr_tr <= thr).astype(float), clusters)
 
         # membership inference: equal numbers of members (train) and non-members (holdout)
         from sklearn.metrics import roc_auc_score, roc_curve
 
-        cand = np.concatenate([e_tr[tr_sub], e_ho[ho_sub]])
+        cand = np.concatenate([b_tr.unique[b_tr.inverse[tr_sub]], b_ho.unique[b_ho.inverse[ho_sub]]])
+        cand_ids = np.concatenate([b_tr.inverse[tr_sub], len(b_tr.unique) + b_ho.inverse[ho_sub]])
         labels = np.concatenate([np.ones(n_cmp), np.zeros(n_cmp)])
-        score = -nearest(cand, e_sy, k=1, group=group)[0][:, 0]
-        out["mia_auc"] = float(roc_auc_score(labels, score))
+        score = -nearest(cand, e_sy, k=1, group=group, query_ids=cand_ids)[0][:, 0]
+        out.put("mia_auc", float(roc_auc_score(labels, score)))
+        lo, hi = auc_interval(score[:n_cmp], score[n_cmp:])
+        out.put("mia_auc_ci95_low", lo)
+        out.put("mia_auc_ci95_high", hi)
         fpr, tpr, _ = roc_curve(labels, score)
-        out["mia_tpr_at_fpr_0.1"] = _tpr_at_fpr(fpr, tpr, 0.1)
-        out["mia_tpr_at_fpr_0.01"] = _tpr_at_fpr(fpr, tpr, 0.01)
+        out.put("mia_tpr_at_fpr_0.1", _tpr_at_fpr(fpr, tpr, 0.1))
+        out.put("mia_tpr_at_fpr_0.01", _tpr_at_fpr(fpr, tpr, 0.01))
     else:
-        _fail(out, HOLDOUT_METRICS, "no holdout rows")
+        out.fail([k for k in METRICS if k.startswith(HOLDOUT_METRICS)], "no holdout rows")
 
     # --- singling out on quasi-identifiers (against real rows) ----------------------------------------------------
-    if not spec.quasi_identifiers:
-        _fail(out, QI_METRICS, "the dataset spec lists no quasi_identifiers")
-    else:
-        frames = [syn, train] + ([hold] if has_hold else [])
-        ids = qi_codes(frames, spec, train)
-        n_ids = int(max(i.max() for i in ids if len(i)) + 1)
-        qi_sy, qi_tr = ids[0], ids[1]
-        out["qi_unique_match_share"] = float(np.mean(np.bincount(qi_tr, minlength=n_ids)[qi_sy] == 1))
-        if has_hold:
-            qi_ho = ids[2]
-            sub_counts = np.bincount(qi_tr[tr_sub], minlength=n_ids)
-            ho_counts = np.bincount(qi_ho[ho_sub], minlength=n_ids)
-            out["qi_unique_match_share_train_sub"] = float(np.mean(sub_counts[qi_sy] == 1))
-            out["qi_unique_match_share_holdout"] = float(np.mean(ho_counts[qi_sy] == 1))
-            # patient view: of the real patients unique on their QIs, the share some synthetic row singles out
-            in_syn = np.bincount(qi_sy, minlength=n_ids) > 0
-            pairs = (("qi_singled_out_train_share", sub_counts), ("qi_singled_out_holdout_share", ho_counts))
-            for key, counts in pairs:
-                unique_combos = counts == 1
-                n_unique = int(unique_combos.sum())
-                if n_unique:
-                    out[key] = float((unique_combos & in_syn).sum() / n_unique)
-                else:
-                    _fail(out, [key], "no real row is unique on the quasi-identifiers")
-    out.update(sdmetrics_crosscheck(inputs))
-    return out
-
-
-CROSSCHECK_SYNTHETIC_ROWS = 500
-CROSSCHECK_REAL_ROWS = 2000
-
-
-def sdmetrics_crosscheck(inputs: EvalInputs) -> dict:
-    """SDMetrics' own DCROverfittingProtection and NewRowSynthesis on a seeded subsample, beside ours.
-
-    Ours are the headline numbers: SDMetrics' DCR is a chunked all-pairs join (seconds for 500 x 5k rows, far
-    beyond the 60 s budget at 100k), it scales each call by its own reference table, and it counts ties as
-    "closer to holdout". The cross-check keeps us honest about agreeing with the reference library: at most
-    500 synthetic rows against at most 2,000 train and 2,000 holdout rows (``sdmetrics_rows_*`` records them).
-    """
-    from sdmetrics.single_table import DCROverfittingProtection, NewRowSynthesis
-
-    from medsyn.evaluate.encoding import sdmetrics_metadata, to_sdmetrics_frame
-
-    out: dict = {}
-    keys = ("sdmetrics_dcr_closer_to_training", "sdmetrics_new_row_share")
-    syn, train, hold = inputs.synthetic, inputs.train, inputs.holdout
-    if len(syn) == 0 or len(hold) == 0 or len(train) < 2:
-        _fail(out, keys, "needs synthetic, train and holdout rows")
-        return out
-    rng = np.random.default_rng(inputs.seed)
-
-    def sample(frame, cap):
-        take = np.sort(rng.choice(len(frame), min(cap, len(frame)), replace=False))
-        return to_sdmetrics_frame(frame.iloc[take], inputs.spec).reset_index(drop=True)
-
-    # Tables as SDMetrics means them (only capped): its share is not corrected for size, so a train larger than
-    # the holdout is closer by chance (unseen pima rows: 0.85); read it against the holdout baseline. Subsampling
-    # train to the holdout's size instead would let pure copies of train score only ~0.7.
-    syn_s = sample(syn, CROSSCHECK_SYNTHETIC_ROWS)
-    tr_s, ho_s = sample(train, CROSSCHECK_REAL_ROWS), sample(hold, CROSSCHECK_REAL_ROWS)
-    out["sdmetrics_rows_synthetic"], out["sdmetrics_rows_real"] = len(syn_s), len(tr_s)
-    meta = sdmetrics_metadata(inputs.spec)
-    state = np.random.get_state()
-    np.random.seed(inputs.seed % (2**32))  # SDMetrics draws from the global NumPy RNG
-    try:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            breakdown = DCROverfittingProtection.compute_breakdown(tr_s, syn_s, ho_s, meta, None)
-            out["sdmetrics_dcr_closer_to_training"] = breakdown["synthetic_data_percentages"]["closer_to_training"]
-            out["sdmetrics_new_row_share"] = NewRowSynthesis.compute(
-                to_sdmetrics_frame(train, inputs.spec), syn_s, meta, numerical_match_tolerance=0.01
-            )
-    except Exception as exc:  # noqa: BLE001 - a failing cross-check is recorded, never fatal
-        _fail(out, keys, f"sdmetrics failed: {type(exc).__name__}: {exc}")
-    finally:
-        np.random.set_state(state)
+    qi_metrics(out, spec, syn, train, hold if has_hold else None, tr_sub, ho_sub)
+    out.update(privacy_crosscheck.compute(inputs))
     return out

@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import importlib
-import math
 import time
 import traceback
 
-import numpy as np
-
 from medsyn.evaluate import EvalInputs
+from medsyn.evaluate.results import split_errors
 
 FAMILIES = ("fidelity", "clinical", "privacy", "utility", "diversity")
 MODULES = {"paper": "paper_metrics"}  # family -> module, where they differ (paper: the SynLLM paper's own metrics)
-
-
-def _clean(value):
-    """JSON-safe scalars: numpy -> python, NaN/inf -> None."""
-    if isinstance(value, (np.floating, float)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    return value
 
 
 def evaluate_table(inputs: EvalInputs, families: list[str] | tuple[str, ...] = FAMILIES) -> dict:
@@ -45,9 +31,7 @@ def evaluate_table(inputs: EvalInputs, families: list[str] | tuple[str, ...] = F
             errors[f"{family}.traceback"] = traceback.format_exc(limit=3)
             result = {}
         seconds[family] = round(time.perf_counter() - started, 3)
-        for key, value in result.items():
-            if key.endswith(".error") or key == "error":
-                errors[f"{family}.{key}"] = value
-            else:
-                metrics[f"{family}.{key}"] = _clean(value)
+        values, reasons = split_errors(family, result)
+        metrics.update(values)
+        errors.update(reasons)
     return {"metrics": metrics, "errors": errors, "seconds": seconds}

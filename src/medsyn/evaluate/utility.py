@@ -1,12 +1,17 @@
 """ML utility: train-on-synthetic / test-on-real (TSTR) against train-on-real / test-on-real (TRTR).
 
 One classifier recipe predicts the spec's target: scikit-learn ``HistGradientBoostingClassifier`` (native
-categorical support, missing values kept as NaN, ``class_weight="balanced"``, ``random_state=inputs.seed``,
-``max_iter=100``, no early stopping, one OpenMP thread: see ``N_THREADS``). Categorical and binary features are
-ordinal-coded with one mapping fitted on the union of the spec's levels and every value seen in train, holdout
-and synthetic, and declared categorical to the model (so codes carry no order). It is fitted once on the synthetic table (TSTR) and once on real train
-(TRTR), each subsampled (seeded) to at most ``MAX_TRAIN_ROWS`` rows, and both are tested on the same real holdout.
-Rows with a missing target are dropped.
+categorical support, missing values kept as NaN, ``class_weight="balanced"``, ``max_iter=100``, no early
+stopping, one OpenMP thread: see ``N_THREADS``). Categorical and binary features are ordinal-coded over the spec's
+levels, then any other value seen (sorted), and declared categorical to the model (so codes carry no order). It is
+fitted on the synthetic table (TSTR, ``random_state=inputs.seed``) and on real train (TRTR), each subsampled
+(seeded) to at most ``MAX_TRAIN_ROWS`` rows, and both are tested on the same real holdout. Rows with a missing
+target are dropped.
+
+TRTR and the encoded holdout depend on the real splits only: they are the family's ``real_part``, computed once
+per dataset and split (seeded with the split's seed) and shared by every table of that dataset. A synthetic table
+with a categorical value the real tables never have (impossible for tables coerced to the spec) re-encodes the
+holdout so its codes stay aligned; TRTR keeps the real tables' codes.
 
 Keys: ``tstr_roc_auc``, ``trtr_roc_auc``, ``roc_auc_gap`` (= trtr - tstr; positive = synthetic loses utility),
 the same triple for ``balanced_accuracy`` and ``macro_f1`` (plain accuracy is never reported: targets are
@@ -25,7 +30,6 @@ None for its metrics with ``<metric>.error`` saying why; nothing raises.
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,7 +38,8 @@ from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from medsyn.evaluate import EvalInputs
-from medsyn.evaluate.fidelity import min_leaf
+from medsyn.evaluate.detection import min_leaf
+from medsyn.evaluate.results import Metrics
 from medsyn.spec import DatasetSpec
 
 MAX_TRAIN_ROWS = 20_000
@@ -64,22 +69,32 @@ def _class_order(spec: DatasetSpec, *targets: pd.Series) -> list[str]:
     return levels + sorted(seen - set(levels))
 
 
-class FeatureEncoder:
-    """Numeric -> float64 (NaN kept); categorical -> integer codes over the union of levels (NaN kept)."""
+def _extra_levels(spec: DatasetSpec, frames: list[pd.DataFrame]) -> dict[str, list[str]]:
+    """Per categorical feature: the values seen in ``frames`` that are not spec levels, sorted."""
+    out = {}
+    for col in spec.columns:
+        if col.name == spec.target or col.is_numeric:
+            continue
+        extra = set()
+        for f in frames:
+            if col.name in f.columns:
+                extra.update(str(v) for v in f[col.name].dropna().unique())
+        out[col.name] = sorted(extra - set(col.levels))
+    return out
 
-    def __init__(self, spec: DatasetSpec, frames: list[pd.DataFrame]):
+
+class FeatureEncoder:
+    """Numeric -> float64 (NaN kept); categorical -> integer codes over the spec levels, then the other values seen
+    (``extra``: per column, sorted), NaN kept."""
+
+    def __init__(self, spec: DatasetSpec, extra: dict[str, list[str]]):
         self.features = [c.name for c in spec.columns if c.name != spec.target]
         self.numeric = {c.name for c in spec.columns if c.is_numeric}
         self.codes: dict[str, dict[str, int]] = {}
         for col in spec.columns:
             if col.name == spec.target or col.is_numeric:
                 continue
-            levels = list(col.levels)
-            extra = set()
-            for f in frames:
-                if col.name in f.columns:
-                    extra.update(str(v) for v in f[col.name].dropna().unique())
-            levels += sorted(extra - set(levels))
+            levels = list(col.levels) + list(extra.get(col.name, []))
             self.codes[col.name] = {lvl: i for i, lvl in enumerate(levels)}
         self.categorical_mask = np.array([name not in self.numeric for name in self.features], dtype=bool)
 
@@ -155,52 +170,83 @@ def _fit_and_score(
     return {"roc_auc": float(auc), "balanced_accuracy": float(bal), "macro_f1": float(f1)}
 
 
+def _test_set(spec: DatasetSpec, holdout: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+    """(holdout rows with a target, their target, the classes present in order)."""
+    y_all = _target(holdout, spec.target)
+    hold, y = holdout[y_all.notna()], y_all[y_all.notna()]
+    order = _class_order(spec, y)
+    return hold, y, [c for c in order if c in set(y)]
+
+
+def _fit_side(frame: pd.DataFrame, spec: DatasetSpec, x_test, y_test, enc, test_classes, seed: int, label: str):
+    """(scores or None, error or None, rows fitted on) of one training table."""
+    frame = frame.reset_index(drop=True)  # positional: a synthetic index may repeat
+    y = _target(frame, spec.target)
+    sub = _subsample(frame[y.notna()], seed)
+    try:
+        return _fit_and_score(sub, y.loc[sub.index], x_test, y_test, enc, test_classes, seed, label), None, len(sub)
+    except _Degenerate as exc:
+        return None, str(exc), len(sub)
+
+
+def real_part(spec: DatasetSpec, train: pd.DataFrame, holdout: pd.DataFrame, reference: pd.DataFrame,
+              seed: int) -> dict:
+    """The test set (encoded holdout), the encoder's extra levels and the train-on-real (TRTR) scores, seeded
+    with ``seed``."""
+    hold, y_hold, test_classes = _test_set(spec, holdout)
+    part = {"test_rows": int(len(hold)), "test_classes": test_classes,
+            "extra": _extra_levels(spec, [train, holdout])}
+    if len(test_classes) < 2:
+        why = f"real holdout target has {len(test_classes)} class(es) among {len(hold)} rows; nothing to test on"
+        return {**part, "no_test": why}
+    enc = FeatureEncoder(spec, part["extra"])
+    x_test = enc.transform(hold)
+    y_test = y_hold.to_numpy(dtype=str)
+    trtr, error, rows = _fit_side(train, spec, x_test, y_test, enc, test_classes, seed, "real train")
+    return {**part, "no_test": None, "x_test": x_test,
+            "y_test": np.array([test_classes.index(v) for v in y_test], dtype=np.int64),
+            "trtr": trtr, "trtr_error": error, "trtr_rows": int(rows)}
+
+
 def compute(inputs: EvalInputs) -> dict:
     """Flat TSTR/TRTR metrics (see the module docstring)."""
     spec = inputs.spec
-    out: dict[str, Any] = {}
-    y_hold_all = _target(inputs.holdout, spec.target)
-    hold = inputs.holdout[y_hold_all.notna()]
-    y_hold = y_hold_all[y_hold_all.notna()]
-    order = _class_order(spec, y_hold)
-    test_classes = [c for c in order if c in set(y_hold)]
-    out["test_rows"] = int(len(hold))
-    out["n_classes"] = len(test_classes)
+    real = inputs.real_part("utility")
+    out = Metrics()
+    test_classes = real["test_classes"]
+    out.put("test_rows", real["test_rows"])
+    out.put("n_classes", len(test_classes))
     if len(spec.column(spec.target).levels) == 2:
-        out["positive_class"] = spec.column(spec.target).levels[1]
+        out.put("positive_class", spec.column(spec.target).levels[1])
 
     results: dict[str, dict[str, float] | None] = {}
     errors: dict[str, str] = {}
-    if len(test_classes) < 2:
-        why = f"real holdout target has {len(test_classes)} class(es) among {len(hold)} rows; nothing to test on"
+    if real["no_test"]:
         for side in ("tstr", "trtr"):
-            results[side], errors[side] = None, why
-            out[f"train_rows_used.{side}"] = 0
+            results[side], errors[side] = None, real["no_test"]
+            out.put(f"train_rows_used.{side}", 0)
     else:
-        enc = FeatureEncoder(spec, [inputs.train, inputs.holdout, inputs.synthetic])
-        x_test = enc.transform(hold)
-        y_test = y_hold.to_numpy(dtype=str)
-        sides = {"tstr": (inputs.synthetic, "synthetic"), "trtr": (inputs.train, "real train")}
-        for side, (frame, label) in sides.items():
-            frame = frame.reset_index(drop=True)  # positional: a synthetic index may repeat
-            y = _target(frame, spec.target)
-            sub = _subsample(frame[y.notna()], inputs.seed)
-            out[f"train_rows_used.{side}"] = int(len(sub))
-            try:
-                results[side] = _fit_and_score(sub, y.loc[sub.index], x_test, y_test, enc, test_classes,
-                                               inputs.seed, label)
-            except _Degenerate as exc:
-                results[side], errors[side] = None, str(exc)
+        extra = _extra_levels(spec, [inputs.train, inputs.holdout, inputs.synthetic])
+        enc = FeatureEncoder(spec, extra)
+        x_test = real["x_test"]
+        if extra != real["extra"]:  # values the real tables never have: codes move, encode the holdout again
+            x_test = enc.transform(_test_set(spec, inputs.holdout)[0])
+        y_test = np.array(test_classes, dtype=object)[real["y_test"]].astype(str)
+        results["tstr"], error, rows = _fit_side(inputs.synthetic, spec, x_test, y_test, enc, test_classes,
+                                                 inputs.seed, "synthetic")
+        if error:
+            errors["tstr"] = error
+        out.put("train_rows_used.tstr", rows)
+        results["trtr"] = real["trtr"]
+        if real["trtr_error"]:
+            errors["trtr"] = real["trtr_error"]
+        out.put("train_rows_used.trtr", real["trtr_rows"])
     for metric in METRICS:
         for side in ("tstr", "trtr"):
             res = results.get(side)
-            out[f"{side}_{metric}"] = res[metric] if res else None
-            if not res:
-                out[f"{side}_{metric}.error"] = errors[side]
+            out.put(f"{side}_{metric}", res[metric] if res else None, errors.get(side))
         if results.get("tstr") and results.get("trtr"):
-            out[f"{metric}_gap"] = results["trtr"][metric] - results["tstr"][metric]
+            out.put(f"{metric}_gap", results["trtr"][metric] - results["tstr"][metric])
         else:
-            out[f"{metric}_gap"] = None
-            out[f"{metric}_gap.error"] = "; ".join(errors[s] for s in ("tstr", "trtr") if s in errors)
+            out.put(f"{metric}_gap", None, "; ".join(errors[s] for s in ("tstr", "trtr") if s in errors))
     return out
-

@@ -92,8 +92,10 @@ def data_uri(path: str | Path) -> str:
 
 def dataset_section(spec: DatasetSpec, *, config: dict, split: dict, board: pd.DataFrame, metrics: pd.DataFrame,
                     recommendation: pd.DataFrame, figure_dir: str | Path, metas: dict[tuple, dict],
-                    prompts: list[dict], real_frames: list[pd.DataFrame], paper: dict | None = None) -> dict:
-    """All that the report shows for one dataset; ``paper`` holds the paper-audit tables when configured."""
+                    prompts: list[dict], real_frames: list[pd.DataFrame], gate: pd.DataFrame,
+                    paper: dict | None = None) -> dict:
+    """All that the report shows for one dataset; ``gate``: the privacy gate's rows of its tables; ``paper`` holds
+    the paper-audit tables when configured."""
     metrics_cols = [m for m in LEADERBOARD_METRICS if m in board.columns]
     best, worst = ctx.best_and_worst(board, config["report"]["min_valid_rows"])
     balanced = recommendation[(recommendation["dataset"] == spec.name) & (recommendation["use_case"] == "balanced")]
@@ -114,6 +116,8 @@ def dataset_section(spec: DatasetSpec, *, config: dict, split: dict, board: pd.D
         "best": None if best is None else best["label"], "worst": None if worst is None else worst["label"],
         "clinical_header": clinical_header, "clinical": clinical,
         "utility": ctx.utility_rows(board),
+        "privacy": ctx.privacy_rows(metrics, gate),
+        "privacy_header": [title for _, title in ctx.PRIVACY_INTERVALS],
         "efficiency": ctx.efficiency_rows(metrics, metas),
         "prompts": [ctx.redact_prompt(p, config["report"]["show_real_rows"]) for p in prompts],
         "paper": None if not paper else ctx.paper_section(spec.name, paper["comparison"], paper["rankings"],
@@ -126,8 +130,9 @@ def dataset_section(spec: DatasetSpec, *, config: dict, split: dict, board: pd.D
 def build(config: dict, specs: dict[str, DatasetSpec], *, splits: dict[str, dict], leaderboard: pd.DataFrame,
           metrics: pd.DataFrame, recommendation: pd.DataFrame, figure_dirs: dict[str, str],
           metas: dict[tuple, dict], prompts: dict[str, list[dict]], real_frames: dict[str, list[pd.DataFrame]],
-          paper: dict[str, pd.DataFrame] | None = None) -> dict:
-    """The whole template context. ``paper``: the paper-audit tables (comparison, rankings, copies) or None."""
+          gate: pd.DataFrame, paper: dict[str, pd.DataFrame] | None = None) -> dict:
+    """The whole template context. ``gate``: results/tables/release_gate.tsv; ``paper``: the paper-audit tables
+    (comparison, rankings, copies) or None."""
     datasets = []
     for name, spec in specs.items():
         board = leaderboard[leaderboard["dataset"] == name]
@@ -135,7 +140,7 @@ def build(config: dict, specs: dict[str, DatasetSpec], *, splits: dict[str, dict
             spec, config=config, split=splits[name], board=board, metrics=metrics[metrics["dataset"] == name],
             recommendation=recommendation, figure_dir=figure_dirs[name],
             metas={k: v for k, v in metas.items() if k[1] == name}, prompts=prompts.get(name, []),
-            real_frames=real_frames.get(name, []), paper=paper))
+            real_frames=real_frames.get(name, []), gate=gate[gate["dataset"] == name], paper=paper))
     recipes = [{"name": name, "description": ov.describe_recipe(config, name)}
                for name in config["generation"]["recipes"]]
     return {

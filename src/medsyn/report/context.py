@@ -14,27 +14,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from medsyn import layout
 from medsyn.data import read_table
+from medsyn.errors import MedsynError
 from medsyn.evaluate.aggregate import GROUP, KEY_METRICS
 from medsyn.evaluate.encoding import row_keys
-from medsyn.report.scores import RULES_TEXT, SCORES, USE_CASES, label
+from medsyn.report.scores import REFERENCE_BASELINE, RULES_TEXT, SCORES, USE_CASES, label
 from medsyn.spec import DatasetSpec
 
 HIDDEN_ROW = "[real example row hidden: set report.show_real_rows to show]"
+# privacy metrics shown with their own 95% interval (per table): (metrics.tsv key, column title)
+PRIVACY_INTERVALS = [
+    ("privacy.exact_copy_train_share", "train-copy share"),
+    ("privacy.exact_copy_examples_share", "example-copy share"),
+    ("privacy.dcr_closer_to_train_share_size_adjusted", "DCR share (size-adjusted)"),
+    ("privacy.mia_auc", "MIA AUC"),
+]
+
+
+class ReportError(MedsynError):
+    """The report's inputs do not fit together (a table the rule does not declare, an old metrics.tsv)."""
 SCORE_TITLES = {"fidelity_score": "fidelity", "privacy_score": "privacy", "utility_score": "utility",
                 "balanced_score": "balanced"}
-
-
-def synthetic_path(kind: str, dataset: str, generator: str, prompt: str, mode: str, recipe: str, seed) -> str:
-    """Where the workflow writes the table behind one metrics row (``medsyn.layout``)."""
-    if kind == "llm":
-        folder = layout.run_dir(generator, dataset, prompt, mode, recipe, int(seed))
-    elif kind == "baseline":
-        folder = layout.baseline_dir(generator, dataset, int(seed))
-    else:
-        folder = layout.external_dir(generator, dataset, prompt)
-    return f"{folder}/synthetic.csv"
 
 
 def group_rows(metrics: pd.DataFrame, row) -> pd.DataFrame:
@@ -47,10 +47,20 @@ def group_rows(metrics: pd.DataFrame, row) -> pd.DataFrame:
 
 
 def group_paths(metrics: pd.DataFrame, row) -> list[str]:
-    """Synthetic tables (one per seed) of the leaderboard group ``row``."""
-    sel = group_rows(metrics, row)
-    return [synthetic_path(r.kind, r.dataset, r.generator, str(r.prompt), str(r.mode), str(r.recipe), r.seed)
-            for r in sel.itertuples()]
+    """Synthetic tables (one per seed) of the leaderboard group ``row``: the paths the evaluation recorded
+    (metrics.tsv's ``synthetic`` column, the files its rules declared)."""
+    if "synthetic" not in metrics.columns:
+        raise ReportError("metrics.tsv has no 'synthetic' column (written before the evaluation recorded its "
+                          "tables' paths): rerun the evaluation (delete results/**/metrics.json)")
+    return [str(p) for p in group_rows(metrics, row)["synthetic"]]
+
+
+def check_declared(metrics: pd.DataFrame, declared: list[str]) -> None:
+    """Every synthetic table the metrics point at is among the files the rule declared (so Snakemake tracks it)."""
+    missing = sorted(set(metrics["synthetic"].astype(str)) - set(map(str, declared))) if len(metrics) else []
+    if missing:
+        raise ReportError(f"metrics.tsv points at synthetic tables the rule does not declare as inputs: "
+                          f"{missing[:3]}{' ...' if len(missing) > 3 else ''}")
 
 
 def best_and_worst(board: pd.DataFrame, min_rows: float) -> tuple[pd.Series | None, pd.Series | None]:
@@ -170,6 +180,41 @@ def clinical_rows(spec: DatasetSpec, metrics: pd.DataFrame, board: pd.DataFrame)
         rows.append({"id": rule.id, "text": rule.text, "kind": rule.kind,
                      "train": fmt(real["train"]), "holdout": fmt(real["holdout"]), "cells": cells})
     return header, rows
+
+
+def table_interval(row, key: str) -> dict:
+    """A cell: the table's value and its own 95% interval (``<key>_ci95_low`` / ``_high``)."""
+    lo, hi = row.get(f"{key}_ci95_low"), row.get(f"{key}_ci95_high")
+    interval = "" if pd.isna(lo) or pd.isna(hi) else f"[{lo:.3f}, {hi:.3f}]"
+    value = row.get(key)
+    return {"value": fmt(None if pd.isna(value) else float(value)), "interval": interval}
+
+
+def privacy_rows(metrics: pd.DataFrame, gate: pd.DataFrame) -> list[dict]:
+    """One row per evaluated table: the privacy metrics with their 95% intervals and the gate's verdict."""
+    keys = ["kind", "generator", "prompt", "mode", "recipe", "seed"]
+    verdicts = {}
+    for _, g in gate.iterrows():
+        verdicts[tuple(str(g[k]) for k in keys)] = (str(g["releasable"]).lower() == "true",
+                                                   "" if pd.isna(g["reasons"]) else str(g["reasons"]))
+    out = []
+    order = {"baseline": 0, "llm": 1, "external": 2}
+    rows = metrics.assign(_o=metrics["kind"].map(order)).sort_values(["_o", "generator", "prompt", "mode", "recipe",
+                                                                      "seed"])
+    for _, r in rows.iterrows():
+        releasable, reasons = verdicts.get(tuple(str(r[k]) for k in keys), (None, "not in the gate table"))
+        n_eff = pd.to_numeric(pd.Series([r.get("privacy.n_effective")]), errors="coerce").iloc[0]
+        out.append({"label": label({k: r[k] for k in GROUP if k in r}), "seed": r["seed"], "role": _role(r),
+                    "n_rows": fmt(int(r["n_rows"])), "n_effective": fmt(None if pd.isna(n_eff) else float(n_eff), 1),
+                    "cells": [table_interval(r, key) for key, _ in PRIVACY_INTERVALS],
+                    "releasable": releasable, "reasons": reasons})
+    return out
+
+
+def _role(row) -> str:
+    if row["kind"] != "baseline":
+        return "candidate"
+    return "reference" if row["generator"] == REFERENCE_BASELINE else "baseline"
 
 
 def utility_rows(board: pd.DataFrame) -> list[dict]:

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from medsyn.evaluate.fidelity import association_matrix  # noqa: E402
+from medsyn.evaluate.association import association_matrix  # noqa: E402
 from medsyn.spec import DatasetSpec  # noqa: E402
 
 plt.rcParams.update({"text.parse_math": False, "font.size": 8, "axes.titlesize": 9, "figure.dpi": 80})

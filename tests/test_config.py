@@ -14,6 +14,16 @@ def test_repo_config_is_valid_and_defaults_filled():
     assert len(runs(cfg)) == n * len(cfg["generation"]["models"])
 
 
+def test_default_config_runs_the_recipe_the_readme_names():
+    """README "Generation recipes": untruncated sampling, fresh stratified examples, novelty, steering; no outside
+    draws (so every value of a default table is the model's own)."""
+    gen = validate_config(repo_config())["generation"]
+    assert (gen["temperature"], gen["top_p"], gen["top_k"], gen["min_p"]) == (1.0, 1.0, 0, 0.0)
+    assert gen["examples"]["per_call"] and gen["examples"]["stratify"]
+    assert set(gen["novelty"]["reject"]) == {"earlier", "examples", "train", "near"}
+    assert gen["steering"]["strength"] > 0 and gen["outside"]["method"] == "none"
+
+
 def test_typo_names_the_key():
     cfg = repo_config()
     cfg["generation"]["temprature"] = 0.5

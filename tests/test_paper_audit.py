@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import REPO, repo_config
-from medsyn.config import expand_paper_raw, external_dirs, external_entry, paper_runs, runs, validate_config
+from medsyn.config import expand_paper_raw, external_dirs, external_entry, paper_runs, runs, uses_row_hooks, validate_config
 from medsyn.errors import ConfigError
 from medsyn.paper_audit import (
     COMPARISON_COLUMNS,
@@ -59,6 +59,8 @@ def test_paper_yaml_is_the_papers_grid():
     assert set(cfg["generation"]["modes"]) == {"free", "grammar"}
     assert cfg["generation"]["temperature"] == 0.7 and cfg["generation"]["top_p"] == 0.9
     assert cfg["generation"]["top_k"] == 0 and cfg["generation"]["repeat_penalty"] == 1.0
+    # config.yaml's recipe switches (fresh examples, novelty, steering) are off in the paper's grid
+    assert not uses_row_hooks(cfg["generation"]) and not cfg["generation"]["examples"]["per_call"]
     assert "paper" in cfg["evaluation"]["families"]
     assert len(runs(cfg)) == 3 * 4 * 2 * 5 * len(cfg["generation"]["models"])
     assert set(cfg["generation"]["models"]) <= set(cfg["models"])

@@ -70,11 +70,6 @@ def split_files(wildcards):
     return {part: layout.split_file(wildcards.dataset, part) for part in layout.SPLIT_PARTS}
 
 
-def split_expand(part):
-    """One split file per configured dataset (``part``: train, holdout, reference or split)."""
-    return [layout.split_file(d, part) for d in CONFIG["datasets"]]
-
-
 def dataset_params(wildcards):
     entry = CONFIG["dataset_options"][wildcards.dataset]
     return {"spec": entry["spec"], "csv": entry.get("csv")}

@@ -54,9 +54,9 @@ def load_config() -> dict:
     with open(REPO / "config" / "config.yaml") as fh:
         cfg = yaml.safe_load(fh)
     try:
-        from medsyn.config import validate_config
+        from medsyn.config import load_config
 
-        cfg = validate_config(cfg)
+        cfg = load_config(cfg)
     except Exception:  # defaults are enough for the keys used here
         pass
     return cfg

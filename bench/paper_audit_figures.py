@@ -40,7 +40,7 @@ DATASETS = ("diabetes", "stroke", "cirrhosis")
 
 def load_config(paths: list[Path]) -> dict:
     """config/config.yaml with each file merged over it in order (as ``--configfile`` merges them)."""
-    from medsyn.config import validate_config
+    from medsyn.config import load_config
 
     with open(REPO / "config" / "config.yaml") as fh:
         merged = copy.deepcopy(yaml.safe_load(fh))
@@ -52,7 +52,7 @@ def load_config(paths: list[Path]) -> dict:
                 merged[key] = {**merged[key], **value}
             else:
                 merged[key] = value
-    return validate_config(merged)
+    return load_config(merged)
 
 
 def splits(cfg: dict, dataset: str, folder: Path):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from medsyn.config import validate_config
+from medsyn.config import load_config
 from medsyn.data import read_table
 from medsyn.gate import gate_rows
 from medsyn.report import build, render, tables, write_figures
@@ -36,7 +36,7 @@ def render_fixture(workdir: Path, paper: dict | None = None, **report_settings) 
     raw = yaml.safe_load((FIXTURE / "config.yaml").read_text())
     raw["report"] = report_settings
     raw["dataset_options"]["toy"]["spec"] = str(workdir / "toy.yaml")
-    config = validate_config(raw)
+    config = load_config(raw)
     spec = load_spec(workdir / "toy.yaml")
     res = workdir / "results"
     metrics = pd.read_csv(res / "tables" / "metrics.tsv", sep="\t")

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import REPO, SHARED_DATA, generation_settings, repo_config, run_snakemake, spec_path
-from medsyn.config import check_dataset_specs, check_writable, validate_config
+from medsyn.config import check_dataset_specs, check_writable, load_config
 from medsyn.data import load_real, read_table, split_real
 from medsyn.errors import ConfigError, DataError, GenerationError, ModelError, SpecError
 from medsyn.models import materialize
@@ -158,7 +158,7 @@ def test_config_typo():
     cfg = repo_config()
     cfg["generation"]["rows_per_cal"] = 5
     with pytest.raises(ConfigError) as exc:
-        validate_config(cfg)
+        load_config(cfg)
     msg = str(exc.value)
     assert msg.startswith("config key 'generation': Additional properties are not allowed ('rows_per_cal' was "
                           "unexpected); allowed keys: [")
@@ -180,7 +180,7 @@ def test_unknown_dataset_id():
     cfg = repo_config()
     cfg["datasets"] = ["pima", "heart_failure"]
     with pytest.raises(ConfigError) as exc:
-        check_dataset_specs(validate_config(cfg))
+        check_dataset_specs(load_config(cfg))
     assert str(exc.value) == ("config key 'datasets': unknown dataset id 'heart_failure'; no spec file "
                               f"{REPO}/config/datasets/heart_failure.yaml (add one, or set "
                               "dataset_options.heart_failure.spec)")
@@ -190,7 +190,7 @@ def test_unknown_model_id():
     cfg = repo_config()
     cfg["generation"]["models"] = ["llama3-8b"]
     with pytest.raises(ConfigError) as exc:
-        validate_config(cfg)
+        load_config(cfg)
     assert str(exc.value).startswith("config key 'generation.models': unknown model id 'llama3-8b'; registered: [")
     assert "'smollm2-135m-instruct'" in str(exc.value)
 
@@ -199,7 +199,7 @@ def test_release_gate_threshold_out_of_range():
     cfg = repo_config()
     cfg["release_gate"] = {"max_mia_auc": 5}
     with pytest.raises(ConfigError, match=r"^config key 'release_gate.max_mia_auc': 5 is greater than the maximum"):
-        validate_config(cfg)
+        load_config(cfg)
 
 
 # --- model files -----------------------------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 import pytest
 
 from conftest import repo_config
-from medsyn.config import runs, validate_config
+from medsyn.config import load_config, runs, validate_config
 from medsyn.errors import ConfigError
 
 
 def test_repo_config_is_valid_and_defaults_filled():
-    cfg = validate_config(repo_config())
+    cfg = load_config(repo_config())
     assert cfg["split"]["holdout_fraction"] == 0.25 and cfg["split"]["reference_fraction"] == 0.15
     assert cfg["parse"]["keep_example_copies"] is False
     assert cfg["models"]["smollm2-135m-instruct"]["n_gpu_layers"] == 0
@@ -17,7 +17,7 @@ def test_repo_config_is_valid_and_defaults_filled():
 def test_default_config_runs_the_recipe_the_readme_names():
     """README "Generation recipes": untruncated sampling, fresh stratified examples, novelty, steering; no outside
     draws (so every value of a default table is the model's own)."""
-    gen = validate_config(repo_config())["generation"]
+    gen = load_config(repo_config())["generation"]
     assert (gen["temperature"], gen["top_p"], gen["top_k"], gen["min_p"]) == (1.0, 1.0, 0, 0.0)
     assert gen["examples"]["per_call"] and gen["examples"]["stratify"]
     assert set(gen["novelty"]["reject"]) == {"earlier", "examples", "train", "near"}
@@ -28,14 +28,14 @@ def test_typo_names_the_key():
     cfg = repo_config()
     cfg["generation"]["temprature"] = 0.5
     with pytest.raises(ConfigError, match=r"config key 'generation'.*'temprature' was unexpected"):
-        validate_config(cfg)
+        load_config(cfg)
 
 
 def test_bad_value_names_the_key():
     cfg = repo_config()
     cfg["generation"]["top_p"] = 3
     with pytest.raises(ConfigError, match=r"config key 'generation.top_p'"):
-        validate_config(cfg)
+        load_config(cfg)
 
 
 
@@ -43,7 +43,7 @@ def test_bad_sha256_format():
     cfg = repo_config()
     cfg["models"]["smollm2-135m-instruct"]["sha256"] = "abc"
     with pytest.raises(ConfigError, match=r"models.smollm2-135m-instruct.sha256"):
-        validate_config(cfg)
+        load_config(cfg)
 
 
 
@@ -51,6 +51,19 @@ def test_csv_override_reaches_dataset_options():
     cfg = repo_config()
     cfg["datasets"] = ["stroke"]
     cfg["dataset_options"] = {"stroke": {"csv": "data/stroke.csv"}}
-    out = validate_config(cfg)
+    out = load_config(cfg)
     assert out["dataset_options"]["stroke"]["csv"] == "data/stroke.csv"
     assert out["dataset_options"]["stroke"]["spec"].endswith("config/datasets/stroke.yaml")
+
+
+def test_validation_reads_no_files(tmp_path):
+    """Validation is pure (issue 16): a paper_raw root that does not exist passes validate_config untouched and
+    is reported by load_config, which resolves the files; spec paths are found only by load_config."""
+    cfg = repo_config()
+    cfg["paper_raw"] = {"root": str(tmp_path / "absent"), "datasets": cfg["datasets"][:1]}
+    checked = validate_config(cfg)
+    assert checked["external"] == {} and "spec" not in checked["dataset_options"].get(cfg["datasets"][0], {})
+    with pytest.raises(ConfigError, match=r"config key 'paper_raw.root': .*absent is not a folder"):
+        load_config(cfg)
+    cfg.pop("paper_raw")
+    assert load_config(cfg)["dataset_options"][cfg["datasets"][0]]["spec"].endswith(f"{cfg['datasets'][0]}.yaml")

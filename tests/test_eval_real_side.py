@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, job_counts, repo_config, run_snakemake, spec_path
-from medsyn.config import validate_config
+from medsyn.config import load_config
 from medsyn.data import load_real, split_real, write_table
 from medsyn.evaluate import EvalInputs, real_side
 from medsyn.evaluate.batches import batches
@@ -99,7 +99,7 @@ def test_baselines_and_imports_are_batched_per_dataset_with_one_output_per_table
     cfg = repo_config()
     cfg["evaluation"] = {"batch_size": 3}
     cfg["external"] = {"ext": {"dataset": "pima", "runs": {f"r{i}": {"csv": "x.csv"} for i in range(4)}}}
-    config = validate_config(cfg)
+    config = load_config(cfg)
     found = batches(config)
     names = [b.name for b in found]
     # 4 baselines x 1 seed per dataset -> 2 batches (3 + 1); 4 imports of pima -> 2 batches

@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import repo_config
-from medsyn.config import validate_config
+from medsyn.config import load_config
 from medsyn.errors import ConfigError
 from medsyn.gate import DEFAULTS, REAL_DATA, ReleaseError, build_release, gate_rows, read_gate_table, verdict
 from medsyn.gate import write_gate_table
@@ -135,9 +135,9 @@ def test_release_fails_loudly_when_nothing_qualifies_and_leaves_no_folder(tmp_pa
 
 
 def test_config_section_defaults_and_typo():
-    cfg = validate_config(repo_config())
+    cfg = load_config(repo_config())
     assert cfg["release_gate"] == DEFAULTS
     bad = repo_config()
     bad["release_gate"] = {"max_mia_acu": 0.6}
     with pytest.raises(ConfigError, match=r"config key 'release_gate'.*'max_mia_acu' was unexpected"):
-        validate_config(bad)
+        load_config(bad)

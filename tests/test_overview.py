@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from conftest import repo_config
-from medsyn.config import validate_config
+from medsyn.config import load_config
 from medsyn.report.overview import cross_dataset, describe_recipe, recipe_effects, recipe_parents
 
 
@@ -19,8 +19,10 @@ def _ladder_config():
         "r3": {"examples": {"per_call": True}, "novelty": {"reject": ["earlier"]}},
         "r5": {"examples": {"per_call": True}, "novelty": {"reject": ["earlier"]}, "steering": {"strength": 4.0}},
     }
-    raw["generation"].update(temperature=1.0, top_p=1.0)
-    return validate_config(raw)
+    # the ladder's base: untruncated sampling, every switch off (config.yaml turns the default recipe's on)
+    raw["generation"].update(temperature=1.0, top_p=1.0, examples={}, novelty={"reject": []},
+                             steering={"strength": 0.0})
+    return load_config(raw)
 
 
 def test_each_recipe_builds_on_the_largest_subset_of_its_switches():
@@ -71,7 +73,7 @@ def test_recipe_effects_give_each_step_its_change_from_the_parent():
 
 
 def test_one_recipe_gives_no_recipe_section():
-    config = validate_config(repo_config())
+    config = load_config(repo_config())
     assert recipe_effects(BOARD, config) == []
 
 

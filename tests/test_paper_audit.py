@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from conftest import REPO, repo_config
-from medsyn.config import expand_paper_raw, external_dirs, external_entry, paper_runs, runs, uses_row_hooks, validate_config
+from medsyn.config import (expand_paper_raw, external_dirs, external_entry, load_config, paper_runs, runs,
+                           uses_row_hooks)
 from medsyn.errors import ConfigError
 from medsyn.paper_audit import (
     COMPARISON_COLUMNS,
@@ -53,7 +54,7 @@ def test_paper_yaml_is_the_papers_grid():
     paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
     cfg = _merged(paper)
     cfg["paper_raw"] = None  # the imports are tested below without the shared data
-    cfg = validate_config(cfg)
+    cfg = load_config(cfg)
     assert cfg["datasets"] == ["diabetes", "stroke", "cirrhosis"] and cfg["seeds"] == [1, 2, 3, 4, 5]
     assert cfg["prompts"]["types"] == ["A", "B", "C", "D"] and cfg["generation"]["target_rows"] == 100
     assert set(cfg["generation"]["modes"]) == {"free", "grammar"}
@@ -72,7 +73,7 @@ def test_paper_raw_expands_to_tagged_generators(tmp_path):
                                         "cirrhosis": {"gpt2": [1]}})
     cfg = _merged({"datasets": ["stroke", "cirrhosis"],
                    "paper_raw": {"root": str(root), "datasets": ["stroke", "cirrhosis"]}})
-    cfg = validate_config(cfg)
+    cfg = load_config(cfg)
     ext = external_entry(cfg, "paper-gpt2", "stroke")
     assert ext["model"] == "gpt2" and list(ext["runs"]) == ["P1", "P3"]  # gaps stay gaps
     assert ext["runs"]["P3"]["raw"].endswith("stroke/gpt2/prompt3.txt")
@@ -89,12 +90,12 @@ def test_paper_raw_expands_to_tagged_generators(tmp_path):
 def test_paper_raw_errors_name_the_key(tmp_path):
     root = _raw_tree(tmp_path / "raw", {"stroke": {"gpt2": [1]}})
     with pytest.raises(ConfigError, match="paper_raw.datasets"):
-        validate_config(_merged({"paper_raw": {"root": str(root), "datasets": ["stroke"]}}))  # stroke not in datasets
+        load_config(_merged({"paper_raw": {"root": str(root), "datasets": ["stroke"]}}))  # stroke not in datasets
     with pytest.raises(ConfigError, match="paper_raw.models"):
-        validate_config(_merged({"datasets": ["stroke"],
+        load_config(_merged({"datasets": ["stroke"],
                                  "paper_raw": {"root": str(root), "datasets": ["stroke"], "models": ["nope"]}}))
     with pytest.raises(ConfigError, match="paper_raw.root"):
-        validate_config(_merged({"datasets": ["stroke"], "paper_raw": {"root": str(tmp_path / "x"),
+        load_config(_merged({"datasets": ["stroke"], "paper_raw": {"root": str(tmp_path / "x"),
                                                                         "datasets": ["stroke"]}}))
     assert expand_paper_raw({"paper_raw": None}) == {}
 

@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import repo_config, spec_path
-from medsyn.config import validate_config
+from medsyn.config import load_config
 from medsyn.errors import ConfigError
 from medsyn.parse import (
     ParseOptions,
@@ -99,7 +99,7 @@ def test_truncated_relabelling_keeps_prompt_echo(spec):
 # -- one configuration ----------------------------------------------------------------------------------------
 
 def test_parse_options_from_the_config_block():
-    cfg = validate_config(repo_config())
+    cfg = load_config(repo_config())
     assert parse_options(cfg["parse"]) == ParseOptions(False, True, False)
     assert parse_options(None) == ParseOptions()
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['keep_echo'\]"):
@@ -118,7 +118,7 @@ def test_parser_for_builds_the_parser_of_a_prompt_record(spec):
 
 
 def test_config_defaults_for_keep_prompt_echo():
-    cfg = validate_config({**repo_config(), "external": {"x": {"dataset": "pima", "runs": {"a": {"csv": "x.csv"}}}}})
+    cfg = load_config({**repo_config(), "external": {"x": {"dataset": "pima", "runs": {"a": {"csv": "x.csv"}}}}})
     assert cfg["parse"]["keep_prompt_echo"] is False
     assert cfg["external"]["x"]["keep_prompt_echo"] is False and cfg["external"]["x"]["keep_example_copies"] is True
 

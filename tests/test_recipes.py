@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import repo_config, spec_path
-from medsyn.config import baseline_names, recipe_generation, runs, validate_config
+from medsyn.config import baseline_names, load_config, recipe_generation, runs
 from medsyn.data import load_real, split_train_holdout
 from medsyn.errors import ConfigError
 from medsyn.recipes.examples import ExampleSource
@@ -155,9 +155,11 @@ def test_steering_stops_once_the_bin_is_decided(pima):
 
 def test_recipes_resolve_over_the_base_and_cross_the_grid():
     raw = repo_config()
+    # a base with every switch off (config.yaml turns the default recipe's on)
+    raw["generation"].update(novelty={"reject": []}, steering={"strength": 0.0}, examples={})
     raw["generation"]["recipes"] = {"base": {}, "novel": {"novelty": {"reject": ["earlier"]}, "temperature": 0.5},
                                     "hybrid": {"outside": {"method": "copula", "columns": 2}}}
-    config = validate_config(raw)
+    config = load_config(raw)
     novel = recipe_generation(config, "novel")
     assert novel["novelty"] == {"reject": ["earlier"], "max_retries": 8, "near_quantile": 0.05}
     assert novel["temperature"] == 0.5
@@ -174,11 +176,11 @@ def test_row_level_recipes_refuse_free_mode():
     raw["generation"]["modes"] = ["grammar", "free"]
     raw["generation"]["recipes"] = {"novel": {"steering": {"strength": 1.0}}}
     with pytest.raises(ConfigError, match=r"generation\.recipes\.novel.*free"):
-        validate_config(raw)
+        load_config(raw)
 
 
 def test_unknown_recipe_key_is_named():
     raw = repo_config()
     raw["generation"]["recipes"] = {"x": {"novelty": {"rejects": ["earlier"]}}}
     with pytest.raises(ConfigError, match=r"generation\.recipes\.x\.novelty.*rejects"):
-        validate_config(raw)
+        load_config(raw)

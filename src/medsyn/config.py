@@ -50,11 +50,15 @@ def _error_message(exc: jsonschema.ValidationError) -> str:
 
 
 
+def load_config(config: dict) -> dict:
+    """What the workflow runs on: ``validate_config`` (keys and values, no file read) then ``resolve_files``."""
+    return resolve_files(validate_config(config))
+
+
 def validate_config(config: dict) -> dict:
     """A validated copy with every default filled in. Raises ConfigError naming the key at fault.
 
-    A dataset without an explicit ``spec`` uses config/datasets/<id>.yaml of the working directory when it
-    exists there, else the one shipped with the workflow (so ``--directory`` runs need no copies).
+    Pure: reads no file but the schema (the files the config names are found by ``resolve_files``).
     """
     config = copy.deepcopy(config or {})
     schema = _schema()
@@ -70,12 +74,21 @@ def validate_config(config: dict) -> dict:
             )
     check_grid(config)
     check_recipes(config)
-    config["external"].update(expand_paper_raw(config))
     for name, ext in config["external"].items():
         if ext["dataset"] not in config["datasets"]:
             raise ConfigError(
                 f"config key 'external.{name}.dataset': '{ext['dataset']}' is not in datasets {config['datasets']}"
             )
+    return config
+
+
+def resolve_files(config: dict) -> dict:
+    """A validated config with the files it names found: the paper's raw outputs under ``paper_raw`` become
+    external generators, and each dataset gets its spec path. A dataset without an explicit ``spec`` uses
+    config/datasets/<id>.yaml of the working directory when it exists there, else the one shipped with the
+    workflow (so ``--directory`` runs need no copies)."""
+    config = copy.deepcopy(config)
+    config["external"].update(expand_paper_raw(config))
     options = config["dataset_options"]
     for name in config["datasets"]:
         entry = options.setdefault(name, {})

@@ -1,4 +1,5 @@
-# Pure Python helpers: config validation, the run grid, wildcard constraints and parameter lookups.
+# Pure Python helpers: config loading (load_config: validate the keys, then resolve the files they name), the run
+# grid, wildcard constraints and parameter lookups.
 # The logic lives in src/medsyn/config.py so tests import it directly.
 import functools
 import os
@@ -14,15 +15,15 @@ from medsyn.config import (
     external_dirs,
     external_entry,
     external_names,
+    load_config,
     paper_runs,
     recipe_generation,
     runs,
-    validate_config,
 )
 from medsyn.config import column_order as recipe_column_order
 
 os.environ[paths.ENV] = str(Path(workflow.basedir).parent)  # jobs read this checkout's schemas (medsyn.paths)
-CONFIG = validate_config(config)
+CONFIG = load_config(config)
 check_dataset_specs(CONFIG)
 RUNS = runs(CONFIG)
 PAPER_RUNS = paper_runs(CONFIG)  # the SynLLM paper's imported raw outputs (config paper_raw), see paper.smk

@@ -143,10 +143,15 @@ def test_paper_section_shows_both_rankings_and_names_the_all_copy_runs(tmp_path)
     comparison = pd.DataFrame([{"dataset": "toy", "model": m, "prompt": "P1", "paper_harmonic": 0.9 - i / 10,
                                 "paper_rank": i + 1, "rows_kept": 100, "example_copy_share": 1.0 if i == 0 else 0.1,
                                 "all_copies": i == 0, "our_rank": 4 - i} for i, m in enumerate(models)])
-    copies = comparison[["dataset", "model", "prompt", "example_copy_share", "all_copies"]]
+    # beta's raw output echoes its prompt: 30 echo rows, all copies, kept in the table the paper scored
+    comparison["paper_example_copy_share"] = comparison["example_copy_share"].where(comparison.index != 1, 0.325)
+    comparison["paper_all_copies"] = comparison["all_copies"]
+    copies = comparison[["dataset", "model", "prompt", "example_copy_share", "all_copies",
+                         "paper_example_copy_share", "paper_all_copies"]].assign(prompt_echo_rows=[0, 30, 0, 0])
     html, _ = render_fixture(tmp_path, paper={"comparison": comparison, "rankings": rankings, "copies": copies})
     section = html[html.index("Paper claims vs this evaluation"):html.index("<h3>Prompts</h3>")]
     assert "1 runs are 100% copies" in section and "org/alpha P1" in section
+    assert "(30 rows of echoed prompts in all)" in section and "<td>0.325</td>" in section
     # the paper's model order is exactly reversed by ours: Spearman -1.00; prompts agree: 1.00
     assert "Spearman correlation of the paper's rank with ours:\n-1.00" in section
     assert "with ours:\n1.00" in section

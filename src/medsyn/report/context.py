@@ -292,6 +292,11 @@ def recommendation_rows(rec: pd.DataFrame, dataset: str, config: dict) -> dict:
     }
 
 
+def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A column as numbers; a column the table lacks (an older paper_copy_shares.tsv) is empty."""
+    return pd.to_numeric(frame[column], errors="coerce") if column in frame else pd.Series(dtype=float)
+
+
 def _rank_agreement(frame: pd.DataFrame, a: str, b: str) -> tuple[float | None, int]:
     """Spearman correlation between two rank columns over the rows that have both (None under 3 rows)."""
     both = frame[[a, b]].apply(pd.to_numeric, errors="coerce").dropna()
@@ -327,13 +332,19 @@ def paper_section(dataset: str, comparison: pd.DataFrame, rankings: pd.DataFrame
     runs = [{"model": r["model"], "prompt": r["prompt"], "paper_harmonic": fmt(r.get("paper_harmonic")),
              "paper_rank": fmt(r.get("paper_rank"), 0), "rows_kept": fmt(r.get("rows_kept"), 0),
              "copy_share": fmt(r.get("example_copy_share")), "all_copies": str(r.get("all_copies")) == "True",
+             "paper_copy_share": fmt(r.get("paper_example_copy_share")),
+             "paper_all_copies": str(r.get("paper_all_copies")) == "True",
              "ours_paper_harmonic": fmt(r.get("ours_paper_harmonic")), "our_score": fmt(r.get("our_score")),
              "our_rank": fmt(r.get("our_rank"), 0)}
             for _, r in comp.sort_values(["paper_rank", "model", "prompt"], na_position="last").iterrows()]
     all_copies = cop[cop["all_copies"].astype(str) == "True"]
+    paper_all = cop[cop["paper_all_copies"].astype(str) == "True"] if "paper_all_copies" in cop else cop.iloc[:0]
     return {
         "levels": levels, "runs": runs,
         "n_runs": len(cop),
         "all_copy_runs": [f"{r['model']} {r['prompt']}" for _, r in all_copies.iterrows()],
+        "paper_all_copy_runs": len(paper_all),
+        "echo_rows": fmt(_numeric(cop, "prompt_echo_rows").sum(), 0),
         "mean_copy_share": fmt(pd.to_numeric(cop["example_copy_share"], errors="coerce").mean()),
+        "mean_paper_copy_share": fmt(_numeric(cop, "paper_example_copy_share").mean()),
     }

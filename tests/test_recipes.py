@@ -14,8 +14,9 @@ from medsyn.config import baseline_names, load_config, recipe_generation, runs
 from medsyn.data import load_real, split_train_holdout
 from medsyn.errors import ConfigError
 from medsyn.recipes.examples import ExampleSource
-from medsyn.recipes.novelty import NoveltyJudge, row_text, text_frame
+from medsyn.recipes.novelty import NoveltyJudge
 from medsyn.recipes.outside import OutsideDraws, without_model
+from medsyn.recipes.rowtext import row_text, row_texts, text_frame
 from medsyn.recipes.steering import MarginalSteering
 from medsyn.settings import settings_from_config
 from medsyn.spec import load_spec
@@ -86,6 +87,23 @@ def test_novelty_distance_matches_the_privacy_metric(pima):
     expected = nearest(encode(rows, spec, train), encode(train, spec, train), k=1, group=categorical_slice(spec))[0]
     got = [judge.distance_to_train(row_text(r, spec)) for _, r in rows.iterrows()]
     assert np.allclose(got, expected[:, 0], atol=1e-5)
+
+
+@pytest.mark.parametrize("dataset", ["pima", "cirrhosis"])
+def test_whole_table_row_texts_and_one_row_encodings_match_the_per_row_paths(dataset):
+    """The fast paths the recipes use (a table formatted per distinct value; one canonical row encoded without
+    pandas) give exactly what the per-row formatting and the evaluation's ``encode`` give, missing values included."""
+    from medsyn.evaluate.distance import RowEncoder, encode
+
+    spec = load_spec(spec_path(dataset))
+    train, holdout = split_train_holdout(load_real(spec), spec, 0.3, seed=1)
+    assert holdout.isna().any().any()  # both tables have missing values: their texts and coordinates are tested
+    texts = row_texts(holdout, spec)
+    assert texts == [row_text(r, spec) for _, r in holdout.iterrows()]
+    encoder = RowEncoder(spec, train)
+    expected = encode(text_frame(texts, spec), spec, train)
+    got = np.stack([encoder.encode(t.split(",")) for t in texts])
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
 
 
 def test_copula_draws_keep_the_drawn_columns_dependence(pima):

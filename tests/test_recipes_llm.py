@@ -17,7 +17,7 @@ from medsyn.llm.backend import LlamaBackend
 from medsyn.llm.chat_template import build_prompt_text
 from medsyn.llm.decode import Call
 from medsyn.prompts import build_prompt
-from medsyn.recipes.novelty import row_text
+from medsyn.recipes.rowtext import row_text
 from medsyn.settings import ExampleSettings, NoveltySettings, OutsideSettings, SteeringSettings
 from medsyn.spec import load_spec
 

@@ -26,7 +26,8 @@ from medsyn.parse import RowParser, parser_for
 from medsyn.prompts import with_examples
 from medsyn.recipes.examples import ExampleSource
 from medsyn.recipes.hooks import RecipeHooks, RunRows
-from medsyn.recipes.novelty import NoveltyJudge, row_text, text_frame
+from medsyn.recipes.novelty import NoveltyJudge
+from medsyn.recipes.rowtext import row_texts, text_frame
 from medsyn.recipes.outside import OutsideDraws
 from medsyn.recipes.steering import MarginalSteering
 from medsyn.seeds import derive_seed
@@ -141,7 +142,7 @@ class _Recipe:
     def call_examples(self, call: int, parser: RowParser) -> tuple[list[int], list[str]]:
         generated = text_frame([",".join(r) for r in parser.result.rows], self.spec) if parser.result.rows else None
         frame = self.examples.for_call(call, generated)
-        return [int(i) for i in frame.index], [row_text(r, self.spec) for _, r in frame.iterrows()]
+        return [int(i) for i in frame.index], row_texts(frame, self.spec)
 
     def hooks(self, examples: list[list[str]], seeds: list[int]) -> RecipeHooks | None:
         if self.rows is None:

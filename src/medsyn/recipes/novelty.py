@@ -18,27 +18,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from medsyn.recipes.rowtext import row_texts
 from medsyn.spec import MISSING_TEXT, DatasetSpec
 
 CHECKS = ("earlier", "examples", "train", "near")
 NEAR_COPY_QUANTILE = 0.05  # the privacy metrics' near_copy_threshold uses the same quantile (the default here)
-
-
-def row_text(row: pd.Series, spec: DatasetSpec) -> str:
-    """A row as the grammar writes it (canonical values, NA for missing), in ``spec``'s column order."""
-    return ",".join(MISSING_TEXT if pd.isna(row[c.name]) else c.format_value(row[c.name]) for c in spec.columns)
-
-
-def text_frame(rows: list[str], spec: DatasetSpec) -> pd.DataFrame:
-    """Canonical row texts -> a typed frame (floats for numeric columns, None for missing)."""
-    data = {c.name: [] for c in spec.columns}
-    for row in rows:
-        for col, value in zip(spec.columns, row.split(",")):
-            if value == MISSING_TEXT:
-                data[col.name].append(np.nan if col.is_numeric else None)
-            else:
-                data[col.name].append(float(value) if col.is_numeric else value)
-    return pd.DataFrame(data, columns=spec.column_names)
 
 
 class NoveltyJudge:
@@ -57,28 +41,22 @@ class NoveltyJudge:
         if ("train" in self.checks or "near" in self.checks) and (train is None or not len(train)):
             raise ValueError("novelty checks 'train' and 'near' need the train rows")
         if "train" in self.checks:
-            self.train_rows = {row_text(r, spec) for _, r in train.iterrows()}
+            self.train_rows = set(row_texts(train, spec))
         if "near" in self.checks:
             self._setup_near(train, holdout, near_quantile)
 
     def _setup_near(self, train: pd.DataFrame, holdout: pd.DataFrame | None, quantile: float) -> None:
-        from medsyn.evaluate.distance import categorical_slice, encode, nearest
+        from medsyn.evaluate.distance import RowEncoder, categorical_slice, encode, nearest
 
         if holdout is None or not len(holdout):
             raise ValueError("novelty check 'near' needs the holdout rows (its threshold comes from them)")
-        # encode() scales numbers by the train range; a two-row frame of each column's min and max gives the same
-        # range without scanning the whole train table for every candidate row
-        numeric = {c.name: pd.to_numeric(train[c.name], errors="coerce") for c in self.spec.columns if c.is_numeric}
-        self._range = pd.DataFrame({c.name: [numeric[c.name].min(), numeric[c.name].max()] if c.is_numeric
-                                    else [None, None] for c in self.spec.columns})
+        self._row_encoder = RowEncoder(self.spec, train, MISSING_TEXT)  # train's ranges, as encode() scales
         self._encoded_train = encode(train, self.spec, train)
         d = nearest(encode(holdout, self.spec, train), self._encoded_train, k=1, group=categorical_slice(self.spec))
         self.near_threshold = float(np.quantile(d[0][:, 0], quantile))
 
     def distance_to_train(self, row: str) -> float:
-        from medsyn.evaluate.distance import encode
-
-        query = encode(text_frame([row], self.spec), self.spec, self._range)[0]
+        query = self._row_encoder.encode(row.split(","))
         return float(np.abs(self._encoded_train - query).sum(axis=1).min())
 
     def reason(self, row: str, examples: frozenset | set = frozenset()) -> str | None:

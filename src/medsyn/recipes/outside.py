@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from medsyn.baselines import GaussianCopula
+from medsyn.recipes.rowtext import value_texts
 from medsyn.seeds import derive_seed
-from medsyn.spec import MISSING_TEXT, DatasetSpec
+from medsyn.spec import DatasetSpec
 
 METHODS = ("none", "marginal", "copula")
 BLOCK = 64  # rows drawn at a time per call
@@ -58,9 +59,8 @@ class OutsideDraws:
         rng = np.random.default_rng(derive_seed("outside", seed))
         while True:
             block = self.sample(BLOCK, rng)
-            for _, row in block.iterrows():
-                yield "".join((MISSING_TEXT if pd.isna(row[c.name]) else c.format_value(row[c.name])) + ","
-                              for c in self.spec.columns)
+            for parts in zip(*value_texts(block, self.spec)):
+                yield ",".join(parts) + ","
 
 
 def without_model(spec: DatasetSpec, train: pd.DataFrame, method: str, k: int, n: int,

@@ -30,19 +30,12 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from medsyn.recipes.rowtext import value_texts
 from medsyn.spec import MISSING_TEXT, DatasetSpec
 
 PSEUDO_ROWS = 10.0  # weight of the target in the running share: the bias grows as generated rows accumulate
 FLOOR = 1e-3  # shares below this count as this (log of zero)
 LEVEL_PREFIX_CHARS = 4  # how far into the next field a separator-spanning token is looked up
-
-
-def value_texts(frame: pd.DataFrame, spec: DatasetSpec) -> list[list[str]]:
-    """Per column (spec order), the canonical text of every value (NA for missing)."""
-    out = []
-    for col in spec.columns:
-        out.append([MISSING_TEXT if pd.isna(v) else col.format_value(v) for v in frame[col.name]])
-    return out
 
 
 class _PrefixCounts:

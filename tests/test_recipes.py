@@ -171,6 +171,33 @@ def test_steering_stops_once_the_bin_is_decided(pima):
     assert steering.steer(b"22") is None  # 22 is decided: one bin holds every train age starting with 22
 
 
+def test_steering_with_train_values_only_rules_out_unseen_values_from_the_first_row(pima):
+    """A value no train row shows is ruled out before the run has written it, past the decided bin, to the last
+    digit; values train shows keep the plain pull (none yet: nothing generated)."""
+    from medsyn.recipes.steering import UNSEEN_BIAS
+
+    spec, train, _ = pima
+    order = spec.in_order(["Age"])
+    pieces = _pieces()
+    ages = set(train["Age"].dropna().astype(int).astype(str))
+    strict = MarginalSteering(order, train, pieces, strength=2.0, bins=4, train_values_only=True)
+    ids, bias = strict.steer(b"")
+    by_token = dict(zip(ids.tolist(), bias.tolist()))
+    for digit in "0123456789":
+        leads = any(a.startswith(digit) for a in ages)
+        assert (by_token[pieces[digit.encode()]] == UNSEEN_BIAS) == (not leads), digit
+    # 22 decides the quartile: the plain steering stops there, the support still rules out "22x" and "22,"
+    # where train has no such age
+    plain = MarginalSteering(order, train, pieces, strength=2.0, bins=4)
+    assert plain.steer(b"22") is None
+    ids, bias = strict.steer(b"22")
+    by_token = dict(zip(ids.tolist(), bias.tolist()))
+    for digit in "0123456789":
+        assert (by_token[pieces[digit.encode()]] == UNSEEN_BIAS) == (f"22{digit}" not in ages)
+    assert (by_token[pieces[b","]] == UNSEEN_BIAS) == ("22" not in ages)
+    assert all(b in (0.0, UNSEEN_BIAS) for b in bias)  # decided: only the support acts, no pull
+
+
 def test_recipes_resolve_over_the_base_and_cross_the_grid():
     raw = repo_config()
     # a base with every switch off (config.yaml turns the default recipe's on)

@@ -90,6 +90,35 @@ def test_recipes_are_reproducible_and_resume_byte_identical(smollm2_path, pima, 
     assert [c["example_row_ids"] for c in resumed] == [c["example_row_ids"] for c in first]
 
 
+def test_examples_shown_only_in_the_prefill_are_each_calls_only_own_tokens(backend, pima, tmp_path):
+    """examples.placement prefill: the rows are written once, as the first rows of the assistant's table; a call's
+    own tokens (evaluated per call, after the cached shared part) are exactly its rows; the run stays valid."""
+    from medsyn.generate import _Prompts
+
+    spec, train, holdout, prompt = pima
+    rows = prompt["example_rows"]
+
+    def examples(placement):
+        return generation_settings("grammar", target_rows=8, max_calls=2, temperature=1.0, top_p=1.0,
+                                   examples=ExampleSettings(per_call=True, placement=placement))
+
+    both = _Prompts(backend, prompt, "template", examples("both"))
+    once = _Prompts(backend, prompt, "template", examples("prefill"))
+    assert all(both.text.count(r) == 2 and once.text.count(r) == 1 for r in rows)
+    assert once.text.endswith("".join(r + "\n" for r in rows)) and not any(r in once.static_text for r in rows)
+    assert backend.detokenize(once.suffix(rows)) == "".join(r + "\n" for r in rows)
+    assert len(once.suffix(rows)) < len(both.suffix(rows)) - len(backend.tokenize("\n".join(rows), add_bos=False))
+    # a mode that does not prefill keeps the rows in the user message (else no call would see them)
+    free = _Prompts(backend, prompt, "template", generation_settings("free", examples=ExampleSettings(
+        per_call=True, placement="prefill")))
+    assert all(free.text.count(r) == 1 for r in rows) and free.in_user
+    calls = _run(backend, pima, examples("prefill"), tmp_path / "p.jsonl")
+    pattern = row_regex(spec.in_order(ORDER))
+    for call in calls:
+        assert call["prompt_tokens"] == len(once.tokens) + len(once.suffix(call["example_rows"]))
+        assert all(pattern.fullmatch(line) for line in call["text"].split("\n")[:-1]), call["text"]
+
+
 class RejectFirstAttempt:
     """Row hooks that send every row back once (then keep it): exercises the rollback of cells and grammar."""
 

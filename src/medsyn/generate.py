@@ -93,11 +93,15 @@ class _Prompts:
 
     def __init__(self, backend: Backend, prompt: dict, chat: str, settings: GenerationSettings):
         self.backend, self.prompt, self.chat, self.settings = backend, prompt, chat, settings
-        self.per_call = settings.examples.per_call and bool(prompt["example_rows"])
-        self.text = self._render(prompt)
+        shows = bool(prompt["example_rows"])
+        self.per_call = settings.examples.per_call and shows
+        # examples.placement "prefill": the rows only as the first rows of the prefilled table, not in the user
+        # message too (a mode without prefill keeps them there, or they would not be shown at all)
+        self.in_user = not (shows and settings.prefill and settings.examples.placement == "prefill")
+        self.text = self._render(prompt if self.in_user else with_examples(prompt, prompt["example_rows"], False))
         self.static_text = self.text
         if self.per_call:
-            marked = self._render(with_examples(prompt, [EXAMPLE_MARKER]))
+            marked = self._render(with_examples(prompt, [EXAMPLE_MARKER], self.in_user))
             self.static_text = marked[: marked.index(EXAMPLE_MARKER)]
         self.tokens = backend.tokenize(self.static_text)
         widest = [prompt["widest_row"]] * len(prompt["example_rows"])
@@ -109,7 +113,7 @@ class _Prompts:
                                  b.special_text(b.eos_token), self.settings.prefill)
 
     def suffix(self, rows: list[str]) -> list[int]:
-        text = self._render(with_examples(self.prompt, rows))
+        text = self._render(with_examples(self.prompt, rows, self.in_user))
         if not text.startswith(self.static_text):
             raise GenerationError("the chat template renders the instructions differently per example set")
         return self.backend.tokenize(text[len(self.static_text):], add_bos=False)
@@ -135,7 +139,7 @@ class _Recipe:
             novelty = NoveltyJudge(self.spec, s.novelty.reject, real.train, real.holdout,
                                    s.novelty.near_quantile) if s.novelty.reject else None
             steering = MarginalSteering(self.spec, real.train, backend.pieces(), s.steering.strength,
-                                        s.steering.bins) if s.steering.strength else None
+                                        s.steering.bins, s.steering.train_values_only) if s.steering.strength else None
             self.rows = RunRows(novelty, steering)
         self.max_retries = s.novelty.max_retries
 

@@ -50,6 +50,7 @@ class PromptArtifact:
     user_head: str = ""
     user_tail: str = ""
     prefill_head: str = ""
+    user_bare: str = ""  # the user message without the example block (generation.examples.placement: prefill)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -189,13 +190,14 @@ def build_prompt(
             parts += ["", "Relations between columns in the real data:"] + notes
     if prompt_type == "D" and spec.rules:
         parts += ["", "Clinical rules the records must respect:"] + [f"- {r.text}" for r in spec.rules]
-    if example_rows:
-        parts += ["", "Example records:"]
-    head = "\n".join(parts) + "\n"
     tail = (
         f"\n\nWrite {rows_per_call} new records, one per line, in exactly this format, with no other text. "
         f"Write {MISSING_TEXT} for an unknown value."
     )
+    bare = "\n".join(parts) + tail
+    if example_rows:
+        parts += ["", "Example records:"]
+    head = "\n".join(parts) + "\n"
     user = head + "\n".join(example_rows) + tail if example_rows else head[:-1] + tail
     prefill = header + "\n" + "".join(r + "\n" for r in example_rows)
     return PromptArtifact(
@@ -216,13 +218,15 @@ def build_prompt(
         user_head=head if example_rows else "",
         user_tail=tail if example_rows else "",
         prefill_head=header + "\n",
+        user_bare=bare if example_rows else "",
     )
 
 
-def with_examples(prompt: dict, rows: list[str]) -> dict:
-    """The prompt with other example rows in place of its own (same instructions, same header)."""
+def with_examples(prompt: dict, rows: list[str], in_user: bool = True) -> dict:
+    """The prompt with other example rows in place of its own (same instructions, same header); with ``in_user``
+    false they are shown only in the prefill, the user message words the task without them."""
     if not prompt.get("user_head"):
         raise ValueError(f"prompt {prompt['dataset']}/{prompt['prompt_type']} shows no example rows to replace")
-    user = prompt["user_head"] + "\n".join(rows) + prompt["user_tail"]
+    user = prompt["user_head"] + "\n".join(rows) + prompt["user_tail"] if in_user else prompt["user_bare"]
     prefill = prompt["prefill_head"] + "".join(r + "\n" for r in rows)
     return {**prompt, "user": user, "prefill": prefill, "example_rows": list(rows)}

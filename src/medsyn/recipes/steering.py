@@ -17,6 +17,12 @@ value is a bin of its own, so the pull reaches the last digit (the spikes of a r
 value written in a quarter of the rows, are then reproduced). Tokens that close one field and open
 the next (Qwen has tokens like ",Female") get both fields' biases.
 
+With ``train_values_only`` a token that leads to a value no train row shows for the column (a continuation of
+train share 0) gets ``UNSEEN_BIAS``, from the first row on (the plain bias only pushes a value away once the run has
+written it) and past the point where the bin is decided, so values stay within each column's train support (the
+marginals baseline's support). The cue a detection classifier reads first, a lab value the lab never reports,
+is then gone; the novelty judge still keeps rows away from whole train patients.
+
 Cost: the candidates of each (column, text so far) are found once through a piece -> token map (built once per
 model); the biases are recomputed only after a new row was accepted; the decoder adds them to the few candidate
 logits in llama.cpp's own logits buffer, so the native sampler chain does the sampling.
@@ -33,6 +39,7 @@ import pandas as pd
 from medsyn.recipes.rowtext import value_texts
 from medsyn.spec import MISSING_TEXT, DatasetSpec
 
+UNSEEN_BIAS = -30.0  # logit bias of a token leading off the train support (e^-30: never sampled in practice)
 PSEUDO_ROWS = 10.0  # weight of the target in the running share: the bias grows as generated rows accumulate
 FLOOR = 1e-3  # shares below this count as this (log of zero)
 LEVEL_PREFIX_CHARS = 4  # how far into the next field a separator-spanning token is looked up
@@ -84,6 +91,11 @@ class _Column:
         bins = {self.bin_of[t] for t in self.support if t.startswith(partial)}
         return len(bins) <= 1
 
+    def unseen(self, partial: str, continuation: str, ends: bool) -> bool:
+        """Whether train has values starting with ``partial`` but none that continue with ``continuation``."""
+        text = partial + continuation
+        return self.target.prefix[partial] > 0 and (self.target.exact[text] if ends else self.target.prefix[text]) == 0
+
     def log_ratio(self, partial: str, continuation: str, ends: bool) -> float:
         """log target share - log running share of the values after ``partial`` that continue with
         ``continuation`` (and end there, if ``ends``)."""
@@ -102,8 +114,9 @@ class MarginalSteering:
     the rows are written in; ``pieces`` maps token bytes to token ids (``LlamaBackend.pieces``)."""
 
     def __init__(self, spec: DatasetSpec, train: pd.DataFrame, pieces: dict[bytes, int], strength: float,
-                 bins: int = 10):
+                 bins: int = 10, train_values_only: bool = False):
         self.strength = strength
+        self.train_values_only = train_values_only
         self.pieces = pieces
         self.columns = [_Column(col, texts, bins) for col, texts in zip(spec.columns, value_texts(train, spec))]
         self._candidates: dict[tuple[int, str], list[tuple[int, tuple]]] = {}
@@ -136,10 +149,16 @@ class MarginalSteering:
         if not candidates:
             return None
         ids, values = [], []
+        decided = self.columns[index].decided(partial)  # only the support is enforced from here on
         for token, parts in candidates:
+            if self.train_values_only and any(self.columns[c].unseen(p, t, e) for c, p, t, e in parts):
+                ids.append(token)
+                values.append(UNSEEN_BIAS)
+                continue
             total = 0.0
             for column_index, field_partial, continuation, ends in parts:
-                total += self.columns[column_index].log_ratio(field_partial, continuation, ends)
+                if not (decided and column_index == index):
+                    total += self.columns[column_index].log_ratio(field_partial, continuation, ends)
             ids.append(token)
             values.append(self.strength * total)
         values = np.asarray(values, dtype=np.float32)
@@ -151,7 +170,7 @@ class MarginalSteering:
         """Tokens that decide something about field ``index`` after ``partial``, each with the (column, field
         text so far, continuation, ends) parts it decides."""
         column = self.columns[index]
-        if column.decided(partial):
+        if column.decided(partial) and not self.train_values_only:
             return []
         found: dict[int, tuple] = {}
         last = index == len(self.columns) - 1

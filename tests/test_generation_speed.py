@@ -81,6 +81,23 @@ def test_grammar_rows_match_the_spec_language(smollm2_path, pima, tmp_path, repe
     _assert_grammar_rows(calls, spec, prompt)
 
 
+@pytest.mark.parametrize("repeat_penalty", [1.0, 1.1])
+def test_grammar_over_its_candidate_tokens_samples_what_the_whole_vocabulary_does(smollm2_path, pima, tmp_path,
+                                                                                     repeat_penalty):
+    """Where the grammar is applied to the vocabulary (on rejection; every token with a repeat penalty), only the
+    tokens made of its characters are given to it: the same bytes as with the whole vocabulary, and far fewer
+    candidates."""
+    spec, prompt = pima
+    st = _settings(repeat_penalty=repeat_penalty, max_calls=3)
+    fast = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1)
+    whole = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1)
+    whole.grammar_candidates = lambda grammar_text: None  # the whole vocabulary, as before
+    calls = _texts(fast, spec, prompt, st, tmp_path / "fast.jsonl")
+    assert [c["text"] for c in calls] == [c["text"] for c in _texts(whole, spec, prompt, st, tmp_path / "whole.jsonl")]
+    candidates = fast.grammar_candidates(prompt["grammar"])
+    assert fast.eos_token in set(candidates.tolist()) and len(candidates) < fast.n_vocab / 4
+
+
 def test_free_mode_stops_at_the_token_budget(smollm2_path, pima, tmp_path):
     spec, prompt = pima
     backend = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1)

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import spec_path
 from medsyn.data import load_real
-from medsyn.grammar import column_regex, integer_range_sequences, row_regex, spec_to_gbnf
+from medsyn.grammar import column_regex, grammar_alphabet, integer_range_sequences, row_regex, spec_to_gbnf
 from medsyn.parse import RowParser
 from medsyn.prompts import format_row
 from medsyn.spec import Column, load_spec
@@ -61,3 +61,23 @@ def test_gbnf_shape():
     assert gbnf.startswith("root ::= row row row\n")
     assert 'row ::= col0 "," col1' in gbnf and '"\\n"' in gbnf
     assert gbnf.count("::=") == 2 + len(spec.columns)
+
+
+@pytest.mark.parametrize("name", ["cirrhosis", "breast_cancer", "pima"])
+def test_grammar_alphabet_holds_every_character_of_the_language(name):
+    """The decoder constrains only tokens made of these characters: every character a row of the grammar's
+    language can hold must be in it (real rows, every level, NA, the separators); characters no terminal has are not."""
+    spec = load_spec(spec_path(name))
+    alphabet = grammar_alphabet(spec_to_gbnf(spec, rows=2))
+    rows = [format_row(row, spec) for _, row in load_real(spec).iterrows()]
+    needed = set("".join(rows)) | set(",\n") | {c for col in spec.columns for level in col.levels for c in level}
+    if any(col.allow_missing for col in spec.columns):
+        needed |= set("NA")
+    assert needed <= alphabet
+    assert not set("#:=|()[]") & (alphabet - needed)  # grammar syntax is not read as text
+
+
+def test_grammar_alphabet_reads_literals_and_classes_and_refuses_what_it_does_not_know():
+    assert grammar_alphabet('root ::= "a\\"b" [0-2x] "\\n" # [q-z] "w"') == frozenset('a"b012x\n')
+    assert grammar_alphabet('root ::= [^0-9]') is None  # a negated class: the whole vocabulary is used
+    assert grammar_alphabet('root ::= "\\u00e9"') is None  # an escape it does not read

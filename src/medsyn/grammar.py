@@ -147,3 +147,62 @@ def column_regex(column: Column) -> str:
 
 def row_regex(spec: DatasetSpec) -> re.Pattern:
     return re.compile(",".join(column_regex(c) for c in spec.columns))
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "]": "]", "[": "["}  # "\-" in a class: None
+
+
+def grammar_alphabet(gbnf: str) -> frozenset[str] | None:
+    """Every character the grammar's terminals can produce (quoted literals and ``[...]`` classes with ranges), or
+    None for a construct this reader does not know (a negated class, another escape): then use the whole vocabulary.
+
+    The decoder constrains only tokens made of these characters when it must apply the grammar to the vocabulary
+    (a token with any other character can never be accepted), a few thousand tokens instead of all of them."""
+    chars: set[str] = set()
+    for line in gbnf.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        i, n = 0, len(line)
+        while i < n:
+            c = line[i]
+            if c == "#":
+                break
+            if c == '"':
+                i += 1
+                while i < n and line[i] != '"':
+                    if line[i] == "\\":
+                        if i + 1 >= n or line[i + 1] not in _ESCAPES:
+                            return None
+                        chars.add(_ESCAPES[line[i + 1]])
+                        i += 2
+                    else:
+                        chars.add(line[i])
+                        i += 1
+                if i >= n:
+                    return None  # unterminated literal
+            elif c == "[":
+                i += 1
+                if i < n and line[i] == "^":
+                    return None
+                members = []
+                while i < n and line[i] != "]":
+                    if line[i] == "\\":
+                        if i + 1 >= n or line[i + 1] not in _ESCAPES:
+                            return None
+                        members.append(_ESCAPES[line[i + 1]])
+                        i += 2
+                    else:
+                        members.append(line[i])
+                        i += 1
+                if i >= n:
+                    return None
+                k = 0
+                while k < len(members):  # a-b ranges
+                    if k + 2 < len(members) and members[k + 1] == "-":
+                        chars.update(chr(x) for x in range(ord(members[k]), ord(members[k + 2]) + 1))
+                        k += 3
+                    else:
+                        chars.add(members[k])
+                        k += 1
+            i += 1
+    return frozenset(chars)

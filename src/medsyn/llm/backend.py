@@ -83,6 +83,7 @@ class LlamaBackend:
         self.prompt_eval_seconds = 0.0  # time spent evaluating prompts (the benchmark reads it)
         self._prompt_state = None  # (tokens, state buffer, its size, logits of the last prompt token)
         self._pieces: dict[int, bytes] = {}
+        self._grammar_candidates: dict[str, np.ndarray | None] = {}  # grammar text -> grammar_candidates()
 
     # -- the context -----------------------------------------------------------------------------------------
 
@@ -216,6 +217,23 @@ class LlamaBackend:
                 ids.setdefault(self.piece(token), token)
             self._piece_ids = ids
         return self._piece_ids
+
+    def grammar_candidates(self, grammar_text: str) -> np.ndarray | None:
+        """Ids of the tokens a grammar could ever accept: those made only of bytes of its terminals' characters
+        (``medsyn.grammar.grammar_alphabet``), and the end-of-generation tokens; None when the grammar's characters
+        cannot be read (then the whole vocabulary is used). Built once per grammar."""
+        from medsyn.grammar import grammar_alphabet
+
+        cache = self._grammar_candidates
+        if grammar_text not in cache:
+            chars = grammar_alphabet(grammar_text)
+            ids = None
+            if chars is not None:
+                allowed = set("".join(chars).encode("utf-8"))
+                ids = np.array([t for t in range(self.n_vocab)
+                                if set(self.piece(t)) <= allowed or self.is_end_of_generation(t)], dtype=np.intc)
+            cache[grammar_text] = ids
+        return cache[grammar_text]
 
     def detokenize(self, tokens: list[int]) -> str:
         return self.llm.detokenize(tokens).decode("utf-8", errors="ignore")

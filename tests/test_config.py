@@ -15,11 +15,11 @@ def test_repo_config_is_valid_and_defaults_filled():
 
 
 def test_default_config_runs_the_recipe_the_readme_names():
-    """README "Generation recipes": untruncated sampling, fresh stratified examples, novelty, steering; no outside
-    draws (so every value of a default table is the model's own)."""
+    """README "Generation recipes": untruncated sampling, fresh stratified examples shown once, novelty, steering;
+    no outside draws (so every value of a default table is the model's own)."""
     gen = load_config(repo_config())["generation"]
     assert (gen["temperature"], gen["top_p"], gen["top_k"], gen["min_p"]) == (1.0, 1.0, 0, 0.0)
-    assert gen["examples"]["per_call"] and gen["examples"]["stratify"]
+    assert gen["examples"]["per_call"] and gen["examples"]["stratify"] and gen["examples"]["placement"] == "prefill"
     assert set(gen["novelty"]["reject"]) == {"earlier", "examples", "train", "near"}
     assert gen["steering"]["strength"] > 0 and gen["outside"]["method"] == "none"
 

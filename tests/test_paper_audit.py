@@ -62,6 +62,7 @@ def test_paper_yaml_is_the_papers_grid():
     assert cfg["generation"]["top_k"] == 0 and cfg["generation"]["repeat_penalty"] == 1.0
     # config.yaml's recipe switches (fresh examples, novelty, steering) are off in the paper's grid
     assert not uses_row_hooks(cfg["generation"]) and not cfg["generation"]["examples"]["per_call"]
+    assert cfg["generation"]["examples"]["placement"] == "both"  # the paper's prompt shows its examples in the request
     assert "paper" in cfg["evaluation"]["families"]
     assert len(runs(cfg)) == 3 * 4 * 2 * 5 * len(cfg["generation"]["models"])
     assert set(cfg["generation"]["models"]) <= set(cfg["models"])

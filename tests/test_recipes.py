@@ -216,6 +216,37 @@ def test_recipes_resolve_over_the_base_and_cross_the_grid():
     assert not settings_from_config(recipe_generation(config, "base"), "grammar", 1).uses_row_hooks
 
 
+def test_the_default_recipe_is_the_ablations_r7_and_the_ladder_base_has_every_switch_off():
+    """config.yaml's generation settings are recipes.yaml's r7-prefill (what the README's table measured), the
+    ladder's base turns every switch off (examples in both places, as the measured rungs ran), and the variants
+    config's r5-steering is the ladder's."""
+    import yaml
+
+    from conftest import REPO
+
+    def merged(*names):
+        def merge(base, new):
+            for k, v in new.items():
+                base[k] = merge(base.get(k) or {}, v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+            return base
+        cfg = repo_config()
+        for name in names:
+            cfg = merge(cfg, yaml.safe_load((REPO / "config" / "experiments" / name).read_text()))
+        return load_config(cfg)
+
+    keys = ("temperature", "top_p", "top_k", "min_p", "examples", "novelty", "outside", "steering", "column_order")
+    default = load_config(repo_config())["generation"]
+    ladder = merged("recipes.yaml")
+    r7 = recipe_generation(ladder, "r7-prefill")
+    assert {k: r7[k] for k in keys} == {k: default[k] for k in keys}
+    base = {k: v for k, v in ladder["generation"].items() if k in keys}
+    assert base["examples"] == {"per_call": False, "stratify": False, "residual": False, "placement": "both"}
+    assert not base["novelty"]["reject"] and base["steering"]["strength"] == 0 and base["outside"]["method"] == "none"
+    variants = merged("recipes.yaml", "recipes-variants.yaml")
+    assert recipe_generation(variants, "r5-steering") == recipe_generation(ladder, "r5-steering")
+    assert recipe_generation(variants, "r7-prefill") == r7
+
+
 def test_row_level_recipes_refuse_free_mode():
     raw = repo_config()
     raw["generation"]["modes"] = ["grammar", "free"]

@@ -121,6 +121,7 @@ class MarginalSteering:
         self.columns = [_Column(col, texts, bins) for col, texts in zip(spec.columns, value_texts(train, spec))]
         self._candidates: dict[tuple[int, str], list[tuple[int, tuple]]] = {}
         self._biases: dict[tuple[int, str], tuple[np.ndarray, np.ndarray] | None] = {}
+        self._decided_at: dict[tuple[int, str], bool] = {}  # (column, field text so far) -> bin decided
 
     def observe(self, row: str) -> None:
         """Count an accepted row's values (the running distribution)."""
@@ -149,7 +150,7 @@ class MarginalSteering:
         if not candidates:
             return None
         ids, values = [], []
-        decided = self.columns[index].decided(partial)  # only the support is enforced from here on
+        decided = self._decided(index, partial)  # only the support is enforced from here on
         for token, parts in candidates:
             if self.train_values_only and any(self.columns[c].unseen(p, t, e) for c, p, t, e in parts):
                 ids.append(token)
@@ -166,11 +167,17 @@ class MarginalSteering:
             return None
         return np.asarray(ids, dtype=np.intc), values
 
+    def _decided(self, index: int, partial: str) -> bool:
+        key = (index, partial)
+        if key not in self._decided_at:
+            self._decided_at[key] = self.columns[index].decided(partial)
+        return self._decided_at[key]
+
     def _find_candidates(self, index: int, partial: str) -> list[tuple[int, tuple]]:
         """Tokens that decide something about field ``index`` after ``partial``, each with the (column, field
         text so far, continuation, ends) parts it decides."""
         column = self.columns[index]
-        if column.decided(partial) and not self.train_values_only:
+        if self._decided(index, partial) and not self.train_values_only:
             return []
         found: dict[int, tuple] = {}
         last = index == len(self.columns) - 1

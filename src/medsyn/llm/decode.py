@@ -7,8 +7,9 @@ call's example rows), and is then sampled token by token.
 
 Sampling runs in llama.cpp's native sampler chain (penalties, top-k, typical, top-p, min-p, temperature, dist
 with the call's seed). The grammar is checked against the token the chain sampled first (one candidate); only when
-it rejects that token is the whole vocabulary constrained and sampled again (llama.cpp's own common_sampler does
-the same). With a repeat penalty the grammar constrains every token first, so the penalty's history never sees a
+it rejects that token is the vocabulary constrained and sampled again (llama.cpp's own common_sampler does the
+same), and then only the tokens made of the grammar's characters (``LlamaBackend.grammar_candidates``): every other
+token would be set to -inf by the grammar, so leaving it out samples the same token at a fraction of the cost. With a repeat penalty the grammar constrains every token first, so the penalty's history never sees a
 rejected token. After each line break the grammar is asked whether end of text is allowed; our grammars
 (``spec_to_gbnf``: exactly ``rows_per_call`` rows) allow it only once every row is written, and then allow nothing
 else, so the sequence stops there without sampling the forced end-of-text token.

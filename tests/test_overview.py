@@ -36,6 +36,10 @@ def test_a_recipe_is_described_by_what_it_changes():
     assert describe_recipe(config, "paper") == "temperature 0.7, top_p 0.9"
     assert describe_recipe(config, "r5") == ("examples.per_call True, novelty.reject ['earlier'], "
                                             "steering.strength 4.0")
+    # the default config's one recipe is described by the switches it turns on, not as "the base settings"
+    default = describe_recipe(load_config(repo_config()), "default")
+    assert "examples.placement prefill" in default and "steering.strength 4.0" in default
+    assert "novelty.reject ['earlier', 'examples', 'train', 'near']" in default and "outside" not in default
 
 
 def _board(rows):

@@ -104,13 +104,30 @@ def recipe_parents(config: dict) -> dict[str, str | None]:
     return parents
 
 
+def _switches_off() -> dict:
+    """The recipe switch blocks with every switch off (the generation settings' own defaults)."""
+    import dataclasses
+
+    from medsyn import settings as st
+
+    blocks = {"examples": st.ExampleSettings(), "novelty": st.NoveltySettings(), "outside": st.OutsideSettings(),
+              "steering": st.SteeringSettings()}
+    return {k: {f: list(v) if isinstance(v, tuple) else v for f, v in dataclasses.asdict(b).items()}
+            for k, b in blocks.items()}
+
+
 def describe_recipe(config: dict, recipe: str) -> str:
-    """A recipe in words: its switches that differ from the base settings (or 'the base settings')."""
+    """A recipe in words: its sampling settings that differ from the config's base generation block, and its
+    switches that are on (differ from the switches-off state), so a single-recipe config (the default one) still
+    says what it turns on; 'the base generation settings' when nothing does."""
     from medsyn.config import recipe_generation
 
+    resolved = recipe_generation(config, recipe)
     base = {k: v for k, v in config["generation"].items() if k != "recipes"}
-    pairs = sorted(_switches(recipe_generation(config, recipe), base))
-    return ", ".join(f"{k} {v}" for k, v in pairs) or "the base generation settings"
+    off = _switches_off()
+    pairs = _switches({k: v for k, v in resolved.items() if k not in off}, base)
+    pairs |= _switches({k: resolved[k] for k in off if k in resolved}, off)
+    return ", ".join(f"{k} {v}" for k, v in sorted(pairs)) or "the base generation settings"
 
 
 def recipe_effects(board: pd.DataFrame, config: dict) -> list[dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 
@@ -16,6 +17,18 @@ SHARED_DATA = Path(os.environ.get("MEDSYN_SHARED_DATA", REPO.parent / "shared" /
 def repo_config() -> dict:
     with open(REPO / "config" / "config.yaml") as fh:
         return yaml.safe_load(fh)
+
+
+def merged_config(*overrides: dict) -> dict:
+    """config/config.yaml with overrides merged the way Snakemake merges --configfile (mappings update)."""
+    def merge(base, new):
+        for k, v in new.items():
+            base[k] = merge(base.get(k) or {}, v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+        return base
+    cfg = repo_config()
+    for override in overrides:
+        cfg = merge(cfg, copy.deepcopy(override))
+    return cfg
 
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

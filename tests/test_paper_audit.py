@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, repo_config
+from conftest import REPO, merged_config
 from medsyn.config import (expand_paper_raw, external_dirs, external_entry, load_config, paper_runs, runs,
                            uses_row_hooks)
 from medsyn.errors import ConfigError
@@ -23,18 +22,6 @@ from medsyn.paper_audit import (
 )
 
 SCORES = REPO / "resources" / "synllm_paper_scores.tsv"
-
-
-def _merged(*overrides) -> dict:
-    """config/config.yaml with overrides merged the way Snakemake merges --configfile (mappings update)."""
-    def merge(base, new):
-        for k, v in new.items():
-            base[k] = merge(base.get(k) or {}, v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
-        return base
-    cfg = repo_config()
-    for o in overrides:
-        cfg = merge(cfg, copy.deepcopy(o))
-    return cfg
 
 
 def _raw_tree(root, layout):
@@ -52,7 +39,7 @@ def _raw_tree(root, layout):
 
 def test_paper_yaml_is_the_papers_grid():
     paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
-    cfg = _merged(paper)
+    cfg = merged_config(paper)
     cfg["paper_raw"] = None  # the imports are tested below without the shared data
     cfg = load_config(cfg)
     assert cfg["datasets"] == ["diabetes", "stroke", "cirrhosis"] and cfg["seeds"] == [1, 2, 3, 4, 5]
@@ -72,7 +59,7 @@ def test_paper_yaml_is_the_papers_grid():
 def test_paper_raw_expands_to_tagged_generators(tmp_path):
     root = _raw_tree(tmp_path / "raw", {"stroke": {"mistralai_Mistral-7B-Instruct-v0.2": [1, 2, 3, 4], "gpt2": [1, 3]},
                                         "cirrhosis": {"gpt2": [1]}})
-    cfg = _merged({"datasets": ["stroke", "cirrhosis"],
+    cfg = merged_config({"datasets": ["stroke", "cirrhosis"],
                    "paper_raw": {"root": str(root), "datasets": ["stroke", "cirrhosis"]}})
     cfg = load_config(cfg)
     ext = external_entry(cfg, "paper-gpt2", "stroke")
@@ -91,12 +78,12 @@ def test_paper_raw_expands_to_tagged_generators(tmp_path):
 def test_paper_raw_errors_name_the_key(tmp_path):
     root = _raw_tree(tmp_path / "raw", {"stroke": {"gpt2": [1]}})
     with pytest.raises(ConfigError, match="paper_raw.datasets"):
-        load_config(_merged({"paper_raw": {"root": str(root), "datasets": ["stroke"]}}))  # stroke not in datasets
+        load_config(merged_config({"paper_raw": {"root": str(root), "datasets": ["stroke"]}}))  # stroke not in datasets
     with pytest.raises(ConfigError, match="paper_raw.models"):
-        load_config(_merged({"datasets": ["stroke"],
+        load_config(merged_config({"datasets": ["stroke"],
                                  "paper_raw": {"root": str(root), "datasets": ["stroke"], "models": ["nope"]}}))
     with pytest.raises(ConfigError, match="paper_raw.root"):
-        load_config(_merged({"datasets": ["stroke"], "paper_raw": {"root": str(tmp_path / "x"),
+        load_config(merged_config({"datasets": ["stroke"], "paper_raw": {"root": str(tmp_path / "x"),
                                                                         "datasets": ["stroke"]}}))
     assert expand_paper_raw({"paper_raw": None}) == {}
 
@@ -205,7 +192,7 @@ def test_paper_yaml_dry_run_plans_the_full_grid(tmp_path):
 
     if not (SHARED_DATA / "synllm_raw").is_dir():
         pytest.skip(f"the paper's raw outputs are not in {SHARED_DATA}")
-    cfg = _merged(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
+    cfg = merged_config(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
     cfg["dataset_options"] = {d: {"csv": str(SHARED_DATA / f"{d}.csv")} for d in cfg["datasets"]}
     cfg["paper_raw"]["root"] = str(SHARED_DATA / "synllm_raw")
     proc = snakemake(tmp_path, cfg, "-n", "results/tables/metrics.tsv", "results/tables/paper_comparison.tsv")

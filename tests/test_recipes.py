@@ -222,17 +222,11 @@ def test_the_default_recipe_is_the_ablations_r7_and_the_ladder_base_has_every_sw
     config's r5-steering is the ladder's."""
     import yaml
 
-    from conftest import REPO
+    from conftest import REPO, merged_config
 
     def merged(*names):
-        def merge(base, new):
-            for k, v in new.items():
-                base[k] = merge(base.get(k) or {}, v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
-            return base
-        cfg = repo_config()
-        for name in names:
-            cfg = merge(cfg, yaml.safe_load((REPO / "config" / "experiments" / name).read_text()))
-        return load_config(cfg)
+        return load_config(merged_config(*[yaml.safe_load((REPO / "config" / "experiments" / n).read_text())
+                                           for n in names]))
 
     keys = ("temperature", "top_p", "top_k", "min_p", "examples", "novelty", "outside", "steering", "column_order")
     default = load_config(repo_config())["generation"]

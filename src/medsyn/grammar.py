@@ -152,6 +152,22 @@ def row_regex(spec: DatasetSpec) -> re.Pattern:
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "]": "]", "[": "["}  # "\-" in a class: None
 
 
+def _read_until(line: str, i: int, end: str) -> tuple[list[str], int] | None:
+    """The characters from ``line[i]`` up to the closing ``end`` (escapes read), and the index of that ``end``;
+    None for an unknown escape or no closing ``end`` on the line."""
+    out = []
+    while i < len(line) and line[i] != end:
+        if line[i] == "\\":
+            if i + 1 >= len(line) or line[i + 1] not in _ESCAPES:
+                return None
+            out.append(_ESCAPES[line[i + 1]])
+            i += 2
+        else:
+            out.append(line[i])
+            i += 1
+    return (out, i) if i < len(line) else None
+
+
 def grammar_alphabet(gbnf: str) -> frozenset[str] | None:
     """Every character the grammar's terminals can produce (quoted literals and ``[...]`` classes with ranges), or
     None for a construct this reader does not know (a negated class, another escape): then use the whole vocabulary.
@@ -162,47 +178,25 @@ def grammar_alphabet(gbnf: str) -> frozenset[str] | None:
     for line in gbnf.splitlines():
         if line.lstrip().startswith("#"):
             continue
-        i, n = 0, len(line)
-        while i < n:
-            c = line[i]
-            if c == "#":
-                break
-            if c == '"':
-                i += 1
-                while i < n and line[i] != '"':
-                    if line[i] == "\\":
-                        if i + 1 >= n or line[i + 1] not in _ESCAPES:
-                            return None
-                        chars.add(_ESCAPES[line[i + 1]])
-                        i += 2
-                    else:
-                        chars.add(line[i])
-                        i += 1
-                if i >= n:
-                    return None  # unterminated literal
-            elif c == "[":
-                i += 1
-                if i < n and line[i] == "^":
+        i = 0
+        while i < len(line) and line[i] != "#":
+            if line[i] in '"[':
+                if line[i] == "[" and line[i + 1:i + 2] == "^":
                     return None
-                members = []
-                while i < n and line[i] != "]":
-                    if line[i] == "\\":
-                        if i + 1 >= n or line[i + 1] not in _ESCAPES:
-                            return None
-                        members.append(_ESCAPES[line[i + 1]])
-                        i += 2
-                    else:
-                        members.append(line[i])
-                        i += 1
-                if i >= n:
+                read = _read_until(line, i + 1, '"' if line[i] == '"' else "]")
+                if read is None:
                     return None
-                k = 0
-                while k < len(members):  # a-b ranges
-                    if k + 2 < len(members) and members[k + 1] == "-":
-                        chars.update(chr(x) for x in range(ord(members[k]), ord(members[k + 2]) + 1))
-                        k += 3
-                    else:
-                        chars.add(members[k])
-                        k += 1
+                members, i = read
+                if line[i] == '"':
+                    chars.update(members)
+                else:
+                    k = 0
+                    while k < len(members):  # a-b ranges
+                        if k + 2 < len(members) and members[k + 1] == "-":
+                            chars.update(chr(x) for x in range(ord(members[k]), ord(members[k + 2]) + 1))
+                            k += 3
+                        else:
+                            chars.add(members[k])
+                            k += 1
             i += 1
     return frozenset(chars)

@@ -345,6 +345,6 @@ def paper_section(dataset: str, comparison: pd.DataFrame, rankings: pd.DataFrame
         "all_copy_runs": [f"{r['model']} {r['prompt']}" for _, r in all_copies.iterrows()],
         "paper_all_copy_runs": len(paper_all),
         "echo_rows": fmt(_numeric(cop, "prompt_echo_rows").sum(), 0),
-        "mean_copy_share": fmt(pd.to_numeric(cop["example_copy_share"], errors="coerce").mean()),
+        "mean_copy_share": fmt(_numeric(cop, "example_copy_share").mean()),
         "mean_paper_copy_share": fmt(_numeric(cop, "paper_example_copy_share").mean()),
     }

@@ -59,6 +59,40 @@ def test_residual_examples_come_from_the_region_generated_rows_miss(pima):
     assert list(source.for_call(0, None).index) == list(ExampleSource(train, outcome_only, 3, 1).for_call(0).index)
 
 
+def test_neighbor_examples_are_one_patient_and_its_nearest_train_rows(pima):
+    """Each call's rows: some shown row (the anchor) has every other shown row at most as far as any row not
+    shown (under the evaluation's distance); anchors differ by call, repeat by seed, and follow the class shares."""
+    from medsyn.evaluate.distance import encode
+
+    spec, train, _ = pima
+    encoded = encode(train, spec, train)
+    source = ExampleSource(train, spec, n=4, run_seed=1, stratify=True, neighbors=True)
+    calls, anchor_classes = [], []
+    for call in range(40):
+        shown = train.index.get_indexer(source.for_call(call).index)
+        assert len(shown) == 4
+        hidden = np.setdiff1d(np.arange(len(train)), shown)
+        anchors = [a for a in shown if np.abs(encoded[shown] - encoded[a]).sum(axis=1).max()
+                   <= np.abs(encoded[hidden] - encoded[a]).sum(axis=1).min() + 1e-6]
+        assert anchors, f"call {call}: no shown row has the others as its nearest"
+        calls.append(tuple(shown))
+        anchor_classes.append(train[spec.target].iloc[anchors[0]])
+    assert len(set(calls)) >= 34  # anchors drawn with replacement; mutual neighbours share a set
+    assert calls[:5] == [tuple(train.index.get_indexer(ExampleSource(train, spec, 4, 1, stratify=True, neighbors=True)
+                                                       .for_call(k).index)) for k in range(5)]
+    assert calls[:5] != [tuple(train.index.get_indexer(ExampleSource(train, spec, 4, 2, stratify=True, neighbors=True)
+                                                       .for_call(k).index)) for k in range(5)]
+    positive = np.mean([c == "1" for c in anchor_classes])
+    assert abs(positive - (train[spec.target] == "1").mean()) < 0.2
+
+    def spread(rows):  # mean distance between the shown rows
+        return np.abs(encoded[rows][:, None] - encoded[rows][None]).sum(axis=2).mean()
+
+    at_random = ExampleSource(train, spec, n=4, run_seed=1, stratify=True)
+    random_calls = [train.index.get_indexer(at_random.for_call(k).index) for k in range(40)]
+    assert np.mean([spread(list(c)) for c in calls]) < 0.5 * np.mean([spread(c) for c in random_calls])
+
+
 def test_novelty_judge_names_each_reason(pima):
     spec, train, holdout = pima
     judge = NoveltyJudge(spec, ["earlier", "examples", "train", "near"], train, holdout)
@@ -198,19 +232,85 @@ def test_steering_with_train_values_only_rules_out_unseen_values_from_the_first_
     assert all(b in (0.0, UNSEEN_BIAS) for b in bias)  # decided: only the support acts, no pull
 
 
+def test_conditional_steering_pulls_each_parent_bin_toward_trains_share_in_it(pima):
+    """Outcome written first: Glucose's parent is Outcome. The model wrote Glucose 1xx for every row of both
+    outcomes; the conditional pull on the leading "1" is then train's share of 1xx among that outcome's rows against
+    the running share in that bin, so it differs by outcome (more negative where train has fewer 1xx glucoses),
+    where the marginal pull is the same after either outcome."""
+    import math
+
+    from medsyn.recipes.steering import PSEUDO_ROWS
+
+    spec, train, _ = pima
+    order = spec.in_order(["Outcome", "Glucose"])
+    pieces = _pieces()
+    conditional = MarginalSteering(order, train, pieces, strength=2.0, conditional=True)
+    marginal = MarginalSteering(order, train, pieces, strength=2.0)
+    assert conditional.chain.parents[1] == 0
+    rest = ",".join(["1"] * (len(order.columns) - 2))
+    for outcome in ["0", "1"] * 15:
+        for steering in (conditional, marginal):
+            steering.observe(f"{outcome},150,{rest}")
+
+    def pull(steering, row):
+        ids, bias = steering.steer(row)
+        return dict(zip(ids.tolist(), bias.tolist()))[pieces[b"1"]]
+
+    from medsyn.recipes.rowtext import column_texts
+
+    def share_1xx(values):  # over the value texts the steering counts (NA included)
+        return float(np.mean([t.startswith("1") for t in column_texts(values, spec.column("Glucose"))]))
+
+    for outcome in "01":
+        t = share_1xx(train.loc[train["Outcome"] == outcome, "Glucose"])
+        running = (15 + PSEUDO_ROWS * t) / (15 + PSEUDO_ROWS)
+        assert pull(conditional, f"{outcome},".encode()) == pytest.approx(2.0 * (math.log(t) - math.log(running)),
+                                                                           rel=1e-5)
+    assert pull(conditional, b"0,") < pull(conditional, b"1,") < 0  # fewer 1xx among Outcome 0 in train
+    assert pull(marginal, b"0,") == pull(marginal, b"1,") < 0
+    t_all = share_1xx(train["Glucose"])
+    assert pull(marginal, b"0,") == pytest.approx(
+        2.0 * (math.log(t_all) - math.log((30 + PSEUDO_ROWS * t_all) / (30 + PSEUDO_ROWS))), rel=1e-5)
+
+
+def test_the_steered_baseline_keeps_the_chains_pairs_that_marginals_lose(pima):
+    """The conditional pull's target without the model: Age is drawn given Pregnancies' bin (its parent on train),
+    so their correlation survives (the marginals baseline's is ~0); its values are train's, column by column."""
+    from medsyn.baselines import make_baseline
+    from medsyn.recipes.steering import _Chain
+
+    spec, train, holdout = pima
+    from medsyn.recipes.rowtext import value_texts
+
+    chain = _Chain(spec, value_texts(train, spec))
+    assert spec.columns[chain.parents[spec.column_names.index("Age")]].name == "Pregnancies"
+    drawn = {"method": "none", "columns": 0, "column_order": []}
+    steered = make_baseline("steered-r8", spec, train, holdout, 400, 1, drawn=drawn)
+    independent = make_baseline("marginals", spec, train, holdout, 400, 1)
+    corr = lambda frame: frame[["Pregnancies", "Age"]].astype(float).corr().iloc[0, 1]  # noqa: E731
+    assert corr(train) > 0.4 and corr(steered) > 0.7 * corr(train) and abs(corr(independent)) < 0.15
+    for name in spec.column_names:
+        assert set(steered[name].dropna()) <= set(train[name].dropna())
+    assert steered.equals(make_baseline("steered-r8", spec, train, holdout, 400, 1, drawn=drawn))
+
+
 def test_recipes_resolve_over_the_base_and_cross_the_grid():
     raw = repo_config()
     # a base with every switch off (config.yaml turns the default recipe's on)
     raw["generation"].update(novelty={"reject": []}, steering={"strength": 0.0}, examples={})
     raw["generation"]["recipes"] = {"base": {}, "novel": {"novelty": {"reject": ["earlier"]}, "temperature": 0.5},
-                                    "hybrid": {"outside": {"method": "copula", "columns": 2}}}
+                                    "hybrid": {"outside": {"method": "copula", "columns": 2}},
+                                    "chained": {"steering": {"strength": 2.0, "conditional": True}}}
     config = load_config(raw)
     novel = recipe_generation(config, "novel")
     assert novel["novelty"] == {"reject": ["earlier"], "max_retries": 8, "near_quantile": 0.05}
     assert novel["temperature"] == 0.5
     assert recipe_generation(config, "base")["novelty"]["reject"] == []
-    assert {r.recipe for r in runs(config)} == {"base", "novel", "hybrid"}
+    assert {r.recipe for r in runs(config)} == {"base", "novel", "hybrid", "chained"}
     assert "drawn-hybrid" in baseline_names(config) and "drawn-novel" not in baseline_names(config)
+    assert "steered-chained" in baseline_names(config) and not {"steered-hybrid", "drawn-chained"} & set(
+        baseline_names(config))
+    assert settings_from_config(recipe_generation(config, "chained"), "grammar", 1).steering.conditional
     settings = settings_from_config(novel, "grammar", 3)
     assert settings.novelty.reject == ("earlier",) and settings.uses_row_hooks and settings.seed == 3
     assert not settings_from_config(recipe_generation(config, "base"), "grammar", 1).uses_row_hooks
@@ -234,7 +334,8 @@ def test_the_default_recipe_is_the_ablations_r7_and_the_ladder_base_has_every_sw
     r7 = recipe_generation(ladder, "r7-prefill")
     assert {k: r7[k] for k in keys} == {k: default[k] for k in keys}
     base = {k: v for k, v in ladder["generation"].items() if k in keys}
-    assert base["examples"] == {"per_call": False, "stratify": False, "residual": False, "placement": "both"}
+    assert base["examples"] == {"per_call": False, "stratify": False, "residual": False, "neighbors": False,
+                                "placement": "both"}
     assert not base["novelty"]["reject"] and base["steering"]["strength"] == 0 and base["outside"]["method"] == "none"
     variants = merged("recipes.yaml", "recipes-variants.yaml")
     assert recipe_generation(variants, "r5-steering") == recipe_generation(ladder, "r5-steering")

@@ -134,7 +134,8 @@ def make_baseline(
     name: str, spec: DatasetSpec, train: pd.DataFrame, reference: pd.DataFrame, n: int, seed: int,
     drawn: dict | None = None,
 ) -> pd.DataFrame:
-    """``drawn`` (for ``drawn-<recipe>``): the recipe's outside draws (method, columns, column_order)."""
+    """``drawn`` (for ``drawn-<recipe>``): the recipe's outside draws (method, columns, column_order); for
+    ``steered-<recipe>`` (conditional steering without the model) its column_order."""
     rng = _rng(seed, name)
     if name == "holdout":  # unseen real rows: as many as asked for, at most the reference split's
         frame = holdout_baseline(reference, min(n, len(reference)), rng)
@@ -148,6 +149,10 @@ def make_baseline(
         from medsyn.recipes.outside import without_model
 
         frame = without_model(spec.in_order(drawn["column_order"]), train, drawn["method"], drawn["columns"], n, rng)
+    elif name.startswith("steered-") and drawn:
+        from medsyn.recipes.steering import chain_sample
+
+        frame = chain_sample(spec.in_order(drawn["column_order"]), train, n, rng)
     else:
         raise ValueError(f"unknown baseline {name!r}; expected one of {BASELINES}")
     return frame[spec.column_names].reset_index(drop=True)

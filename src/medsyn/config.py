@@ -178,12 +178,17 @@ class Run:
 
 
 def baseline_names(config: dict) -> list[str]:
-    """The configured baselines, plus ``drawn-<recipe>`` for every recipe that draws values outside the model: the
-    same draws with the model's columns resampled independently (the model's own contribution is above it)."""
+    """The configured baselines, plus ``drawn-<recipe>`` for every recipe that draws values outside the model (the
+    same draws with the model's columns resampled independently) and ``steered-<recipe>`` for every recipe with
+    conditional steering (its pull's target sampled without the model): the model's own contribution is above
+    them."""
     names = list(config["evaluation"]["baselines"])
     for recipe in config["generation"]["recipes"]:
-        if recipe_generation(config, recipe)["outside"]["method"] != "none":
+        gen = recipe_generation(config, recipe)
+        if gen["outside"]["method"] != "none":
             names.append(f"drawn-{recipe}")
+        if gen["steering"]["strength"] and gen["steering"]["conditional"]:
+            names.append(f"steered-{recipe}")
     return names
 
 

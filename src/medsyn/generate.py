@@ -131,7 +131,7 @@ class _Recipe:
             raise GenerationError("this recipe (per-call examples, novelty, outside draws or steering) needs the "
                                   "train rows; pass RealRows")
         self.examples = ExampleSource(real.train, spec, len(prompt["example_rows"]), s.seed, s.examples.stratify,
-                                      s.examples.residual) if s.examples.per_call else None
+                                      s.examples.residual, s.examples.neighbors) if s.examples.per_call else None
         self.outside = OutsideDraws(self.spec, real.train, s.outside.method, s.outside.columns,
                                     derive_seed("outside-fit", *run_key)) if s.outside.method != "none" else None
         self.rows = None
@@ -139,7 +139,8 @@ class _Recipe:
             novelty = NoveltyJudge(self.spec, s.novelty.reject, real.train, real.holdout,
                                    s.novelty.near_quantile) if s.novelty.reject else None
             steering = MarginalSteering(self.spec, real.train, backend.pieces(), s.steering.strength,
-                                        s.steering.bins, s.steering.train_values_only) if s.steering.strength else None
+                                        s.steering.bins, s.steering.train_values_only,
+                                        s.steering.conditional) if s.steering.strength else None
             self.rows = RunRows(novelty, steering)
         self.max_retries = s.novelty.max_retries
 

@@ -13,6 +13,7 @@ class ExampleSettings:
     per_call: bool = False  # fresh example rows for every call (seeded per call), not one set per run
     stratify: bool = False  # per-call examples stratified by the target
     residual: bool = False  # per-call examples from the train region the rows so far cover worst (TabGen-ICL)
+    neighbors: bool = False  # per-call examples: a random train patient and its nearest train rows
     # where the rows are shown: "both" (the user message and the assistant turn's prefill) or "prefill" (only as the
     # first rows of the assistant's table, where the mode prefills): each example's tokens are then evaluated once
     placement: str = "both"
@@ -36,6 +37,7 @@ class SteeringSettings:
     strength: float = 0.0  # logit-bias strength pulling generated values toward the train marginals; 0 = off
     bins: int = 10  # quantile bins of a numeric column the bias acts on; 0 = every distinct train value
     train_values_only: bool = False  # a value no train row shows (per column) is never written
+    conditional: bool = False  # each column pulled toward train's distribution given one earlier column's bin
 
 
 @dataclass

@@ -164,10 +164,12 @@ def paper_files(name):
 
 
 def drawn_baseline_params(wildcards):
-    """For a ``drawn-<recipe>`` baseline: the recipe's outside-draw method, column count and column order."""
-    if not wildcards.baseline.startswith("drawn-"):
+    """For a ``drawn-<recipe>`` or ``steered-<recipe>`` baseline: the recipe's outside-draw method, column count
+    and column order (a steered baseline reads the order only)."""
+    prefix = wildcards.baseline.split("-", 1)[0]
+    if prefix not in ("drawn", "steered"):
         return None
-    recipe = wildcards.baseline.removeprefix("drawn-")
+    recipe = wildcards.baseline.removeprefix(prefix + "-")
     outside = recipe_generation(CONFIG, recipe)["outside"]
     order = recipe_column_order(CONFIG, recipe, dataset_target(wildcards.dataset))
     return {"method": outside["method"], "columns": outside["columns"], "column_order": order}

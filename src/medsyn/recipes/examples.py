@@ -8,6 +8,12 @@ Residual selection, simplified from TabGen-ICL (arXiv 2502.16414): for each call
 train rows are split by its levels (or ``RESIDUAL_BINS`` quantile bins of a numeric column, missing values a bin of
 their own); the bin whose train share most exceeds its share among the generated rows is the region covered worst,
 and the call's examples are drawn from it (the rest at random when it holds too few rows).
+
+Neighbour selection: each call shows one train patient drawn at random (stratified by the target when asked) and
+its ``n - 1`` nearest train rows under the evaluation's Gower-style distance (``medsyn.evaluate.distance``). A
+call's examples then share one region of the joint distribution, so what the model continues them with carries
+that region's dependence between columns (age with pregnancies, BMI with skin fold), while the anchors, drawn at
+random call after call, cover train as a whole. The rows stay the model's: it sees patients, not statistics.
 """
 
 from __future__ import annotations
@@ -25,13 +31,15 @@ class ExampleSource:
     """Draws ``n`` example rows of ``train`` (in spec order; the index is the train row id) for each call."""
 
     def __init__(self, train: pd.DataFrame, spec: DatasetSpec, n: int, run_seed: int, stratify: bool = False,
-                 residual: bool = False):
+                 residual: bool = False, neighbors: bool = False):
         self.train = train
         self.spec = spec
         self.n = min(n, len(train))
         self.run_seed = run_seed
         self.stratify = stratify
         self.residual = residual
+        self.neighbors = neighbors
+        self._encoded = None  # train rows under the distance encoding, built at the first neighbour draw
 
     def _rng(self, call: int) -> np.random.Generator:
         return np.random.default_rng(derive_seed("examples", self.spec.name, self.run_seed, "call", call))
@@ -43,11 +51,31 @@ class ExampleSource:
             return self.train.iloc[:0]
         if self.residual and generated is not None and len(generated):
             positions = self._residual(rng, generated)
+        elif self.neighbors:
+            positions = self._neighbors(rng)
         elif self.stratify:
             positions = self._stratified(rng)
         else:
             positions = rng.choice(len(self.train), size=self.n, replace=False)
         return self.train.iloc[np.sort(positions)]
+
+    def _neighbors(self, rng: np.random.Generator) -> np.ndarray:
+        """A random anchor (its class drawn with the train shares when stratified) and its n - 1 nearest rows."""
+        from medsyn.evaluate.distance import encode
+
+        if self._encoded is None:
+            self._encoded = encode(self.train, self.spec, self.train)
+        if self.stratify:
+            target = self.train[self.spec.target].astype(object).where(self.train[self.spec.target].notna(), "NA")
+            codes, classes = pd.factorize(target, sort=True)
+            cls = rng.choice(len(classes), p=np.bincount(codes, minlength=len(classes)) / len(codes))
+            anchor = int(rng.choice(np.flatnonzero(codes == cls)))
+        else:
+            anchor = int(rng.integers(len(self.train)))
+        distance = np.abs(self._encoded - self._encoded[anchor]).sum(axis=1)
+        distance[anchor] = -1.0  # the anchor first, also when it has exact twins
+        # stable sort: ties (twins, equal distances) in train order, so a rerun draws the same rows
+        return np.argsort(distance, kind="stable")[: self.n]
 
     def _stratified(self, rng: np.random.Generator) -> np.ndarray:
         """Class counts in proportion to the train shares (largest remainders, ties drawn), rows drawn per class."""

@@ -23,6 +23,14 @@ written it) and past the point where the bin is decided, so values stay within e
 marginals baseline's support). The cue a detection classifier reads first, a lab value the lab never reports,
 is then gone; the novelty judge still keeps rows away from whole train patients.
 
+With ``conditional`` the pull of a column is toward its train distribution *given the bin of one earlier column*
+(its parent: the earlier column with the highest mutual information on train, numeric columns in ``PARENT_BINS``
+quantile bins), and the running share is counted among the generated rows in that same parent bin: the run's
+pairwise structure along a chain of columns (age -> pregnancies, BMI -> skin fold) is pulled toward train's, not
+just each marginal. A parent bin with fewer than ``MIN_PARENT_ROWS`` train rows pulls toward the marginal. This
+information comes from train, not from the model: the comparison that tells them apart is the same pull without
+the model, sampling each column from train's rows in its parent bin (``chain_sample``, in the ablation's notes).
+
 Cost: the candidates of each (column, text so far) are found once through a piece -> token map (built once per
 model); the biases are recomputed only after a new row was accepted; the decoder adds them to the few candidate
 logits in llama.cpp's own logits buffer, so the native sampler chain does the sampling.
@@ -43,6 +51,8 @@ UNSEEN_BIAS = -30.0  # logit bias of a token leading off the train support (e^-3
 PSEUDO_ROWS = 10.0  # weight of the target in the running share: the bias grows as generated rows accumulate
 FLOOR = 1e-3  # shares below this count as this (log of zero)
 LEVEL_PREFIX_CHARS = 4  # how far into the next field a separator-spanning token is looked up
+PARENT_BINS = 5  # quantile bins of a numeric parent column (conditional steering)
+MIN_PARENT_ROWS = 20  # train rows a parent bin needs before the pull is conditional on it
 
 
 class _PrefixCounts:
@@ -96,17 +106,91 @@ class _Column:
         text = partial + continuation
         return self.target.prefix[partial] > 0 and (self.target.exact[text] if ends else self.target.prefix[text]) == 0
 
-    def log_ratio(self, partial: str, continuation: str, ends: bool) -> float:
+    def log_ratio(self, partial: str, continuation: str, ends: bool, target: _PrefixCounts | None = None,
+                  generated: _PrefixCounts | None = None) -> float:
         """log target share - log running share of the values after ``partial`` that continue with
-        ``continuation`` (and end there, if ``ends``)."""
+        ``continuation`` (and end there, if ``ends``); the counts are the marginal ones unless given (a parent
+        bin's)."""
+        target = self.target if target is None else target
+        generated = self.generated if generated is None else generated
         text = partial + continuation
-        base_t = self.target.prefix[partial]
+        base_t = target.prefix[partial]
         if base_t == 0:
             return 0.0
-        t = (self.target.exact[text] if ends else self.target.prefix[text]) / base_t
-        g = self.generated.exact[text] if ends else self.generated.prefix[text]
-        r = (g + PSEUDO_ROWS * t) / (self.generated.prefix[partial] + PSEUDO_ROWS)
+        t = (target.exact[text] if ends else target.prefix[text]) / base_t
+        g = generated.exact[text] if ends else generated.prefix[text]
+        r = (g + PSEUDO_ROWS * t) / (generated.prefix[partial] + PSEUDO_ROWS)
         return math.log(max(t, FLOOR)) - math.log(max(r, FLOOR))
+
+
+def _parent_binner(col, texts: list[str]):
+    """Value text -> coarse bin key of a parent column: the level (or NA) itself, a numeric value's quantile bin."""
+    if not col.is_numeric:
+        return lambda text: text
+    values = np.array([float(t) for t in texts if t != MISSING_TEXT])
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, PARENT_BINS + 1)[1:-1])) if len(values) else np.array([])
+
+    def key(text: str):
+        if text == MISSING_TEXT:
+            return -1
+        try:
+            return int(np.searchsorted(edges, float(text), "right"))
+        except ValueError:  # a field still being written ("4." or "")
+            return None
+    return key
+
+
+def _mutual_information(a: np.ndarray, b: np.ndarray) -> float:
+    joint = pd.crosstab(a, b).to_numpy(dtype=float)
+    joint /= joint.sum()
+    pa, pb = joint.sum(axis=1, keepdims=True), joint.sum(axis=0, keepdims=True)
+    nz = joint > 0
+    return float((joint[nz] * np.log(joint[nz] / (pa @ pb)[nz])).sum())
+
+
+class _Chain:
+    """Conditional steering's parents and counts: for each column after the first, the earlier column it is pulled
+    given (highest mutual information of the coarse bins on train) and its train / generated value counts per
+    parent bin."""
+
+    def __init__(self, spec: DatasetSpec, texts: list[list[str]]):
+        self.binners = [_parent_binner(col, t) for col, t in zip(spec.columns, texts)]
+        keys = [np.array([str(binner(t)) for t in column]) for binner, column in zip(self.binners, texts)]
+        self.parents: list[int | None] = [None]
+        for j in range(1, len(spec.columns)):
+            scores = [_mutual_information(keys[i], keys[j]) for i in range(j)]
+            self.parents.append(int(np.argmax(scores)))
+        self.target: list[dict] = [{} for _ in spec.columns]
+        self.generated: list[dict] = [{} for _ in spec.columns]
+        for j, parent in enumerate(self.parents):
+            if parent is None:
+                continue
+            by_bin: dict = {}
+            for parent_text, text in zip(texts[parent], texts[j]):
+                by_bin.setdefault(self.binners[parent](parent_text), Counter())[text] += 1
+            for key, counts in by_bin.items():
+                if sum(counts.values()) >= MIN_PARENT_ROWS:
+                    target = self.target[j][key] = _PrefixCounts()
+                    for text, n in counts.items():
+                        target.add(text, n)
+                    self.generated[j][key] = _PrefixCounts()
+
+    def key(self, column: int, fields: list[str]):
+        """The parent bin of ``column`` in a row whose fields so far are ``fields`` (None: no conditional pull)."""
+        parent = self.parents[column]
+        if parent is None or parent >= len(fields):
+            return None
+        key = self.binners[parent](fields[parent])
+        return key if key in self.target[column] else None
+
+    def observe(self, fields: list[str]) -> None:
+        for j, text in enumerate(fields):
+            key = self.key(j, fields)
+            if key is not None:
+                self.generated[j][key].add(text)
+
+    def counts(self, column: int, key):
+        return (self.target[column][key], self.generated[column][key]) if key is not None else (None, None)
 
 
 class MarginalSteering:
@@ -114,19 +198,24 @@ class MarginalSteering:
     the rows are written in; ``pieces`` maps token bytes to token ids (``LlamaBackend.pieces``)."""
 
     def __init__(self, spec: DatasetSpec, train: pd.DataFrame, pieces: dict[bytes, int], strength: float,
-                 bins: int = 10, train_values_only: bool = False):
+                 bins: int = 10, train_values_only: bool = False, conditional: bool = False):
         self.strength = strength
         self.train_values_only = train_values_only
         self.pieces = pieces
-        self.columns = [_Column(col, texts, bins) for col, texts in zip(spec.columns, value_texts(train, spec))]
+        texts = value_texts(train, spec)
+        self.columns = [_Column(col, t, bins) for col, t in zip(spec.columns, texts)]
+        self.chain = _Chain(spec, texts) if conditional else None
         self._candidates: dict[tuple[int, str], list[tuple[int, tuple]]] = {}
         self._biases: dict[tuple[int, str], tuple[np.ndarray, np.ndarray] | None] = {}
         self._decided_at: dict[tuple[int, str], bool] = {}  # (column, field text so far) -> bin decided
 
     def observe(self, row: str) -> None:
         """Count an accepted row's values (the running distribution)."""
-        for column, text in zip(self.columns, row.split(",")):
+        fields = row.split(",")
+        for column, text in zip(self.columns, fields):
             column.generated.add(text)
+        if self.chain is not None:
+            self.chain.observe(fields)
         self._biases.clear()
 
     def steer(self, row: bytes) -> tuple[np.ndarray, np.ndarray] | None:
@@ -136,14 +225,30 @@ class MarginalSteering:
         index = row.count(b",")
         if index >= len(self.columns):
             return None
-        partial = row[row.rfind(b",") + 1:].decode("utf-8", errors="replace") if index else row.decode(
-            "utf-8", errors="replace")
-        key = (index, partial)
+        fields = row.decode("utf-8", errors="replace").split(",")
+        partial = fields[-1]
+        parent_keys = None
+        if self.chain is not None:  # the parent bins known from the fields before this one
+            parent_keys = (self.chain.key(index, fields[:-1]),
+                           self.chain.key(index + 1, fields[:-1]) if index + 1 < len(self.columns) else None)
+        key = (index, partial, parent_keys)
         if key not in self._biases:
-            self._biases[key] = self._compute(index, partial)
+            self._biases[key] = self._compute(index, partial, fields[:-1], parent_keys)
         return self._biases[key]
 
-    def _compute(self, index: int, partial: str):
+    def _counts(self, column_index: int, index: int, before: list[str], parts: tuple, parent_keys):
+        """(target, generated) counts a part of ``column_index`` is steered with: its parent bin's, or None for
+        the marginal's. The next field's parent may be the field this token closes (its value is in ``parts[0]``)."""
+        if parent_keys is None:
+            return None, None
+        if column_index == index:
+            return self.chain.counts(column_index, parent_keys[0])
+        if self.chain.parents[column_index] == index:
+            closed = before + [parts[0][1] + parts[0][2]]
+            return self.chain.counts(column_index, self.chain.key(column_index, closed))
+        return self.chain.counts(column_index, parent_keys[1])
+
+    def _compute(self, index: int, partial: str, before: list[str] | None = None, parent_keys=None):
         candidates = self._candidates.get((index, partial))
         if candidates is None:
             candidates = self._candidates[(index, partial)] = self._find_candidates(index, partial)
@@ -159,7 +264,9 @@ class MarginalSteering:
             total = 0.0
             for column_index, field_partial, continuation, ends in parts:
                 if not (decided and column_index == index):
-                    total += self.columns[column_index].log_ratio(field_partial, continuation, ends)
+                    target, generated = self._counts(column_index, index, before, parts, parent_keys)
+                    total += self.columns[column_index].log_ratio(field_partial, continuation, ends, target,
+                                                                  generated)
             ids.append(token)
             values.append(self.strength * total)
         values = np.asarray(values, dtype=np.float32)
@@ -214,3 +321,28 @@ class MarginalSteering:
         if partial and token is not None:
             found.setdefault(token, ((index, partial, "", True),))
         return list(found.items())
+
+
+def chain_sample(spec: DatasetSpec, train: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Conditional steering's target without the model (the ``steered-<recipe>`` baseline): the first column (of
+    ``spec``'s order) from its train values, each later one from the train rows in its parent's bin (from all of
+    train where that bin has too few rows): what the pull alone would write, so the model's share is above it."""
+    texts = value_texts(train, spec)
+    chain = _Chain(spec, texts)
+    members: list[dict] = [{} for _ in spec.columns]  # column -> parent bin -> train positions
+    for j, parent in enumerate(chain.parents):
+        if parent is not None:
+            for i, text in enumerate(texts[parent]):
+                key = chain.binners[parent](text)
+                if key in chain.target[j]:
+                    members[j].setdefault(key, []).append(i)
+    picks = np.zeros((n, len(spec.columns)), dtype=np.int64)
+    for r in range(n):
+        fields: list[str] = []
+        for j in range(len(spec.columns)):
+            key = chain.key(j, fields)
+            pool = members[j][key] if key is not None else None
+            i = int(pool[rng.integers(len(pool))]) if pool else int(rng.integers(len(train)))
+            picks[r, j] = i
+            fields.append(texts[j][i])
+    return pd.DataFrame({c.name: train[c.name].to_numpy()[picks[:, j]] for j, c in enumerate(spec.columns)})

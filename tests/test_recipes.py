@@ -274,17 +274,17 @@ def test_conditional_steering_pulls_each_parent_bin_toward_trains_share_in_it(pi
 
 
 def test_the_steered_baseline_keeps_the_chains_pairs_that_marginals_lose(pima):
-    """The conditional pull's target without the model: Age is drawn given Pregnancies' bin (its parent on train),
-    so their correlation survives (the marginals baseline's is ~0); its values are train's, column by column."""
+    """The conditional pull without the model: Age is drawn given Pregnancies' bin (its parent on train), so their
+    correlation survives (the marginals baseline's is ~0); its values are train's, column by column."""
     from medsyn.baselines import make_baseline
+    from medsyn.recipes.rowtext import value_texts
     from medsyn.recipes.steering import _Chain
 
     spec, train, holdout = pima
-    from medsyn.recipes.rowtext import value_texts
-
     chain = _Chain(spec, value_texts(train, spec))
     assert spec.columns[chain.parents[spec.column_names.index("Age")]].name == "Pregnancies"
-    drawn = {"method": "none", "columns": 0, "column_order": []}
+    drawn = {"method": "none", "columns": 0, "column_order": [],
+             "steering": {"strength": 4.0, "bins": 10, "conditional": True}}
     steered = make_baseline("steered-r8", spec, train, holdout, 400, 1, drawn=drawn)
     independent = make_baseline("marginals", spec, train, holdout, 400, 1)
     corr = lambda frame: frame[["Pregnancies", "Age"]].astype(float).corr().iloc[0, 1]  # noqa: E731
@@ -292,6 +292,24 @@ def test_the_steered_baseline_keeps_the_chains_pairs_that_marginals_lose(pima):
     for name in spec.column_names:
         assert set(steered[name].dropna()) <= set(train[name].dropna())
     assert steered.equals(make_baseline("steered-r8", spec, train, holdout, 400, 1, drawn=drawn))
+
+
+def test_the_pull_without_the_model_matches_each_marginal_closer_than_resampling(pima):
+    """Marginal steering's pull on train's own marginals: level counts land within a row or two of train's shares
+    (the pull fills what is short), where independent resampling scatters by sampling noise; columns independent."""
+    from medsyn.recipes.steering import pull_without_model
+
+    spec, train, _ = pima
+    share = (train["Outcome"] == "1").mean()
+    pulled = [pull_without_model(spec, train, 100, np.random.default_rng(s), 8.0) for s in range(6)]
+    resampled = [train["Outcome"].to_numpy()[np.random.default_rng(s).integers(len(train), size=100)] for s in range(6)]
+    pulled_error = [abs((p["Outcome"] == "1").sum() - 100 * share) for p in pulled]
+    resampled_error = [abs((r == "1").sum() - 100 * share) for r in resampled]
+    assert max(pulled_error) <= 3 and np.mean(pulled_error) < np.mean(resampled_error)
+    ages = pd.concat(pulled)[["Pregnancies", "Age"]].astype(float)
+    assert abs(ages.corr().iloc[0, 1]) < 0.15  # no model, no chain: independent columns
+    off = pull_without_model(spec, train, 100, np.random.default_rng(1), 0.0)  # strength 0: plain resampling
+    assert set(off["Outcome"]) <= {"0", "1"} and len(off) == 100
 
 
 def test_recipes_resolve_over_the_base_and_cross_the_grid():
@@ -309,7 +327,7 @@ def test_recipes_resolve_over_the_base_and_cross_the_grid():
     assert {r.recipe for r in runs(config)} == {"base", "novel", "hybrid", "chained"}
     assert "drawn-hybrid" in baseline_names(config) and "drawn-novel" not in baseline_names(config)
     assert "steered-chained" in baseline_names(config) and not {"steered-hybrid", "drawn-chained"} & set(
-        baseline_names(config))
+        baseline_names(config))  # every steering recipe gets its pull without the model
     assert settings_from_config(recipe_generation(config, "chained"), "grammar", 1).steering.conditional
     settings = settings_from_config(novel, "grammar", 3)
     assert settings.novelty.reject == ("earlier",) and settings.uses_row_hooks and settings.seed == 3

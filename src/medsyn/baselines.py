@@ -135,7 +135,7 @@ def make_baseline(
     drawn: dict | None = None,
 ) -> pd.DataFrame:
     """``drawn`` (for ``drawn-<recipe>``): the recipe's outside draws (method, columns, column_order); for
-    ``steered-<recipe>`` (conditional steering without the model) its column_order."""
+    ``steered-<recipe>`` (the recipe's steering without the model) its column_order and steering settings."""
     rng = _rng(seed, name)
     if name == "holdout":  # unseen real rows: as many as asked for, at most the reference split's
         frame = holdout_baseline(reference, min(n, len(reference)), rng)
@@ -150,9 +150,11 @@ def make_baseline(
 
         frame = without_model(spec.in_order(drawn["column_order"]), train, drawn["method"], drawn["columns"], n, rng)
     elif name.startswith("steered-") and drawn:
-        from medsyn.recipes.steering import chain_sample
+        from medsyn.recipes.steering import pull_without_model
 
-        frame = chain_sample(spec.in_order(drawn["column_order"]), train, n, rng)
+        st = drawn["steering"]
+        frame = pull_without_model(spec.in_order(drawn["column_order"]), train, n, rng, st["strength"], st["bins"],
+                                   st["conditional"])
     else:
         raise ValueError(f"unknown baseline {name!r}; expected one of {BASELINES}")
     return frame[spec.column_names].reset_index(drop=True)

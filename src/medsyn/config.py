@@ -179,15 +179,15 @@ class Run:
 
 def baseline_names(config: dict) -> list[str]:
     """The configured baselines, plus ``drawn-<recipe>`` for every recipe that draws values outside the model (the
-    same draws with the model's columns resampled independently) and ``steered-<recipe>`` for every recipe with
-    conditional steering (its pull's target sampled without the model): the model's own contribution is above
+    same draws with the model's columns resampled independently) and ``steered-<recipe>`` for every recipe that
+    steers (its pull applied to train's marginals instead of the model): the model's own contribution is above
     them."""
     names = list(config["evaluation"]["baselines"])
     for recipe in config["generation"]["recipes"]:
         gen = recipe_generation(config, recipe)
         if gen["outside"]["method"] != "none":
             names.append(f"drawn-{recipe}")
-        if gen["steering"]["strength"] and gen["steering"]["conditional"]:
+        if gen["steering"]["strength"]:
             names.append(f"steered-{recipe}")
     return names
 

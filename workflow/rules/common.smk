@@ -164,12 +164,17 @@ def paper_files(name):
 
 
 def drawn_baseline_params(wildcards):
-    """For a ``drawn-<recipe>`` or ``steered-<recipe>`` baseline: the recipe's outside-draw method, column count
-    and column order (a steered baseline reads the order only)."""
+    """For a ``drawn-<recipe>`` or ``steered-<recipe>`` baseline: the recipe's outside-draw method, column count,
+    column order and steering settings."""
     prefix = wildcards.baseline.split("-", 1)[0]
     if prefix not in ("drawn", "steered"):
         return None
     recipe = wildcards.baseline.removeprefix(prefix + "-")
-    outside = recipe_generation(CONFIG, recipe)["outside"]
+    gen = recipe_generation(CONFIG, recipe)
     order = recipe_column_order(CONFIG, recipe, dataset_target(wildcards.dataset))
-    return {"method": outside["method"], "columns": outside["columns"], "column_order": order}
+    return {
+        "method": gen["outside"]["method"],
+        "columns": gen["outside"]["columns"],
+        "column_order": order,
+        "steering": gen["steering"],
+    }

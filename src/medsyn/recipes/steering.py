@@ -29,7 +29,7 @@ quantile bins), and the running share is counted among the generated rows in tha
 pairwise structure along a chain of columns (age -> pregnancies, BMI -> skin fold) is pulled toward train's, not
 just each marginal. A parent bin with fewer than ``MIN_PARENT_ROWS`` train rows pulls toward the marginal. This
 information comes from train, not from the model: the comparison that tells them apart is the same pull without
-the model, sampling each column from train's rows in its parent bin (``chain_sample``, in the ablation's notes).
+the model (``pull_without_model``, the ``steered-<recipe>`` baseline).
 
 Cost: the candidates of each (column, text so far) are found once through a piece -> token map (built once per
 model); the biases are recomputed only after a new row was accepted; the decoder adds them to the few candidate
@@ -323,26 +323,46 @@ class MarginalSteering:
         return list(found.items())
 
 
-def chain_sample(spec: DatasetSpec, train: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Conditional steering's target without the model (the ``steered-<recipe>`` baseline): the first column (of
-    ``spec``'s order) from its train values, each later one from the train rows in its parent's bin (from all of
-    train where that bin has too few rows): what the pull alone would write, so the model's share is above it."""
+
+def pull_without_model(spec: DatasetSpec, train: pd.DataFrame, n: int, rng: np.random.Generator, strength: float,
+                       bins: int = 10, conditional: bool = False) -> pd.DataFrame:
+    """The steering's pull with the model replaced by train's own marginals (the ``steered-<recipe>`` baseline):
+    row by row, each column's bin (level, or numeric quantile bin as the steering cuts it) is drawn with
+    probability ~ target x (target / running)^strength, the same pull the decoder adds to the model's logits, and
+    its value from the train rows in that bin. The columns are independent, except that with ``conditional`` the
+    target and the running counts are those of the column's parent bin (so the chain's pairs are train's). What the
+    recipe's table scores above this, the model added; a table at or below it owes its scores to the pull."""
     texts = value_texts(train, spec)
-    chain = _Chain(spec, texts)
-    members: list[dict] = [{} for _ in spec.columns]  # column -> parent bin -> train positions
-    for j, parent in enumerate(chain.parents):
-        if parent is not None:
-            for i, text in enumerate(texts[parent]):
-                key = chain.binners[parent](text)
-                if key in chain.target[j]:
-                    members[j].setdefault(key, []).append(i)
+    columns = [_Column(col, t, bins) for col, t in zip(spec.columns, texts)]
+    chain = _Chain(spec, texts) if conditional else None
+    codes = [np.array([column.bin_of[t] for t in column_texts]) for column, column_texts in zip(columns, texts)]
+    pools: list[dict] = [{} for _ in spec.columns]  # column -> parent key (None: all rows) -> bin -> positions
+    for j, column_codes in enumerate(codes):
+        keys = [None] * len(train) if chain is None or chain.parents[j] is None else \
+            [chain.binners[chain.parents[j]](t) if chain.binners[chain.parents[j]](t) in chain.target[j] else None
+             for t in texts[chain.parents[j]]]
+        for i, (key, code) in enumerate(zip(keys, column_codes)):
+            pools[j].setdefault(key, {}).setdefault(int(code), []).append(i)
+            if key is not None:  # the marginal pool holds every row
+                pools[j].setdefault(None, {}).setdefault(int(code), []).append(i)
+    generated: list[dict] = [{} for _ in spec.columns]  # column -> parent key -> bin -> count
     picks = np.zeros((n, len(spec.columns)), dtype=np.int64)
     for r in range(n):
         fields: list[str] = []
         for j in range(len(spec.columns)):
-            key = chain.key(j, fields)
-            pool = members[j][key] if key is not None else None
-            i = int(pool[rng.integers(len(pool))]) if pool else int(rng.integers(len(train)))
+            key = chain.key(j, fields) if chain is not None else None
+            pool = pools[j][key]
+            bins_here = sorted(pool)
+            target = np.array([len(pool[b]) for b in bins_here], dtype=float)
+            target /= target.sum()
+            counts = generated[j].setdefault(key, {})
+            made = np.array([counts.get(b, 0) for b in bins_here], dtype=float)
+            running = (made + PSEUDO_ROWS * target) / (made.sum() + PSEUDO_ROWS)
+            weight = target * np.exp(strength * (np.log(np.maximum(target, FLOOR)) - np.log(np.maximum(running, FLOOR))))
+            b = bins_here[int(rng.choice(len(bins_here), p=weight / weight.sum()))]
+            members = pool[b]
+            i = int(members[rng.integers(len(members))])
             picks[r, j] = i
             fields.append(texts[j][i])
+            counts[b] = counts.get(b, 0) + 1
     return pd.DataFrame({c.name: train[c.name].to_numpy()[picks[:, j]] for j, c in enumerate(spec.columns)})

@@ -225,15 +225,16 @@ class MarginalSteering:
         index = row.count(b",")
         if index >= len(self.columns):
             return None
-        fields = row.decode("utf-8", errors="replace").split(",")
-        partial = fields[-1]
-        parent_keys = None
-        if self.chain is not None:  # the parent bins known from the fields before this one
-            parent_keys = (self.chain.key(index, fields[:-1]),
-                           self.chain.key(index + 1, fields[:-1]) if index + 1 < len(self.columns) else None)
+        if self.chain is None:  # per token and sequence: only the open field's text is decoded
+            partial = row[row.rfind(b",") + 1:].decode("utf-8", errors="replace")
+            before, parent_keys = None, None
+        else:  # the parent bins known from the fields before the open one
+            *before, partial = row.decode("utf-8", errors="replace").split(",")
+            parent_keys = (self.chain.key(index, before),
+                           self.chain.key(index + 1, before) if index + 1 < len(self.columns) else None)
         key = (index, partial, parent_keys)
         if key not in self._biases:
-            self._biases[key] = self._compute(index, partial, fields[:-1], parent_keys)
+            self._biases[key] = self._compute(index, partial, before, parent_keys)
         return self._biases[key]
 
     def _counts(self, column_index: int, index: int, before: list[str], parts: tuple, parent_keys):

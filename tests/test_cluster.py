@@ -181,10 +181,10 @@ def test_dry_run_plans_1200_generation_jobs(tmp_path):
     runs = 3 * 20 * 4 * 5
     assert counts["generate"] == runs and counts["parse"] == runs and counts["evaluate_run"] == runs
     assert counts["prepare_model"] == 20 and counts["prepare_data"] == 3 and counts["make_prompt"] == 3 * 4 * 5
-    baselines = 4 * 3 * 5
+    baselines = (4 + 1) * 3 * 5  # the four configured and steered-default (the default recipe steers)
     assert counts["make_baseline"] == baselines
-    # baselines are evaluated in batches of evaluation.batch_size (20): one job per dataset here
-    assert [n for job, n in counts.items() if job.startswith("evaluate_baseline_")] == [1, 1, 1]
+    # baselines are evaluated in batches of evaluation.batch_size (20): two jobs per dataset here (25 tables each)
+    assert [n for job, n in counts.items() if job.startswith("evaluate_baseline_")] == [1] * 6
     assert counts["report"] == 1 and counts["aggregate_metrics"] == 1
     assert seconds < 60  # target: under 20 s on 2 idle cores (README); generous here for shared CI machines
 

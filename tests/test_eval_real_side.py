@@ -102,13 +102,14 @@ def test_baselines_and_imports_are_batched_per_dataset_with_one_output_per_table
     config = load_config(cfg)
     found = batches(config)
     names = [b.name for b in found]
-    # 4 baselines x 1 seed per dataset -> 2 batches (3 + 1); 4 imports of pima -> 2 batches
+    # 5 baselines (the four and steered-default: the default recipe steers) x 1 seed per dataset -> 2 batches
+    # (3 + 2); 4 imports of pima -> 2 batches
     assert names == ["evaluate_baseline_cirrhosis_1", "evaluate_baseline_cirrhosis_2",
                      "evaluate_baseline_breast_cancer_1", "evaluate_baseline_breast_cancer_2",
                      "evaluate_baseline_pima_1", "evaluate_baseline_pima_2",
                      "evaluate_external_pima_1", "evaluate_external_pima_2"]
     outputs = [o for b in found for o in b.outputs]
-    assert len(outputs) == len(set(outputs)) == 3 * 4 + 4
+    assert len(outputs) == len(set(outputs)) == 3 * 5 + 4
     ext = found[-2].tables[0]
     assert ext["inputs"] == {"synthetic": "results/external/ext/pima/r0/synthetic.csv",
                              "parse_report": "results/external/ext/pima/r0/parse_report.json",

@@ -180,7 +180,11 @@ class _Chain:
         parent = self.parents[column]
         if parent is None or parent >= len(fields):
             return None
-        key = self.binners[parent](fields[parent])
+        return self.key_of(column, fields[parent])
+
+    def key_of(self, column: int, parent_text: str):
+        """The parent bin of ``column`` given its parent's value text (None: too few train rows in it)."""
+        key = self.binners[self.parents[column]](parent_text)
         return key if key in self.target[column] else None
 
     def observe(self, fields: list[str]) -> None:
@@ -340,8 +344,7 @@ def pull_without_model(spec: DatasetSpec, train: pd.DataFrame, n: int, rng: np.r
     pools: list[dict] = [{} for _ in spec.columns]  # column -> parent key (None: all rows) -> bin -> positions
     for j, column_codes in enumerate(codes):
         keys = [None] * len(train) if chain is None or chain.parents[j] is None else \
-            [chain.binners[chain.parents[j]](t) if chain.binners[chain.parents[j]](t) in chain.target[j] else None
-             for t in texts[chain.parents[j]]]
+            [chain.key_of(j, t) for t in texts[chain.parents[j]]]
         for i, (key, code) in enumerate(zip(keys, column_codes)):
             pools[j].setdefault(key, {}).setdefault(int(code), []).append(i)
             if key is not None:  # the marginal pool holds every row

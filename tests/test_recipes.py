@@ -205,6 +205,17 @@ def test_steering_stops_once_the_bin_is_decided(pima):
     assert steering.steer(b"22") is None  # 22 is decided: one bin holds every train age starting with 22
 
 
+def test_a_columns_values_by_prefix_are_exactly_those_a_scan_finds(pima):
+    """The bisected run of the sorted support (the hot path's lookup) is the scan's list, in the same order, for
+    every prefix the decoder can hold: empty, one digit, a decided value, a value plus more, and none."""
+    spec, train, _ = pima
+    steering = MarginalSteering(spec.in_order(["Age"]), train, _pieces(), strength=2.0)
+    for column in steering.columns:
+        for partial in ["", "1", "2", "22", "0.", "22.5", "9999", "N", "x"] + column.support[:5]:
+            assert column.starting_with(partial) == [v for v in column.support if v.startswith(partial)]
+    assert steering.columns[0].starting_with("2") and not steering.columns[0].starting_with("x")
+
+
 def test_steering_with_train_values_only_rules_out_unseen_values_from_the_first_row(pima):
     """A value no train row shows is ruled out before the run has written it, past the decided bin, to the last
     digit; values train shows keep the plain pull (none yet: nothing generated)."""

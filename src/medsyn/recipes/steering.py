@@ -38,6 +38,7 @@ logits in llama.cpp's own logits buffer, so the native sampler chain does the sa
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 
@@ -96,9 +97,18 @@ class _Column:
         self.alphabet = sorted(set("0123456789.") | ({"N"} if col.allow_missing else set())) if col.is_numeric \
             else []
 
+    def starting_with(self, partial: str) -> list[str]:
+        """The support's values that start with ``partial``, in support order: one contiguous run of the sorted
+        list, found by bisection (the decoder asks per token; a scan of every value cost ~0.3 ms)."""
+        support = self.support
+        start = end = bisect.bisect_left(support, partial)
+        while end < len(support) and support[end].startswith(partial):
+            end += 1
+        return support[start:end]
+
     def decided(self, partial: str) -> bool:
         """Whether the field's text so far leaves train values of one bin (or level) only."""
-        bins = {self.bin_of[t] for t in self.support if t.startswith(partial)}
+        bins = {self.bin_of[t] for t in self.starting_with(partial)}
         return len(bins) <= 1
 
     def unseen(self, partial: str, continuation: str, ends: bool) -> bool:
@@ -293,9 +303,7 @@ class MarginalSteering:
             return []
         found: dict[int, tuple] = {}
         last = index == len(self.columns) - 1
-        for value in column.support:
-            if not value.startswith(partial):
-                continue
+        for value in column.starting_with(partial):
             rest = value[len(partial):]
             for k in range(1, len(rest) + 1):  # tokens inside the field
                 token = self.pieces.get(rest[:k].encode())

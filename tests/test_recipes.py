@@ -195,6 +195,26 @@ def test_steering_pulls_toward_the_train_marginal(pima):
     assert off.steer(b"") is None
 
 
+def test_a_token_closing_a_value_and_opening_the_next_level_is_steered_even_off_trains_support(pima):
+    """Qwen writes ',1' as one token: it closes Age and decides Outcome. It is pulled toward the under-produced
+    level wherever Age may close, also at an age no train row shows (there the field itself is decided: no other
+    candidate), not only right after a train value."""
+    spec, train, _ = pima
+    order = spec.in_order([])  # the spec's order: Outcome last, after the numeric Age
+    pieces = _pieces()
+    steering = MarginalSteering(order, train, pieces, strength=2.0)
+    assert order.columns[-1].name == "Outcome" and order.columns[-2].name == "Age"
+    row = ",".join(["1"] * (len(order.columns) - 1))
+    for _ in range(30):  # the model wrote only Outcome 1
+        steering.observe(row + ",1")
+    before_age = ",".join(["1"] * (len(order.columns) - 2)).encode() + b","
+    assert not any(str(v).startswith("99") for v in train["Age"])
+    for age in (b"99", b"3"):  # off train's support, and a prefix of train ages (31-39) that is not one itself
+        ids, bias = steering.steer(before_age + age)
+        by_token = dict(zip(ids.tolist(), bias.tolist()))
+        assert by_token[pieces[b",0"]] > 0 > by_token[pieces[b",1"]]
+
+
 def test_steering_stops_once_the_bin_is_decided(pima):
     spec, train, _ = pima
     order = spec.in_order(["Age"])

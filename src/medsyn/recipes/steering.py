@@ -298,10 +298,15 @@ class MarginalSteering:
     def _find_candidates(self, index: int, partial: str) -> list[tuple[int, tuple]]:
         """Tokens that decide something about field ``index`` after ``partial``, each with the (column, field
         text so far, continuation, ends) parts it decides."""
-        column = self.columns[index]
-        if self._decided(index, partial) and not self.train_values_only:
-            return []
         found: dict[int, tuple] = {}
+        if not self._decided(index, partial) or self.train_values_only:
+            self._field_candidates(index, partial, found)
+        self._next_field_openers(index, partial, found)
+        return list(found.items())
+
+    def _field_candidates(self, index: int, partial: str, found: dict) -> None:
+        """Tokens inside the open field, closing it, or closing it and opening the next one at a train value."""
+        column = self.columns[index]
         last = index == len(self.columns) - 1
         for value in column.starting_with(partial):
             rest = value[len(partial):]
@@ -333,7 +338,23 @@ class MarginalSteering:
         token = self.pieces.get(("\n" if last else ",").encode())  # closing the field right here
         if partial and token is not None:
             found.setdefault(token, ((index, partial, "", True),))
-        return list(found.items())
+
+    def _next_field_openers(self, index: int, partial: str, found: dict) -> None:
+        """Tokens that close the open field right here and begin the next (categorical) field's level, such as
+        Qwen's ",M" or ",F" (SmolLM2 has none: its comma is always a token of its own). Looked up wherever the field
+        may close, also past its decided bin or off train's support (a numeric value no train row shows), where no
+        other candidate is: without them the next level would be written unsteered (Qwen2.5-Coder-1.5B wrote breast
+        cancer's diagnosis, the column after 30 numeric ones, M in 65-73% of rows against train's 37% at strength 8)."""
+        if not partial or index + 1 >= len(self.columns):
+            return
+        nxt = self.columns[index + 1]
+        if nxt.col.is_numeric or nxt.decided(""):
+            return
+        for level in nxt.support:
+            for m in range(1, min(len(level), LEVEL_PREFIX_CHARS) + 1):
+                token = self.pieces.get(("," + level[:m]).encode())
+                if token is not None:
+                    found.setdefault(token, ((index, partial, "", True), (index + 1, "", level[:m], False)))
 
 
 

@@ -23,12 +23,14 @@ def main(snakemake, log):
     if settings.examples.per_call or settings.uses_row_hooks:
         real = RealRows(read_table(snakemake.input.train, spec), read_table(snakemake.input.holdout, spec))
     backend = LlamaBackend(snakemake.input.model, n_ctx=entry["n_ctx"], n_threads=snakemake.threads,
-                           n_gpu_layers=entry["n_gpu_layers"], model_id=wc.model)
+                           n_gpu_layers=entry["n_gpu_layers"], model_id=wc.model,
+                           extra_buffer_types=snakemake.params.llama_cpp["extra_buffer_types"])
     log(f"{wc.model} on {wc.dataset}/{wc.prompt} ({wc.mode}, recipe {wc.recipe}, seed {wc.seed}), "
         f"{snakemake.threads} threads")
     info = backend.system_info()
     log(f"llama-cpp-python {info['llama_cpp_python']}, GPU offload supported: {info['gpu_offload_supported']}, "
         f"n_gpu_layers: {entry['n_gpu_layers']}; system info: {info['system_info']}")
+    log(f"extra buffer types {'on' if info['extra_buffer_types'] else 'off'}: {info['extra_buffer_types_reason']}")
     # the parse step's parser (same options, same column order): the valid rows counted here are the ones it keeps
     parser = parser_for(spec.in_order(prompt["columns"]), prompt, snakemake.params.parse)
     tmp = Path(snakemake.output.raw + ".tmp")

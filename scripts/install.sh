@@ -4,15 +4,17 @@
 #   bash scripts/install.sh           runtime
 #   bash scripts/install.sh --test    runtime + test tools
 # CUDA: CMAKE_ARGS="-DGGML_CUDA=on" bash scripts/install.sh --cuda   (see README)
+# Another CPU build (README, CPU requirements), e.g. without native tuning (no AMX):
+#   CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" bash scripts/install.sh --rebuild
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 extras=""
-cuda=0
+rebuild=0
 for arg in "$@"; do
   case "$arg" in
     --test) extras="[test]" ;;
-    --cuda) cuda=1 ;;
+    --cuda|--rebuild) rebuild=1 ;;
     *) echo "install.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -26,8 +28,8 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $($PY --version)"
   $PY -m venv .venv
 fi
-if [ "$cuda" = 1 ]; then
-  # A cached CPU wheel would silently win: force a rebuild with the CUDA backend.
+if [ "$rebuild" = 1 ]; then
+  # A cached wheel would silently win: force a rebuild with these CMAKE_ARGS (the CUDA backend, other CPU flags).
   echo "==> building llama-cpp-python with CMAKE_ARGS=${CMAKE_ARGS:-}"
   .venv/bin/pip install --no-cache-dir --force-reinstall --no-deps llama-cpp-python==0.3.36
 fi

@@ -68,7 +68,8 @@ def small_config(tmp_path: Path, models: dict[str, int]) -> Path:
 
 
 def fake_upstream(workdir: Path, models: list[str]) -> None:
-    """Outputs of prepare_data, make_prompt and prepare_model, so that only generation jobs are left to submit."""
+    """Outputs of prepare_data, make_prompt, prepare_model and check_backend, so that only generation jobs are left
+    to submit."""
     for name in ("train.csv", "holdout.csv", "reference.csv", "split.json"):
         (workdir / "results/data/pima").mkdir(parents=True, exist_ok=True)
         (workdir / "results/data/pima" / name).write_text("x\n")
@@ -76,8 +77,10 @@ def fake_upstream(workdir: Path, models: list[str]) -> None:
     (workdir / "results/prompts/pima/A/default").mkdir(parents=True)
     (workdir / "results/prompts/pima/A/default/seed1.json").write_text("{}\n")
     (workdir / "resources/models").mkdir(parents=True)
+    (workdir / "results/backend").mkdir(parents=True)
     for model in models:
         (workdir / f"resources/models/{model}.gguf").write_bytes(b"GGUF" + bytes(2**20))
+        (workdir / f"results/backend/{model}.json").write_text("{}\n")
 
 
 # --- resources -----------------------------------------------------------------------------------------------------
@@ -180,7 +183,7 @@ def test_dry_run_plans_1200_generation_jobs(tmp_path):
     counts = job_counts(proc.stdout)
     runs = 3 * 20 * 4 * 5
     assert counts["generate"] == runs and counts["parse"] == runs and counts["evaluate_run"] == runs
-    assert counts["prepare_model"] == 20 and counts["prepare_data"] == 3 and counts["make_prompt"] == 3 * 4 * 5
+    assert counts["prepare_model"] == 20 and counts["check_backend"] == 20 and counts["prepare_data"] == 3 and counts["make_prompt"] == 3 * 4 * 5
     baselines = (4 + 1) * 3 * 5  # the four configured and steered-default (the default recipe steers)
     assert counts["make_baseline"] == baselines
     # baselines are evaluated in batches of evaluation.batch_size (20): two jobs per dataset here (25 tables each)
@@ -233,7 +236,8 @@ def test_editing_one_model_outdates_only_its_jobs(tmp_path):
     out = proc.stdout + proc.stderr
     print(out[out.index("Job stats:"):])
     counts = job_counts(out)
-    assert counts["generate"] == 1 and "prepare_model" not in counts  # the file's source and sha256 are unchanged
+    # the file's source and sha256 are unchanged, and so is what the backend preflight checks
+    assert counts["generate"] == 1 and "prepare_model" not in counts and "check_backend" not in counts
     planned = set(re.findall(r"wildcards: model=([^,\s]+)", out))
     assert planned == {"model-b"}
     assert "Params have changed since last execution" in out

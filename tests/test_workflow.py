@@ -22,6 +22,7 @@ def test_dry_run_plans_one_generation_job_per_run(tmp_path):
     n_runs = 3 * 4 * 2 * 2  # datasets x prompts x seeds x models
     assert counts["generate"] == n_runs and counts["parse"] == n_runs
     assert counts["make_prompt"] == 3 * 4 * 2 and counts["prepare_data"] == 3 and counts["prepare_model"] == 2
+    assert counts["check_backend"] == 2  # one preflight per model, before its generation jobs
 
 
 def test_single_model_target_plans_only_that_model(tmp_path):

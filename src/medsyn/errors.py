@@ -23,3 +23,7 @@ class ModelError(MedsynError):
 
 class GenerationError(MedsynError):
     """Generation cannot proceed (e.g. the prompt does not fit the context)."""
+
+
+class BackendError(MedsynError):
+    """llama.cpp crashes, hangs or computes wrong results with a model on this machine (the backend preflight)."""

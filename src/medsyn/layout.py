@@ -9,6 +9,7 @@ Rules use the patterns (with Snakemake wildcards), Python code the functions; no
     results/external/{generator}/{dataset}/{label}/                       one imported table
     results/evaluation/{dataset}/real_side.{json,npz}                     the evaluation's real side of a dataset
     resources/models/{model}.gguf                                         a model file (sha256-checked)
+    results/backend/{model}.json                                          the backend preflight of one model
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ BASELINE_DIR = "results/baselines/{baseline}/{dataset}/seed{seed}"
 EXTERNAL_DIR = "results/external/{generator}/{dataset}/{label}"
 EVALUATION_DIR = "results/evaluation/{dataset}"  # the evaluation's real side of a dataset (real_side.json, .npz)
 MODEL_FILE = "resources/models/{model}.gguf"
+BACKEND_CHECK = "results/backend/{model}.json"  # llama.cpp decoded this model correctly here (check_backend)
 
 
 def in_run(name: str) -> str:

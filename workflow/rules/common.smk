@@ -90,6 +90,12 @@ def model_source(wildcards):
     return {"source": entry["source"], "sha256": entry["sha256"]}
 
 
+def model_preflight(wildcards):
+    """What the backend preflight depends on besides the file: editing n_ctx or chat does not rerun it."""
+    entry = CONFIG["models"][wildcards.model]
+    return {key: entry[key] for key in ("sha256", "n_gpu_layers", "preflight_text")}
+
+
 def generation_params(wildcards):
     """The run's recipe resolved over the base generation keys (medsyn.settings maps it to GenerationSettings)."""
     gen = recipe_generation(CONFIG, wildcards.recipe)

@@ -3,6 +3,7 @@ rule generate:
     input:
         # ancient: the model's sha256 (in params) decides reruns, not the file's mtime
         model=ancient(layout.MODEL_FILE),
+        backend=ancient(layout.BACKEND_CHECK),  # run after the preflight; a rerun of it regenerates nothing
         prompt=layout.PROMPT,
         train=layout.in_data("train.csv"),
         holdout=layout.in_data("holdout.csv"),
@@ -26,5 +27,6 @@ rule generate:
         model_source=model_source,
         generation=generation_params,
         parse=CONFIG["parse"],
+        llama_cpp=CONFIG["llama_cpp"],
     script:
         "../../scripts/generate.py"

@@ -11,3 +11,25 @@ rule prepare_model:
         entry=model_source,
     script:
         "../../scripts/prepare_model.py"
+
+
+rule check_backend:
+    """Greedy-decode a fixed prompt with the model in a child process: a crash or a wrong text stops the run here."""
+    input:
+        model=ancient(layout.MODEL_FILE),
+    output:
+        layout.BACKEND_CHECK,
+    log:
+        "logs/check_backend/{model}.log",
+    benchmark:
+        "benchmarks/check_backend/{model}.tsv"
+    conda:
+        generate_env
+    resources:
+        mem_mb=model_mem_mb,
+        gpu=model_gpu,
+    params:
+        model=model_preflight,
+        llama_cpp=CONFIG["llama_cpp"],
+    script:
+        "../../scripts/check_backend.py"

@@ -9,13 +9,15 @@ else, and only with a llama-cpp-python version they were checked against (``SUPP
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import re
 import time
 from pathlib import Path
 
 import numpy as np
 
-from medsyn.errors import GenerationError, ModelError
+from medsyn.errors import ConfigError, GenerationError, ModelError
 from medsyn.models import check_gguf
 
 # The private llama-cpp-python API below was read and tested against these releases (pyproject pins one).
@@ -45,13 +47,75 @@ def require_gpu_offload(model_id: str, n_gpu_layers: int, supported: bool) -> No
         )
 
 
+# -- llama.cpp's extra CPU buffer types (AMX, REPACK) -------------------------------------------------------------
+
+EXTRA_BUFFER_TYPE_SETTINGS = ("auto", "on", "off")
+_AMX_IN_BUILD = re.compile(r"\bAMX_INT8\s*=\s*1\b")
+
+
+def build_has_amx(system_info: str) -> bool:
+    """Whether this llama.cpp build runs matrix products on AMX tiles (its system info lists ``AMX_INT8 = 1``).
+
+    llama.cpp compiles the AMX backend only when the compiler targets AMX (a native build on an AMX CPU), and then
+    puts every weight it can in an AMX buffer; the line says so whatever the model."""
+    return bool(_AMX_IN_BUILD.search(system_info))
+
+
+def choose_extra_buffer_types(system_info: str, setting: str = "auto") -> tuple[bool, str]:
+    """Whether llama.cpp may load weights into its extra CPU buffer types, and why: the one place that decides.
+
+    Extra buffer types are where llama.cpp repacks weights for faster CPU kernels: AMX tiles first, then REPACK
+    (interleaved Q4_0, Q4_K, Q5_K, Q6_K, IQ4_NL, Q8_0 blocks). The AMX backend segfaults in
+    ``ggml_backend_amx_mul_mat`` on some Sapphire Rapids machines (llama.cpp issue 20824, closed without a fix)
+    and computes garbage for Q4_0 / Q4_1 (llama.cpp PR 16315); our default model is Q4_1. So ``auto`` turns the
+    extra buffer types off when the build has AMX, and leaves them on (REPACK, measured faster) everywhere else.
+    ``on`` / ``off`` force either (config key ``llama_cpp.extra_buffer_types``), for a llama.cpp with the fix."""
+    if setting not in EXTRA_BUFFER_TYPE_SETTINGS:
+        raise ConfigError(
+            f"llama_cpp.extra_buffer_types is {setting!r}: use one of {', '.join(EXTRA_BUFFER_TYPE_SETTINGS)}"
+        )
+    if setting == "on":
+        return True, "on (llama_cpp.extra_buffer_types: on): AMX and REPACK buffers allowed"
+    if setting == "off":
+        return False, "off (llama_cpp.extra_buffer_types: off): weights stay in plain CPU buffers"
+    if build_has_amx(system_info):
+        return False, (
+            "auto: this llama.cpp build has the AMX backend (AMX_INT8 = 1), which crashes or computes wrong "
+            "results on some CPUs (llama.cpp issue 20824, PR 16315): weights stay in plain CPU buffers, no AMX or "
+            "REPACK (llama_cpp.extra_buffer_types: on allows them)"
+        )
+    return True, "auto: no AMX in this llama.cpp build: REPACK buffers allowed"
+
+
+@contextlib.contextmanager
+def _model_params_with(llama_cpp_module, **fields):
+    """Llama() has no argument for some llama_model_params fields (use_extra_bufts): it fills its params from
+    ``llama_model_default_params()``, looked up on the low-level module at call time, so that function is wrapped
+    for the duration of one load. The caller checks the loaded model's params afterwards."""
+    low = llama_cpp_module.llama_cpp
+    default_params = low.llama_model_default_params
+
+    def with_fields():
+        params = default_params()
+        for name, value in fields.items():
+            setattr(params, name, value)
+        return params
+
+    low.llama_model_default_params = with_fields
+    try:
+        yield
+    finally:
+        low.llama_model_default_params = default_params
+
+
 class LlamaBackend:
     """One loaded GGUF. One per job: llama-cpp-python objects are not shared between threads or jobs.
 
     Seeds are per call (each sequence's sampler chain gets its own), so the context itself takes none.
     """
 
-    def __init__(self, model_path: str, n_ctx: int, n_threads: int, n_gpu_layers: int = 0, model_id: str = ""):
+    def __init__(self, model_path: str, n_ctx: int, n_threads: int, n_gpu_layers: int = 0, model_id: str = "",
+                 extra_buffer_types: str = "auto"):
         import llama_cpp
 
         check_llama_cpp_version(llama_cpp.__version__)
@@ -60,21 +124,31 @@ class LlamaBackend:
         if not Path(model_path).is_file():
             raise ModelError(f"model file not found: {model_path}")
         check_gguf(Path(model_path))
+        self.extra_buffer_types, self.extra_buffer_types_reason = choose_extra_buffer_types(
+            self._system_info_text(), extra_buffer_types
+        )
         try:
-            self.llm = llama_cpp.Llama(
-                model_path=model_path,
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                n_threads_batch=n_threads,
-                n_gpu_layers=n_gpu_layers,
-                verbose=False,
-            )
+            with _model_params_with(llama_cpp, use_extra_bufts=self.extra_buffer_types):
+                self.llm = llama_cpp.Llama(
+                    model_path=model_path,
+                    n_ctx=n_ctx,
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads,
+                    n_gpu_layers=n_gpu_layers,
+                    verbose=False,
+                )
         except ValueError as exc:  # llama.cpp: "Failed to load model from file"
             size = Path(model_path).stat().st_size
             raise ModelError(
                 f"llama.cpp cannot load model file {model_path} ({size:,} bytes): {exc}; the file is truncated or "
                 "corrupt: delete it and rerun prepare_model (its sha256 is checked there)"
             ) from None
+        if bool(self.llm.model_params.use_extra_bufts) != self.extra_buffer_types:
+            raise ModelError(
+                f"llama-cpp-python {llama_cpp.__version__} loaded {model_path} with use_extra_bufts="
+                f"{bool(self.llm.model_params.use_extra_bufts)}, not {self.extra_buffer_types} as medsyn asked "
+                "(src/medsyn/llm/backend.py, _model_params_with): check the backend against this release"
+            )
         self.n_ctx = n_ctx
         self.n_batch = self.llm.n_batch  # most tokens one llama_decode takes
         self.n_seq = 1  # sequences the context holds (use_sequences)
@@ -238,12 +312,38 @@ class LlamaBackend:
     def detokenize(self, tokens: list[int]) -> str:
         return self.llm.detokenize(tokens).decode("utf-8", errors="ignore")
 
+    def _system_info_text(self) -> str:
+        return self.lc.llama_print_system_info().decode(errors="replace").strip()
+
     def system_info(self) -> dict:
         return {
             "llama_cpp_python": self.lc.__version__,
-            "system_info": self.lc.llama_print_system_info().decode(errors="replace").strip(),
+            "system_info": self._system_info_text(),
             "gpu_offload_supported": bool(self.lc.llama_supports_gpu_offload()),
+            "extra_buffer_types": self.extra_buffer_types,
+            "extra_buffer_types_reason": self.extra_buffer_types_reason,
         }
+
+    def greedy(self, text: str, n_tokens: int) -> tuple[str, float]:
+        """The ``n_tokens`` most likely tokens after ``text`` (no chat template, no BOS rules beyond the model's),
+        as text, and the smallest gap between the first and second logit on the way (how far the text is from
+        flipping on a backend that rounds differently). Used by the backend preflight."""
+        self.lc.llama_memory_clear(self.memory, True)
+        self.llm.reset()
+        self.llm.eval(self.tokenize(text))
+        out, margin = [], float("inf")
+        for _ in range(n_tokens):
+            logits = self.logits(-1)
+            second, first = np.argpartition(logits, -2)[-2:]
+            if logits[second] > logits[first]:
+                first, second = second, first
+            margin = min(margin, float(logits[first] - logits[second]))
+            if self.is_end_of_generation(int(first)):
+                break
+            out.append(int(first))
+            self.llm.eval([int(first)])
+        self._prompt_state = None  # the context no longer holds a saved prompt
+        return self.detokenize(out), margin
 
     # -- generation ------------------------------------------------------------------------------------------
 

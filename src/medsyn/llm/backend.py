@@ -68,7 +68,7 @@ def choose_extra_buffer_types(system_info: str, setting: str = "auto") -> tuple[
     (interleaved Q4_0, Q4_K, Q5_K, Q6_K, IQ4_NL, Q8_0 blocks). The AMX backend segfaults in
     ``ggml_backend_amx_mul_mat`` on some Sapphire Rapids machines (llama.cpp issue 20824, closed without a fix)
     and computes garbage for Q4_0 / Q4_1 (llama.cpp PR 16315); our default model is Q4_1. So ``auto`` turns the
-    extra buffer types off when the build has AMX, and leaves them on (REPACK, measured faster) everywhere else.
+    extra buffer types off when the build has AMX, and leaves them on (REPACK) everywhere else: unchanged loading there.
     ``on`` / ``off`` force either (config key ``llama_cpp.extra_buffer_types``), for a llama.cpp with the fix."""
     if setting not in EXTRA_BUFFER_TYPE_SETTINGS:
         raise ConfigError(
@@ -85,6 +85,13 @@ def choose_extra_buffer_types(system_info: str, setting: str = "auto") -> tuple[
             "REPACK (llama_cpp.extra_buffer_types: on allows them)"
         )
     return True, "auto: no AMX in this llama.cpp build: REPACK buffers allowed"
+
+
+def llama_system_info() -> str:
+    """llama.cpp's build features (``CPU : AVX2 = 1 | ... | REPACK = 1 |``); needs no model loaded."""
+    import llama_cpp
+
+    return llama_cpp.llama_print_system_info().decode(errors="replace").strip()
 
 
 @contextlib.contextmanager
@@ -125,7 +132,7 @@ class LlamaBackend:
             raise ModelError(f"model file not found: {model_path}")
         check_gguf(Path(model_path))
         self.extra_buffer_types, self.extra_buffer_types_reason = choose_extra_buffer_types(
-            self._system_info_text(), extra_buffer_types
+            llama_system_info(), extra_buffer_types
         )
         try:
             with _model_params_with(llama_cpp, use_extra_bufts=self.extra_buffer_types):
@@ -312,13 +319,10 @@ class LlamaBackend:
     def detokenize(self, tokens: list[int]) -> str:
         return self.llm.detokenize(tokens).decode("utf-8", errors="ignore")
 
-    def _system_info_text(self) -> str:
-        return self.lc.llama_print_system_info().decode(errors="replace").strip()
-
     def system_info(self) -> dict:
         return {
             "llama_cpp_python": self.lc.__version__,
-            "system_info": self._system_info_text(),
+            "system_info": llama_system_info(),
             "gpu_offload_supported": bool(self.lc.llama_supports_gpu_offload()),
             "extra_buffer_types": self.extra_buffer_types,
             "extra_buffer_types_reason": self.extra_buffer_types_reason,

@@ -52,9 +52,9 @@ def cpu_features() -> str:
     except OSError:
         pass
     try:
-        import llama_cpp
+        from medsyn.llm.backend import llama_system_info
 
-        build = llama_cpp.llama_print_system_info().decode(errors="replace").strip()
+        build = llama_system_info()
     except Exception as exc:  # llama_cpp itself may be what fails
         build = f"(llama_cpp not importable: {exc})"
     amx = " ".join(sorted(flags)) or "none"

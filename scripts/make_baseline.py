@@ -1,6 +1,7 @@
 """Write one baseline table (holdout, marginals, copula or bootstrap) for a dataset and seed."""
 
 from medsyn.baselines import make_baseline
+from medsyn.config import resolve_column_order
 from medsyn.data import read_table, write_table
 from medsyn.spec import load_spec
 from medsyn.step import run_step
@@ -11,8 +12,10 @@ def main(snakemake, log):
     spec = load_spec(snakemake.params.spec)
     train = read_table(snakemake.input.train, spec)
     reference = read_table(snakemake.input.reference, spec)
-    frame = make_baseline(wc.baseline, spec, train, reference, snakemake.params.rows, int(wc.seed),
-                          drawn=snakemake.params.drawn)
+    drawn = snakemake.params.drawn
+    if drawn:
+        drawn = {**drawn, "column_order": resolve_column_order(drawn["column_order"], spec.target)}
+    frame = make_baseline(wc.baseline, spec, train, reference, snakemake.params.rows, int(wc.seed), drawn=drawn)
     write_table(frame, snakemake.output[0], spec, index=False)
     log(f"baseline {wc.baseline} for {wc.dataset} seed {wc.seed}: {len(frame)} rows")
 

@@ -1,5 +1,6 @@
 """Build one prompt artifact (messages, prefill, example row ids, grammar) from the spec and train split."""
 
+from medsyn.config import resolve_column_order
 from medsyn.data import read_table
 from medsyn.prompts import build_prompt
 from medsyn.spec import load_spec
@@ -16,7 +17,7 @@ def main(snakemake, log):
         seed=int(snakemake.wildcards.seed),
         n_examples=snakemake.params.n_examples,
         rows_per_call=snakemake.params.rows_per_call,
-        column_order=snakemake.params.column_order,
+        column_order=resolve_column_order(snakemake.params.column_order, spec.target),
     )
     write_json(snakemake.output[0], prompt.to_dict())
     log(f"prompt {spec.name}/{prompt.prompt_type}: {len(prompt.user)} chars, examples {prompt.example_row_ids}, "

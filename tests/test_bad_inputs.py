@@ -71,7 +71,7 @@ def test_garbled_dataset_file_binary(tmp_path):
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe" * 40)
     with pytest.raises(DataError) as exc:
         load_real(stroke_spec().with_csv(str(path)))
-    assert str(exc.value).startswith(f"dataset 'stroke': cannot read CSV {path}: 'utf-8' codec can't decode")
+    assert str(exc.value).startswith(f"dataset 'stroke': {path}: not a text file (it holds NUL bytes)")
 
 
 def test_garbled_dataset_file_empty(tmp_path):
@@ -79,7 +79,7 @@ def test_garbled_dataset_file_empty(tmp_path):
     path.write_text("")
     with pytest.raises(DataError) as exc:
         load_real(stroke_spec().with_csv(str(path)))
-    assert str(exc.value) == f"dataset 'stroke': cannot read CSV {path}: No columns to parse from file"
+    assert str(exc.value) == f"dataset 'stroke': {path}: the file is empty (no header, no rows)"
 
 
 def test_column_in_spec_but_not_in_data(stroke_csv):
@@ -182,8 +182,9 @@ def test_unknown_dataset_id():
     with pytest.raises(ConfigError) as exc:
         check_dataset_specs(load_config(cfg))
     assert str(exc.value) == ("config key 'datasets': unknown dataset id 'heart_failure'; no spec file "
-                              f"{REPO}/config/datasets/heart_failure.yaml (add one, or set "
-                              "dataset_options.heart_failure.spec)")
+                              f"{REPO}/config/datasets/heart_failure.yaml (add one, set "
+                              "dataset_options.heart_failure.spec, or set dataset_options.heart_failure.csv to draft "
+                              "one from a CSV)")
 
 
 def test_unknown_model_id():

@@ -84,28 +84,51 @@ def validate_config(config: dict) -> dict:
 
 def resolve_files(config: dict) -> dict:
     """A validated config with the files it names found: the paper's raw outputs under ``paper_raw`` become
-    external generators, and each dataset gets its spec path. A dataset without an explicit ``spec`` uses
-    config/datasets/<id>.yaml of the working directory when it exists there, else the one shipped with the
-    workflow (so ``--directory`` runs need no copies)."""
+    external generators, and each dataset gets its spec path (``find_spec``)."""
     config = copy.deepcopy(config)
     config["external"].update(expand_paper_raw(config))
     options = config["dataset_options"]
     for name in config["datasets"]:
         entry = options.setdefault(name, {})
-        spec = Path(entry.get("spec") or f"config/datasets/{name}.yaml")
-        if "spec" not in entry and not spec.is_file():
-            spec = paths.shipped_specs() / f"{name}.yaml"
-        entry["spec"] = str(spec)
+        entry["spec"] = find_spec(name, entry)
     return config
+
+
+def find_spec(name: str, entry: dict) -> str:
+    """The spec of a dataset, the first of: ``dataset_options.<id>.spec``; config/datasets/<id>.yaml of the
+    working directory; the one shipped with the workflow (so ``--directory`` runs need no copies); else, when
+    the dataset names a CSV, the spec the ``draft_spec`` rule drafts from it (``layout.drafted_spec``). A
+    hand-written spec always wins over a drafted one."""
+    if "spec" in entry:
+        return str(entry["spec"])
+    for spec in (Path(f"config/datasets/{name}.yaml"), paths.shipped_specs() / f"{name}.yaml"):
+        if spec.is_file():
+            return str(spec)
+    if entry.get("csv"):
+        return layout.drafted_spec(name)
+    return str(paths.shipped_specs() / f"{name}.yaml")  # absent: check_dataset_specs names it
+
+
+def is_drafted(config: dict, dataset: str) -> bool:
+    return config["dataset_options"][dataset]["spec"] == layout.drafted_spec(dataset)
 
 
 def check_dataset_specs(config: dict) -> None:
     for name in config["datasets"]:
-        spec = config["dataset_options"][name]["spec"]
-        if not Path(spec).is_file():
+        entry = config["dataset_options"][name]
+        if is_drafted(config, name):
+            if not Path(entry["csv"]).is_file():
+                raise ConfigError(f"config key 'dataset_options.{name}.csv': CSV file not found: {entry['csv']} "
+                                  f"(the spec of '{name}' is drafted from it)")
+            continue
+        if entry.get("target"):
+            raise ConfigError(f"config key 'dataset_options.{name}.target': only a drafted spec takes its target "
+                              f"from the config; '{name}' uses the spec {entry['spec']}, whose 'target' decides")
+        if not Path(entry["spec"]).is_file():
             raise ConfigError(
-                f"config key 'datasets': unknown dataset id '{name}'; no spec file {spec} "
-                f"(add one, or set dataset_options.{name}.spec)"
+                f"config key 'datasets': unknown dataset id '{name}'; no spec file {entry['spec']} "
+                f"(add one, set dataset_options.{name}.spec, or set dataset_options.{name}.csv to draft one from "
+                "a CSV)"
             )
 
 
@@ -158,9 +181,10 @@ def check_recipes(config: dict) -> None:
             )
 
 
-def column_order(config: dict, recipe: str, target: str) -> list[str]:
-    """The recipe's generation column order for a dataset (the word ``target`` stands for its target column)."""
-    return [target if name == "target" else name for name in recipe_generation(config, recipe)["column_order"]]
+def resolve_column_order(order: list[str], target: str) -> list[str]:
+    """A recipe's ``column_order`` for one dataset: the word ``target`` stands for the dataset's target column.
+    Resolved by the steps that read the spec (a drafted spec does not exist when the workflow is parsed)."""
+    return [target if name == "target" else name for name in order]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from medsyn.atomic import atomic_path
+from medsyn.csv_input import read_csv_cells
 from medsyn.errors import DataError
 from medsyn.spec import DatasetSpec
 
@@ -83,13 +84,28 @@ def load_source(spec: DatasetSpec) -> pd.DataFrame:
             f"{spec.path}: dataset '{spec.name}' reads a CSV but no path is set; set "
             f"datasets.{spec.name}.csv in the config" + (f" ({hint})" if hint else "")
         )
-    path = Path(csv)
-    if not path.is_file():
-        raise DataError(f"dataset '{spec.name}': CSV file not found: {path}")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"dataset '{spec.name}': cannot read CSV {path}: {exc}") from None
+        return read_csv_cells(csv).frame
+    except DataError as exc:
+        raise DataError(f"dataset '{spec.name}': {exc}") from None
+
+
+def dates_to_years(raw: pd.DataFrame, spec: DatasetSpec, origin: str) -> pd.DataFrame:
+    """The source's date cells of ``from_date`` columns replaced by their year (missing cells left as they are)."""
+    raw = raw.rename(columns=lambda c: str(c).strip())
+    for col in spec.columns:
+        if not col.from_date or col.name not in raw.columns:
+            continue
+        text = raw[col.name].astype(str).str.strip()
+        present = ~text.isin(set(spec.missing_tokens) | {""})
+        parsed = pd.to_datetime(text[present], format=col.from_date, errors="coerce")
+        bad = text[present][parsed.isna()]
+        if len(bad):
+            raise DataError(f"{origin}: column '{col.name}' has {len(bad)} values that are not dates in the format "
+                            f"{col.from_date!r}: {_examples(bad)}")
+        raw = raw.copy()
+        raw.loc[present, col.name] = parsed.dt.year.astype(str)
+    return raw
 
 
 # --- coercion -------------------------------------------------------------------------------------------------
@@ -118,7 +134,8 @@ def coerce_to_spec(raw: pd.DataFrame, spec: DatasetSpec, origin: str, real: bool
     missing_cols = [c for c in spec.column_names if c not in raw.columns]
     if missing_cols:
         raise DataError(f"{origin}: columns in spec {spec.path} but not in the data: {missing_cols}")
-    extra = [c for c in raw.columns if c not in spec.column_names and c not in spec.id_columns and c != ROW_ID]
+    dropped = set(spec.id_columns) | set(spec.drop_columns) | {ROW_ID}
+    extra = [c for c in raw.columns if c not in spec.column_names and c not in dropped]
     if extra:
         raise DataError(
             f"{origin}: columns in the data but not in spec {spec.path}: {extra} "
@@ -178,7 +195,8 @@ def coerce_to_spec(raw: pd.DataFrame, spec: DatasetSpec, origin: str, real: bool
 
 def load_real(spec: DatasetSpec) -> pd.DataFrame:
     origin = spec.source.get("csv") or f"loader {spec.source.get('loader')}"
-    return coerce_to_spec(load_source(spec), spec, origin=f"dataset '{spec.name}' ({origin})")
+    where = f"dataset '{spec.name}' ({origin})"
+    return coerce_to_spec(dates_to_years(load_source(spec), spec, where), spec, origin=where)
 
 
 # --- split and prepared files ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 Rules use the patterns (with Snakemake wildcards), Python code the functions; nothing else spells a path.
 
+    results/specs/{dataset}.yaml                                          a spec drafted from the dataset's CSV
     results/data/{dataset}/{train,holdout,reference}.csv, split.json     the real split (never leaves the machine)
     results/prompts/{dataset}/{prompt}/{recipe}/seed{seed}.json           one prompt per recipe (its column order)
     results/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}/ one LLM run
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+DRAFTED_SPEC = "results/specs/{dataset}.yaml"  # drafted from dataset_options.<id>.csv when no spec file exists
 DATA_DIR = "results/data/{dataset}"
 SPLIT_PARTS = ("train", "holdout", "reference")
 PROMPT = "results/prompts/{dataset}/{prompt}/{recipe}/seed{seed}.json"
@@ -46,6 +48,10 @@ def in_evaluation(name: str) -> str:
 
 def in_data(name: str) -> str:
     return f"{DATA_DIR}/{name}"
+
+
+def drafted_spec(dataset: str) -> str:
+    return DRAFTED_SPEC.format(dataset=dataset)
 
 
 def split_file(dataset: str, part: str) -> str:

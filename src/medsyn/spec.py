@@ -38,6 +38,7 @@ class Column:
     allow_missing: bool = False
     missing_codes: tuple[str, ...] = ()
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # level -> other spellings the parser reads
+    from_date: str | None = None  # the source cells are dates in this format; the column holds their year
 
     @property
     def is_numeric(self) -> bool:
@@ -72,9 +73,11 @@ class DatasetSpec:
     target: str
     columns: tuple[Column, ...]
     id_columns: tuple[str, ...] = ()
+    drop_columns: tuple[str, ...] = ()
     quasi_identifiers: tuple[str, ...] = ()
     missing_tokens: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()
+    drafted: dict[str, Any] = field(default_factory=dict)  # what a drafted spec assumed (empty: written by hand)
     path: str = ""
 
     @property
@@ -175,6 +178,8 @@ def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
         if raw.get("aliases") and ctype in NUMERIC_TYPES:
             raise SpecError(f"{origin}: column '{name}': aliases are spellings of levels (categorical, binary only)")
         aliases = _aliases(raw.get("aliases") or {}, levels, f"{origin}: column '{name}'")
+        if raw.get("from_date") and ctype != "integer":
+            raise SpecError(f"{origin}: column '{name}': from_date (a date's year) needs type: integer")
         if raw.get("missing_codes") and not raw.get("allow_missing"):
             raise SpecError(f"{origin}: column '{name}' has missing_codes but not allow_missing: true")
         columns.append(
@@ -191,6 +196,7 @@ def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
                 allow_missing=bool(raw.get("allow_missing", False)),
                 missing_codes=tuple(_canonical_level(v) for v in raw.get("missing_codes", [])),
                 aliases=aliases,
+                from_date=raw.get("from_date"),
             )
         )
 
@@ -206,9 +212,10 @@ def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
         for name in data.get(key, []):
             if name not in names:
                 raise SpecError(f"{origin}: {key} lists '{name}', which is not a column")
-    for name in data.get("id_columns", []):
-        if name in names:
-            raise SpecError(f"{origin}: id column '{name}' must not also be listed under columns")
+    for key in ("id_columns", "drop_columns"):
+        for name in data.get(key, []):
+            if name in names:
+                raise SpecError(f"{origin}: {key} lists '{name}', which must not also be listed under columns")
 
     rules = []
     for raw in data.get("rules", []):
@@ -224,9 +231,11 @@ def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
         target=data["target"],
         columns=tuple(columns),
         id_columns=tuple(data.get("id_columns", [])),
+        drop_columns=tuple(data.get("drop_columns", [])),
         quasi_identifiers=tuple(data.get("quasi_identifiers", [])),
         missing_tokens=tuple(str(t) for t in data.get("missing_tokens", [])),
         rules=tuple(rules),
+        drafted=dict(data.get("drafted") or {}),
         path=origin,
     )
 

@@ -1,7 +1,6 @@
 # Pure Python helpers: config loading (load_config: validate the keys, then resolve the files they name), the run
 # grid, wildcard constraints and parameter lookups.
 # The logic lives in src/medsyn/config.py so tests import it directly.
-import functools
 import os
 import re
 from pathlib import Path
@@ -20,7 +19,6 @@ from medsyn.config import (
     recipe_generation,
     runs,
 )
-from medsyn.config import column_order as recipe_column_order
 
 os.environ[paths.ENV] = str(Path(workflow.basedir).parent)  # jobs read this checkout's schemas (medsyn.paths)
 CONFIG = load_config(config)
@@ -76,6 +74,10 @@ def dataset_params(wildcards):
     return {"spec": entry["spec"], "csv": entry.get("csv")}
 
 
+def dataset_csv(wildcards):
+    return CONFIG["dataset_options"][wildcards.dataset]["csv"]
+
+
 def spec_path(wildcards):
     return CONFIG["dataset_options"][wildcards.dataset]["spec"]
 
@@ -104,17 +106,10 @@ def generation_params(wildcards):
     return gen
 
 
-@functools.lru_cache(maxsize=None)
-def dataset_target(dataset):
-    """The target column of a dataset's spec (read once per dataset)."""
-    from medsyn.spec import load_spec
-
-    return load_spec(CONFIG["dataset_options"][dataset]["spec"]).target
-
-
 def prompt_column_order(wildcards):
-    """The recipe's generation column order for this dataset (``target`` resolved)."""
-    return recipe_column_order(CONFIG, wildcards.recipe, dataset_target(wildcards.dataset))
+    """The recipe's generation column order; the word ``target`` is resolved by the step from the spec, which a
+    drafted dataset does not have before its draft_spec job."""
+    return recipe_generation(CONFIG, wildcards.recipe)["column_order"]
 
 
 def model_mem_mb(wildcards, attempt):
@@ -177,10 +172,9 @@ def drawn_baseline_params(wildcards):
         return None
     recipe = wildcards.baseline.removeprefix(prefix + "-")
     gen = recipe_generation(CONFIG, recipe)
-    order = recipe_column_order(CONFIG, recipe, dataset_target(wildcards.dataset))
     return {
         "method": gen["outside"]["method"],
         "columns": gen["outside"]["columns"],
-        "column_order": order,
+        "column_order": gen["column_order"],  # ``target`` resolved by the step (prompt_column_order)
         "steering": gen["steering"],
     }

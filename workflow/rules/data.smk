@@ -1,5 +1,26 @@
+rule draft_spec:
+    """Draft a dataset spec from the dataset's CSV when it has no spec file (dataset_options.<id>.csv): types,
+    ranges, levels, missing values, identifiers and the target, each guess commented in the YAML."""
+    input:
+        csv=dataset_csv,
+    output:
+        layout.DRAFTED_SPEC,
+    log:
+        "logs/draft_spec/{dataset}.log",
+    benchmark:
+        "benchmarks/draft_spec/{dataset}.tsv"
+    conda:
+        "../envs/tables.yaml"
+    params:
+        target=lambda wildcards: CONFIG["dataset_options"][wildcards.dataset].get("target"),
+    script:
+        "../../scripts/draft_spec.py"
+
+
 rule prepare_data:
     """Load the real table, coerce it to its spec, split it (seeded, stratified): train, holdout, reference."""
+    input:
+        spec=spec_path,
     output:
         train=layout.in_data("train.csv"),
         holdout=layout.in_data("holdout.csv"),

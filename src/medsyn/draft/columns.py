@@ -206,7 +206,7 @@ def _text(name: str, counts: pd.Series, draft: ColumnDraft) -> ColumnDraft:
         draft.evidence = (f"date ({fmt}), {len(counts)} distinct dates: kept as the year, {int(years.min())} to "
                           f"{int(years.max())} (a full date identifies a patient; its year rarely does)")
         return draft
-    example = ", ".join(repr(t) for t in list(counts.index[:3]))
+    # No example values in a drop reason: it reaches the report, and a free-text column may hold names.
     if len(counts) > MAX_LEVELS:
         if all(_RATIO_TEXT.match(t) for t in counts.index[:50]):
             how = "two numbers written as one ('a/b', such as systolic/diastolic pressure): split them into two " \
@@ -215,12 +215,12 @@ def _text(name: str, counts: pd.Series, draft: ColumnDraft) -> ColumnDraft:
             how = "unique per row: an identifier or free text"
         else:
             how = f"free text or a code (a categorical column takes at most {MAX_LEVELS} levels)"
-        draft.drop_reason = f"{len(counts)} distinct values ({example}, ...): {how}"
+        draft.drop_reason = f"{len(counts)} distinct values: {how}"
         return draft
     bad = [t for t in counts.index if any(ch in t for ch in ',"\n')]
     if bad:
-        draft.drop_reason = (f"values with commas, quotes or line breaks ({bad[0]!r}) cannot be levels of a CSV "
-                             "row; recode them in the CSV to keep the column")
+        draft.drop_reason = (f"{len(bad)} of its {len(counts)} values hold commas, quotes or line breaks, which a "
+                             "level of a CSV row cannot; recode them in the CSV to keep the column")
         return draft
     levels, how = order_levels(counts)
     kind = "binary" if len(levels) == 2 else "categorical"

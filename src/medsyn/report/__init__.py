@@ -108,7 +108,7 @@ def dataset_section(spec: DatasetSpec, *, config: dict, split: dict, board: pd.D
         config["report"]["sample_rows"])
     clinical_header, clinical = ctx.clinical_rows(spec, metrics, board)
     return {
-        "spec": spec, "split": split,
+        "spec": spec, "split": split, "drafted": ctx.drafted_note(spec),
         "metric_header": ctx.metric_header(metrics_cols),
         "leaderboard": ctx.leaderboard_rows(board, metrics_cols),
         "recommendation": ctx.recommendation_rows(recommendation, spec.name, config),

@@ -348,3 +348,21 @@ def paper_section(dataset: str, comparison: pd.DataFrame, rankings: pd.DataFrame
         "mean_copy_share": fmt(_numeric(cop, "example_copy_share").mean()),
         "mean_paper_copy_share": fmt(_numeric(cop, "paper_example_copy_share").mean()),
     }
+
+
+def drafted_note(spec: DatasetSpec) -> dict | None:
+    """What a drafted spec assumed (its ``drafted`` block) and the column types it chose, for the reader; None
+    for a spec written by hand. Only names, reasons and counts: the drafted block holds no cell values."""
+    if not spec.drafted:
+        return None
+    types: dict[str, int] = {}
+    for col in spec.columns:
+        types[col.type] = types.get(col.type, 0) + 1
+    block = spec.drafted
+    return {
+        "source": block.get("from", ""), "read": block.get("read", ""), "target": block.get("target", spec.target),
+        "types": ", ".join(f"{n} {t}" for t, n in types.items()),
+        "roles": [f"{name}: {why}" for name, why in (block.get("roles") or {}).items()],
+        "missing": list(block.get("missing") or []), "checks": list(block.get("checks") or []),
+        "path": spec.path,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -217,6 +218,30 @@ def split_train_holdout(
     return frame.loc[np.sort(train_idx)], frame.loc[np.sort(holdout_idx)]
 
 
+MIN_SPLIT_ROWS = {"train": 10, "holdout": 5, "reference": 2}  # the fewest rows each part's metrics can work with
+
+
+def split_sizes(n: int, holdout_fraction: float, reference_fraction: float) -> dict[str, int]:
+    """The rows each part gets (rounded as scikit-learn's ``train_test_split`` rounds: test sizes up)."""
+    unseen = math.ceil((holdout_fraction + reference_fraction) * n)
+    reference = math.ceil(reference_fraction / (holdout_fraction + reference_fraction) * unseen) if reference_fraction else 0
+    return {"train": n - unseen, "holdout": unseen - reference, "reference": reference}
+
+
+def check_split_size(n: int, spec: DatasetSpec, holdout_fraction: float, reference_fraction: float) -> None:
+    """A table too small for the split is an error naming the dataset and the sizes, before any file is written."""
+    sizes = split_sizes(n, holdout_fraction, reference_fraction)
+    short = [part for part, least in MIN_SPLIT_ROWS.items()
+             if sizes[part] < least and (part != "reference" or reference_fraction)]
+    if short:
+        need = ", ".join(f"{MIN_SPLIT_ROWS[p]} {p}" for p in short)
+        raise DataError(
+            f"dataset '{spec.name}' ({spec.source.get('csv') or spec.source.get('loader')}): {n} rows are too few "
+            f"for the split: holdout_fraction {holdout_fraction} and reference_fraction {reference_fraction} leave "
+            f"{sizes['train']} train, {sizes['holdout']} holdout and {sizes['reference']} reference rows; the "
+            f"evaluation needs at least {need} rows (use a larger table, or change split: in the config)")
+
+
 def split_real(
     frame: pd.DataFrame, spec: DatasetSpec, holdout_fraction: float, reference_fraction: float, seed: int
 ) -> dict[str, pd.DataFrame]:
@@ -230,6 +255,7 @@ def split_real(
     if not 0 < unseen_fraction < 1:
         raise DataError(f"split fractions must leave some train rows: holdout {holdout_fraction} + reference "
                         f"{reference_fraction} >= 1")
+    check_split_size(len(frame), spec, holdout_fraction, reference_fraction)
     train, unseen = split_train_holdout(frame, spec, unseen_fraction, seed)
     if reference_fraction == 0:
         return {"train": train, "holdout": unseen, "reference": unseen.iloc[:0]}

@@ -182,15 +182,15 @@ def _numeric(name: str, counts: pd.Series, draft: ColumnDraft) -> ColumnDraft:
         evidence = f"float: {distinct} distinct numbers, {_fmt_number(lo)} to {_fmt_number(hi)}, {decimals} decimal{'s' if decimals > 1 else ''}"
         if most > decimals:
             longer = sum(int(c) for t, c in counts.items() if "." in t and len(t.split(".", 1)[1]) > decimals)
-            notes.append(f"{longer} of {n_values} values have more than {decimals} decimals (up to {most}) and are "
-                         f"rounded")
+            notes.append(f"{longer} of {n_values} values have more than {decimals} decimal{'s' if decimals > 1 else ''}"
+                         f" (up to {most}) and are rounded")
     draft.entry = entry
     draft.evidence = "; ".join([evidence, *notes])
     draft.n_distinct = distinct
     draft.unique_per_row = distinct == n_values and draft.missing_cells == 0
     sorted_values = np.sort(values)
-    draft.consecutive_integers = (entry["type"] == "integer" and draft.unique_per_row
-                                  and bool(np.all(np.diff(sorted_values) == 1)))
+    draft.consecutive_integers = (entry["type"] == "integer" and draft.unique_per_row and sorted_values[0] in (0, 1)
+                                  and bool(np.all(np.diff(sorted_values) == 1)))  # a row number: 0.. or 1..n
     return draft
 
 

@@ -37,7 +37,7 @@ def render(draft: Draft, keep_path: str) -> str:
         value = spec[key]
         for name in ([value] if isinstance(value, str) else value):
             lines.append(f"#   {name}: {draft.roles.get(name, '')}")
-        lines.append(f"{key}: {_flow(value)}")
+        lines.append(f"{key}: {_scalar(value) if isinstance(value, str) else _flow(value)}")
     lines.append("# quasi-identifiers: columns named like age, sex, race/ethnicity, geography, birth or marital "
                  "status, and dates")
     lines.append(f"quasi_identifiers: {_flow(spec['quasi_identifiers'])}")

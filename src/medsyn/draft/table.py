@@ -99,7 +99,7 @@ def _roles(drafts: list[ColumnDraft]) -> tuple[list[str], str | None, dict[str, 
                            "of one group stay on one side of the split")
         elif d.consecutive_integers:
             ids.append(d.name)
-            why[d.name] = "identifier: whole numbers unique per row, counting up by one (a row number)"
+            why[d.name] = "identifier: a row number (whole numbers from 0 or 1, unique per row, counting up by one)"
     return ids, group, why
 
 

@@ -164,7 +164,11 @@ def _fit_and_score(
         else:
             sums = full.sum(axis=1, keepdims=True)
             full = np.where(sums > 0, full / np.where(sums > 0, sums, 1), 1.0 / len(test_classes))
-            auc = roc_auc_score(y_test, full, multi_class="ovr", average="macro", labels=test_classes)
+            # sklearn wants the labels sorted; the macro average does not depend on their order (a spec's levels
+            # may be in natural order: Low, Medium, High)
+            ordered = sorted(test_classes)
+            cols = [test_classes.index(c) for c in ordered]
+            auc = roc_auc_score(y_test, full[:, cols], multi_class="ovr", average="macro", labels=ordered)
         bal = balanced_accuracy_score(y_test, pred.astype(str))
         f1 = f1_score(y_test, pred.astype(str), labels=test_classes, average="macro", zero_division=0)
     return {"roc_auc": float(auc), "balanced_accuracy": float(bal), "macro_f1": float(f1)}

@@ -155,8 +155,6 @@ def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
                     raise SpecError(f"{origin}: numeric column '{name}' needs '{key}' (plausible range)")
             if raw["min"] > raw["max"]:
                 raise SpecError(f"{origin}: column '{name}' has min {raw['min']} > max {raw['max']}")
-            if raw["min"] < 0:
-                raise SpecError(f"{origin}: column '{name}': negative ranges are not supported (min {raw['min']})")
             if ctype == "float" and "decimals" not in raw:
                 raise SpecError(f"{origin}: float column '{name}' needs 'decimals'")
         else:

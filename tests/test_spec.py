@@ -86,3 +86,13 @@ def test_min_above_max_is_still_rejected_for_negative_ranges():
     data["columns"][0].update(min=-3, max=-5)
     with pytest.raises(SpecError, match="min -3 > max -5"):
         spec_from_dict(data, "x.yaml")
+
+
+def test_format_value_never_writes_a_signed_zero():
+    from medsyn.spec import Column
+
+    col = Column("d", "float", "change", min=-1, max=1, decimals=2)
+    assert [col.format_value(v) for v in (-0.004, -0.0, 0.004, -0.005001, -0.5, 0.5)] == \
+        ["0.00", "0.00", "0.00", "-0.01", "-0.50", "0.50"]
+    integer = Column("n", "integer", "change", min=-5, max=5)
+    assert [integer.format_value(v) for v in (-0.4, -0.0, -3.0, -2.6)] == ["0", "0", "-3", "-3"]

@@ -50,7 +50,9 @@ class Column:
         if self.type == "integer":
             return str(int(round(float(value))))
         if self.type == "float":
-            return f"{float(value):.{self.decimals}f}"
+            text = f"{float(value):.{self.decimals}f}"
+            # -0.004 is written 0.00, never -0.00: zero is unsigned in the grammar and the parser's canonical text
+            return text[1:] if text.startswith("-") and not text.strip("-0.") else text
         return str(value)
 
 

@@ -73,6 +73,27 @@ def spec_path(name: str) -> Path:
     return REPO / "config" / "datasets" / f"{name}.yaml"
 
 
+def signed_spec():
+    """A small spec with signed numeric columns: zero-crossing (md), all negative (deficit), crossing zero with
+    two decimals and NA (z); no real table behind it."""
+    from medsyn.spec import spec_from_dict
+
+    return spec_from_dict({
+        "name": "signed", "title": "Signed values", "domain": "glaucoma research", "source": {"csv": None},
+        "target": "outcome",
+        "columns": [
+            {"name": "md", "type": "float", "unit": "dB", "min": -35, "max": 5, "decimals": 1,
+             "definition": "Visual-field mean deviation"},
+            {"name": "deficit", "type": "integer", "unit": "mmol/L", "min": -20, "max": -1,
+             "definition": "Base deficit (negative base excess)"},
+            {"name": "z", "type": "float", "min": -3, "max": 3, "decimals": 2, "allow_missing": True,
+             "definition": "Height z-score"},
+            {"name": "sex", "type": "categorical", "levels": ["F", "M"], "definition": "Sex"},
+            {"name": "outcome", "type": "binary", "levels": [0, 1], "definition": "Progression"},
+        ],
+    }, origin="signed.yaml")
+
+
 def generation_settings(mode: str = "grammar", **overrides):
     """GenerationSettings with the paper's sampling (T 0.7, top-p 0.9, nothing else), the prefill of the mode and
     seed 1; each test file passes its own row and call counts."""

@@ -91,6 +91,17 @@ def signed_spec():
             {"name": "sex", "type": "categorical", "levels": ["F", "M"], "definition": "Sex"},
             {"name": "outcome", "type": "binary", "levels": [0, 1], "definition": "Progression"},
         ],
+        "quasi_identifiers": ["sex", "md"],
+        "rules": [
+            {"id": "severe_loss_has_deficit", "kind": "implication", "text": "Severe field loss comes with a deficit.",
+             "if": "md < -10", "then": "deficit < 0"},
+            {"id": "z_plausible", "kind": "range", "text": "z lies within 2.5 sd.", "column": "z", "min": -2.5,
+             "max": 2.5},
+            {"id": "progression_with_loss", "kind": "direction", "text": "Progression rises as md falls.",
+             "outcome": "outcome == '1'", "predictor": "md", "sign": "decreasing"},
+            {"id": "deficit_in_progression", "kind": "group_difference", "text": "Progressing eyes have a larger "
+             "deficit.", "column": "deficit", "group": "outcome == '1'"},
+        ],
     }, origin="signed.yaml")
 
 

@@ -73,6 +73,59 @@ def spec_path(name: str) -> Path:
     return REPO / "config" / "datasets" / f"{name}.yaml"
 
 
+def signed_spec():
+    """A small spec with signed numeric columns: zero-crossing (md), all negative (deficit), crossing zero with
+    two decimals and NA (z); no real table behind it."""
+    from medsyn.spec import spec_from_dict
+
+    return spec_from_dict({
+        "name": "signed", "title": "Signed values", "domain": "glaucoma research", "source": {"csv": None},
+        "target": "outcome",
+        "columns": [
+            {"name": "md", "type": "float", "unit": "dB", "min": -35, "max": 5, "decimals": 1,
+             "definition": "Visual-field mean deviation"},
+            {"name": "deficit", "type": "integer", "unit": "mmol/L", "min": -20, "max": -1,
+             "definition": "Base deficit (negative base excess)"},
+            {"name": "z", "type": "float", "min": -3, "max": 3, "decimals": 2, "allow_missing": True,
+             "definition": "Height z-score"},
+            {"name": "sex", "type": "categorical", "levels": ["F", "M"], "definition": "Sex"},
+            {"name": "outcome", "type": "binary", "levels": [0, 1], "definition": "Progression"},
+        ],
+        "quasi_identifiers": ["sex", "md"],
+        "rules": [
+            {"id": "severe_loss_has_deficit", "kind": "implication", "text": "Severe field loss comes with a deficit.",
+             "if": "md < -10", "then": "deficit < 0"},
+            {"id": "z_plausible", "kind": "range", "text": "z lies within 2.5 sd.", "column": "z", "min": -2.5,
+             "max": 2.5},
+            {"id": "progression_with_loss", "kind": "direction", "text": "Progression rises as md falls.",
+             "outcome": "outcome == '1'", "predictor": "md", "sign": "decreasing"},
+            {"id": "deficit_in_progression", "kind": "group_difference", "text": "Progressing eyes have a larger "
+             "deficit.", "column": "deficit", "group": "outcome == '1'"},
+        ],
+    }, origin="signed.yaml")
+
+
+def signed_frame(n: int = 200, seed: int = 0):
+    """``n`` rows for ``signed_spec``, typed as the loader types a real table (about 3/4 of md below zero, z
+    around zero, a few z missing)."""
+    import numpy as np
+    import pandas as pd
+
+    from medsyn.data import coerce_to_spec
+
+    rng = np.random.default_rng(seed)
+    z = np.round(np.clip(rng.normal(0, 1, n), -3, 3), 2).astype(object)
+    z[rng.random(n) < 0.05] = ""
+    raw = pd.DataFrame({
+        "md": np.round(np.clip(rng.normal(-4, 6, n), -35, 5), 1),
+        "deficit": rng.integers(-20, 0, n),
+        "z": z,
+        "sex": rng.choice(["F", "M"], n),
+        "outcome": rng.integers(0, 2, n),
+    }).astype(str)
+    return coerce_to_spec(raw, signed_spec(), "signed.csv")
+
+
 def generation_settings(mode: str = "grammar", **overrides):
     """GenerationSettings with the paper's sampling (T 0.7, top-p 0.9, nothing else), the prefill of the mode and
     seed 1; each test file passes its own row and call counts."""

@@ -81,3 +81,78 @@ def test_grammar_alphabet_reads_literals_and_classes_and_refuses_what_it_does_no
     assert grammar_alphabet('root ::= "a\\"b" [0-2x] "\\n" # [q-z] "w"') == frozenset('a"b012x\n')
     assert grammar_alphabet('root ::= [^0-9]') is None  # a negated class: the whole vocabulary is used
     assert grammar_alphabet('root ::= "\\u00e9"') is None  # an escape it does not read
+
+
+def _text(n: int, decimals: int) -> str:
+    """The canonical text of the integer ``n`` in units of the last of ``decimals`` decimals ('-' only below 0)."""
+    digits = str(abs(n)).zfill(decimals + 1)
+    if decimals:
+        digits = digits[:-decimals] + "." + digits[-decimals:]
+    return ("-" if n < 0 else "") + digits
+
+
+def _gbnf_as_regex(rule: str) -> str:
+    """A column rule's GBNF (quoted literals, [a-b] classes, '|') as a Python regex: checks the two renderings agree."""
+    alternatives = []
+    for alternative in rule.split(" | "):
+        parts = [re.escape(p[1:-1]) if p.startswith('"') else p for p in alternative.split(" ")]
+        alternatives.append("".join(parts))
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+SIGNED = [  # (min, max, decimals): zero-crossing, all-negative, a single value, ending at zero, unsigned
+    (-35, 5, 0), (-2.5, -0.3, 1), (-0.05, 0.05, 3), (-10, -10, 0), (-9, 0, 0), (0, 12, 0), (-123.45, 67.8, 2),
+    (-1000, -999, 0), (-0.3, 2, 1), (-5, 5, 2),
+]
+
+
+@pytest.mark.parametrize("lo_value,hi_value,decimals", SIGNED)
+def test_signed_ranges_exact(lo_value, hi_value, decimals):
+    """Every integer N in a window around the range is in the language iff lo <= N <= hi (as its canonical text);
+    '-0' in any form, leading zeros and a '+' never are; the GBNF and the regex are the same language."""
+    col = Column("x", "float" if decimals else "integer", "x", min=lo_value, max=hi_value, decimals=decimals)
+    lo, hi = round(lo_value * 10**decimals), round(hi_value * 10**decimals)
+    rx = re.compile(column_regex(col))
+    gbnf = spec_to_gbnf(_two_column_spec(col), rows=1)
+    rule = next(line for line in gbnf.splitlines() if line.startswith("col0 ::= "))[len("col0 ::= "):]
+    rx_gbnf = re.compile(_gbnf_as_regex(rule))
+    window = max(30, hi - lo)
+    for n in range(lo - window, hi + window + 1):
+        text = _text(n, decimals)
+        assert text == col.format_value(n / 10**decimals)
+        assert bool(rx.fullmatch(text)) == (lo <= n <= hi), (text, lo, hi)
+        assert bool(rx_gbnf.fullmatch(text)) == (lo <= n <= hi), (text, lo, hi)
+        assert not rx.fullmatch("+" + text) and not rx.fullmatch("-0" + text.lstrip("-"))
+    for zero in ["-0", "-0." + "0" * decimals, "-00", "-"]:
+        assert not rx.fullmatch(zero) and not rx_gbnf.fullmatch(zero), zero
+    assert ("-" in grammar_alphabet(gbnf)) == (lo < 0)
+
+
+def _two_column_spec(col: Column):
+    from medsyn.spec import DatasetSpec
+
+    target = Column("y", "binary", "y", levels=("0", "1"))
+    return DatasetSpec(name="t", title="t", description="", domain="d", source={}, target="y", columns=(col, target))
+
+
+def test_signed_ranges_random():
+    rng = random.Random(1)
+    for _ in range(200):
+        decimals = rng.randint(0, 3)
+        lo = rng.randint(-3000, 300)
+        hi = lo + rng.randint(0, 3000)
+        col = Column("x", "float" if decimals else "integer", "x", min=lo / 10**decimals, max=hi / 10**decimals,
+                     decimals=decimals)
+        rx = re.compile(column_regex(col))
+        for n in range(lo - 25, hi + 26, max(1, (hi - lo) // 150)):
+            assert bool(rx.fullmatch(_text(n, decimals))) == (lo <= n <= hi), (lo, hi, decimals, n)
+        assert not rx.fullmatch("-0" + "." * bool(decimals) + "0" * decimals)
+
+
+def test_signed_range_with_missing_and_off_grid_ends():
+    """Ends between grid points round inwards; NA stays an alternative of a signed column."""
+    col = Column("be", "float", "base excess", min=-2.55, max=1.25, decimals=1, allow_missing=True)
+    rx = re.compile(column_regex(col))
+    for text, ok in [("-2.5", True), ("-2.6", False), ("1.2", True), ("1.3", False), ("NA", True),
+                     ("-0.0", False), ("0.0", True), ("-0.1", True), ("-.5", False), ("- 1.0", False)]:
+        assert bool(rx.fullmatch(text)) == ok, text

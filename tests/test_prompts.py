@@ -60,3 +60,25 @@ def test_prompt_records_grammar_for_rows_per_call(setup):
     spec, train, _ = setup
     a = build_prompt(spec, train, "A", seed=1, n_examples=3, rows_per_call=7)
     assert a.grammar.splitlines()[0] == "root ::= " + " ".join(["row"] * 7)
+
+
+def test_signed_ranges_are_written_with_to():
+    """A range with a negative end reads '-35 to 5' (not '-35-5' or '-20--1'); a non-negative one keeps '0-17'."""
+    from conftest import signed_frame, signed_spec
+    from medsyn.prompts import column_statistics, describe_column
+    from medsyn.spec import Column
+
+    spec = signed_spec()
+    assert describe_column(spec.column("md")) == "- md: Visual-field mean deviation [number with 1 decimals, -35 to 5 dB]"
+    assert describe_column(spec.column("deficit")).endswith("[integer, -20 to -1 mmol/L]")
+    assert describe_column(spec.column("z")).endswith("[number with 2 decimals, -3 to 3, or NA if unknown]")
+    assert describe_column(Column("n", "integer", "Pregnancies", min=0, max=17)) == "- n: Pregnancies [integer, 0-17]"
+    train = signed_frame()
+    lines = dict(line.split(":", 1) for line in column_statistics(train, spec))
+    q1, q3 = train["md"].quantile([0.25, 0.75])
+    assert q1 < 0 and f"quartiles {q1:.3g} to " in lines["- md"]
+    assert f"observed range {train['deficit'].min()} to {train['deficit'].max()}" in lines["- deficit"]
+    assert "--" not in "".join(lines.values())
+    prompt = build_prompt(spec, train, "D", seed=1, n_examples=0, rows_per_call=3)
+    assert "[integer, -20 to -1 mmol/L]" in prompt.user and "quartiles" in prompt.user
+    assert prompt.widest_row.startswith("-35.0,-20,-3.00,")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from conftest import generation_settings, spec_path
@@ -165,3 +166,52 @@ def test_rolled_back_rows_are_resampled_in_place(backend, pima):
     assert [hooks.kept[i] for i in range(2)] == [r.text.split("\n")[:-1] for r in results]
     plain = backend.complete_many(tokens, [Call(11), Call(12)], prompt["grammar"], budget, settings)
     assert [r.text for r in plain] != [r.text for r in results]  # the resampled rows differ from the first tries
+
+
+def test_default_recipe_writes_signed_values_in_range(backend, tmp_path):
+    """A signed float column made from a real one (breast cancer's mean radius as its change from the median, so
+    about half the rows are negative), generated with the default recipe (steering, novelty, per-call examples): the
+    rows are in the grammar, parse back, stay in range, and some are negative."""
+    import dataclasses
+
+    from conftest import repo_config
+    from medsyn.config import load_config
+    from medsyn.parse import parse_calls
+    from medsyn.settings import settings_from_config
+    from medsyn.spec import spec_from_dict
+
+    real = load_real(load_spec(spec_path("breast_cancer")))
+    frame = pd.DataFrame({"radius change": (real["mean radius"] - real["mean radius"].median()).round(2),
+                          "mean texture": real["mean texture"], "diagnosis": real["diagnosis"]})
+    assert 0.4 < (frame["radius change"] < 0).mean() < 0.6
+    spec = spec_from_dict({
+        "name": "radius_change", "title": "Breast masses, radius as change from the median",
+        "domain": "breast cancer research", "source": {"csv": None}, "target": "diagnosis",
+        "columns": [
+            {"name": "radius change", "type": "float", "min": -10, "max": 25, "decimals": 2,
+             "definition": "Mean nucleus radius minus the median over all masses (negative: smaller than usual)"},
+            {"name": "mean texture", "type": "float", "min": 5, "max": 50, "decimals": 2,
+             "definition": "Mean nucleus texture (standard deviation of grey-scale values)"},
+            {"name": "diagnosis", "type": "categorical", "levels": ["M", "B"], "level_meanings":
+             {"M": "malignant", "B": "benign"}, "definition": "Diagnosis"},
+        ]})
+    train, holdout = split_train_holdout(frame, spec, 0.3, seed=1)
+    prompt = build_prompt(spec, train, "C", seed=1, n_examples=3, rows_per_call=6).to_dict()
+    assert "[number with 2 decimals, -10 to 25]" in prompt["user"]
+    gen = load_config(repo_config())["generation"]
+    settings = dataclasses.replace(settings_from_config(gen, "grammar", 1), target_rows=12, max_calls=2,
+                                   parallel_sequences=2)
+    assert settings.steering.strength > 0 and settings.novelty.reject and settings.examples.per_call
+    path = tmp_path / "signed.jsonl"
+    run_generation(backend, spec, prompt, "template", settings, ("radius_change", "C", "grammar", 1), path,
+                   log=lambda m: None, real=RealRows(train, holdout))
+    calls = [json.loads(line) for line in path.read_text().splitlines()]
+    pattern = row_regex(spec)
+    lines = [line for call in calls for line in call["text"].split("\n")[:-1]]
+    assert len(lines) >= 6 and all(pattern.fullmatch(line) for line in lines), lines
+    parser, report = parse_calls(calls, spec, [], prompt["user"])
+    assert [",".join(r) for r in parser.result.rows] == lines and report["spec_valid_share"] == 1.0
+    values = [float(r[0]) for r in parser.result.rows]
+    assert all(-10 <= v <= 25 for v in values)
+    assert any(v < 0 for v in values) and any(line.startswith("-") for line in lines), lines
+    assert not any(line.startswith("-0.00,") for line in lines)

@@ -69,3 +69,30 @@ def test_name_must_match_file(tmp_path):
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(SpecError, match="must equal the file name 'liver'"):
         load_spec(path)
+
+
+def test_negative_and_zero_crossing_ranges_are_accepted():
+    data = _cirrhosis_dict()
+    data["columns"][0].update(min=-35, max=5)  # N_Days and Age as stand-ins: the spec layer reads no meaning
+    age = next(c for c in data["columns"] if c["name"] == "Age")
+    age.update(min=-9000, max=-10)
+    spec = spec_from_dict(data, "x.yaml")
+    assert (spec.columns[0].min, spec.columns[0].max) == (-35, 5)
+    assert (spec.column("Age").min, spec.column("Age").max) == (-9000, -10)
+
+
+def test_min_above_max_is_still_rejected_for_negative_ranges():
+    data = _cirrhosis_dict()
+    data["columns"][0].update(min=-3, max=-5)
+    with pytest.raises(SpecError, match="min -3 > max -5"):
+        spec_from_dict(data, "x.yaml")
+
+
+def test_format_value_never_writes_a_signed_zero():
+    from medsyn.spec import Column
+
+    col = Column("d", "float", "change", min=-1, max=1, decimals=2)
+    assert [col.format_value(v) for v in (-0.004, -0.0, 0.004, -0.005001, -0.5, 0.5)] == \
+        ["0.00", "0.00", "0.00", "-0.01", "-0.50", "0.50"]
+    integer = Column("n", "integer", "change", min=-5, max=5)
+    assert [integer.format_value(v) for v in (-0.4, -0.0, -3.0, -2.6)] == ["0", "0", "-3", "-3"]

@@ -6,7 +6,8 @@ the spec allows missing values.
 
 Numeric ranges are compiled exactly: a value with ``d`` decimals is the integer ``N = value * 10**d``, and the
 set of decimal strings of ``N`` in ``[lo, hi]`` is a union of fixed-length digit-class sequences (the classic
-"regex for a numeric range" construction). The decimal point is inserted ``d`` classes from the right, so the
+"regex for a numeric range" construction); negative ``N`` are a '-' before the sequences of their magnitudes,
+and zero is never signed. The decimal point is inserted ``d`` classes from the right, so the
 grammar stays a plain concatenation of character classes: cheap for llama.cpp's grammar sampler.
 """
 
@@ -43,7 +44,8 @@ def _same_length_sequences(a: str, b: str) -> list[DigitSeq]:
 
 
 def integer_range_sequences(lo: int, hi: int, min_width: int = 1) -> list[DigitSeq]:
-    """Sequences for the integers in [lo, hi] written without leading zeros, padded to ``min_width`` digits."""
+    """Sequences for the integers in [lo, hi] written without leading zeros, padded to ``min_width`` digits
+    (unsigned: ``numeric_sequences`` writes a negative range as '-' and the sequences of its magnitudes)."""
     if lo < 0 or lo > hi:
         raise ValueError(f"bad range [{lo}, {hi}]")
     seqs: list[DigitSeq] = []
@@ -66,15 +68,25 @@ def scaled_range(column: Column) -> tuple[int, int]:
 
 
 def numeric_sequences(column: Column) -> list[list[str]]:
-    """Each alternative as a list of atoms: a digit class '[a-b]', a digit 'x', or the point '.'."""
+    """Each alternative as a list of atoms: a digit class '[a-b]', a digit 'x', the point '.' or the sign '-'."""
     decimals = column.decimals if column.type == "float" else 0
     lo, hi = scaled_range(column)
+    if lo > hi:
+        raise ValueError(f"bad range [{lo}, {hi}]")
+    # A negative N is '-' and the digits of -N, for -N in [max(1, -hi), -lo]: zero is only ever written unsigned
+    # ('0', '0.00'), so '-0' and '-0.00' are not in the language (the parser's canonical text has no '-0' either).
+    parts = []
+    if lo < 0:
+        parts.append(("-", max(1, -hi), -lo))
+    if hi >= 0:
+        parts.append(("", max(0, lo), hi))
     out = []
-    for seq in integer_range_sequences(lo, hi, min_width=decimals + 1):
-        atoms = [str(x) if x == y else f"[{x}-{y}]" for x, y in seq]
-        if decimals:
-            atoms.insert(len(atoms) - decimals, ".")
-        out.append(atoms)
+    for sign, a, b in parts:
+        for seq in integer_range_sequences(a, b, min_width=decimals + 1):
+            atoms = [str(x) if x == y else f"[{x}-{y}]" for x, y in seq]
+            if decimals:
+                atoms.insert(len(atoms) - decimals, ".")
+            out.append([sign] + atoms if sign else atoms)
     return out
 
 

@@ -94,11 +94,17 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
+def _span(lo: float, hi: float) -> str:
+    """'5-40'; '-35 to 5' when an end is negative ('-35--5' would read as a minus between them)."""
+    a, b = _fmt(lo), _fmt(hi)
+    return f"{a} to {b}" if a.startswith("-") or b.startswith("-") else f"{a}-{b}"
+
+
 def describe_column(col: Column) -> str:
     if col.is_numeric:
         unit = f" {col.unit}" if col.unit else ""
         kind = "integer" if col.type == "integer" else f"number with {col.decimals} decimals"
-        text = f"{kind}, {_fmt(col.min)}-{_fmt(col.max)}{unit}"
+        text = f"{kind}, {_span(col.min, col.max)}{unit}"
     else:
         levels = [f"{lvl} ({col.level_meanings[lvl]})" if lvl in col.level_meanings else lvl for lvl in col.levels]
         text = "one of " + ", ".join(levels)
@@ -118,7 +124,7 @@ def column_statistics(train: pd.DataFrame, spec: DatasetSpec) -> list[str]:
             q1, med, q3 = np.percentile(v, [25, 50, 75])
             lines.append(
                 f"- {col.name}: mean {_fmt(v.mean())}, sd {_fmt(v.std())}, median {_fmt(med)}, "
-                f"quartiles {_fmt(q1)}-{_fmt(q3)}, observed range {_fmt(v.min())}-{_fmt(v.max())}{miss}"
+                f"quartiles {_span(q1, q3)}, observed range {_span(v.min(), v.max())}{miss}"
             )
         else:
             shares = values.dropna().value_counts(normalize=True)

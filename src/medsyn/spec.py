@@ -51,7 +51,9 @@ class Column:
         if self.type == "integer":
             return str(int(round(float(value))))
         if self.type == "float":
-            return f"{float(value):.{self.decimals}f}"
+            text = f"{float(value):.{self.decimals}f}"
+            # -0.004 is written 0.00, never -0.00: zero is unsigned in the grammar and the parser's canonical text
+            return text[1:] if text.startswith("-") and not text.strip("-0.") else text
         return str(value)
 
 
@@ -158,8 +160,6 @@ def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
                     raise SpecError(f"{origin}: numeric column '{name}' needs '{key}' (plausible range)")
             if raw["min"] > raw["max"]:
                 raise SpecError(f"{origin}: column '{name}' has min {raw['min']} > max {raw['max']}")
-            if raw["min"] < 0:
-                raise SpecError(f"{origin}: column '{name}': negative ranges are not supported (min {raw['min']})")
             if ctype == "float" and "decimals" not in raw:
                 raise SpecError(f"{origin}: float column '{name}' needs 'decimals'")
         else:

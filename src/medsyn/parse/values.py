@@ -29,7 +29,8 @@ _PAIRS = ({"0", "1"}, {"n", "y"}, {"no", "yes"}, {"false", "true"})
 _NOT_AN_ALIAS = {"no", "not", "non", "yes", "none", "other", "unknown"}  # first words that must not stand for a level
 _PERCENT = re.compile(r"^\d+(?:\.\d+)?\s*%$")
 _ANNOTATED = (re.compile(r"^(.+?)\s*\(([^()]+)\)$"), re.compile(r"^([^=]+?)\s*=\s*([^=]+)$"))
-_WITH_UNIT = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*([^\d\s].*)$")
+_WITH_UNIT = re.compile(r"^([-+\u2212]?\d+(?:\.\d+)?)\s*([^\d\s].*)$")
+_MINUS = "\u2212"  # the Unicode minus sign (typeset text): read as '-' in a number
 
 # Spellings of one unit, after ``unit_key`` (lower case, no spaces, '²' -> 2, 'µ' -> u, 'liter' -> l).
 _UNIT_GROUPS = (
@@ -190,7 +191,7 @@ class ValueReader:
             return Reading(MISSING_TEXT) if col.allow_missing else Reading(None, "missing_not_allowed")
         if col.is_numeric:
             try:
-                value = float(text.replace(" ", ""))
+                value = float(text.replace(" ", "").replace(_MINUS, "-"))
             except ValueError:
                 return Reading(None, "not_a_number")
             if not math.isfinite(value):

@@ -15,7 +15,9 @@ Where it acts: categorical columns until the level is decided; numeric columns u
 (``bins`` bins of the train values) is decided, i.e. on the leading digits; with ``bins`` 0 every distinct train
 value is a bin of its own, so the pull reaches the last digit (the spikes of a real column, such as an imputed
 value written in a quarter of the rows, are then reproduced). Tokens that close one field and open
-the next (Qwen has tokens like ",Female") get both fields' biases.
+the next (Qwen has tokens like ",Female", SmolLM2 ",-" before a negative number) get both fields' biases. A
+negative value's sign is its first character: the prefix "-" is shared by every negative train value, so the sign
+is steered like a leading digit.
 
 With ``train_values_only`` a token that leads to a value no train row shows for the column (a continuation of
 train share 0) gets ``UNSEEN_BIAS``, from the first row on (the plain bias only pushes a value away once the run has
@@ -94,8 +96,16 @@ class _Column:
             self.bin_of = {text: i for i, text in enumerate(self.support)}
         # characters a numeric value is written with: tokens of one of them are candidates at every undecided
         # point, also those leading where train has no value (the model's "100" for an age): target share 0
-        self.alphabet = sorted(set("0123456789.") | ({"N"} if col.allow_missing else set())) if col.is_numeric \
-            else []
+        signed = col.is_numeric and col.min < 0
+        self.alphabet = sorted(set("0123456789.") | ({"N"} if col.allow_missing else set())
+                               | ({"-"} if signed else set())) if col.is_numeric else []
+        # what a token that closes the previous field may carry of this one: a level's first characters; of a
+        # number only its sign (digits are separate tokens in the tokenizers we run, but SmolLM2 has ",-")
+        if col.is_numeric:
+            self.openers = ["-"] if signed else []
+        else:
+            self.openers = list(dict.fromkeys(level[:m] for level in self.support
+                                              for m in range(1, min(len(level), LEVEL_PREFIX_CHARS) + 1)))
 
     def starting_with(self, partial: str) -> list[str]:
         """The support's values that start with ``partial``, in support order: one contiguous run of the sorted
@@ -321,16 +331,13 @@ class MarginalSteering:
                 found.setdefault(token, ((index, partial, rest, True),))
             if not last:
                 nxt = self.columns[index + 1]
-                if nxt.col.is_numeric:
-                    continue  # digits are separate tokens in the tokenizers we run; no ",4"-style tokens
-                for level in nxt.support:
-                    for m in range(1, min(len(level), LEVEL_PREFIX_CHARS) + 1):
-                        token = self.pieces.get((closing + level[:m]).encode())
-                        if token is not None:
-                            parts = ((index, partial, rest, True),)
-                            if not nxt.decided(""):
-                                parts += ((index + 1, "", level[:m], False),)
-                            found.setdefault(token, parts)
+                for opener in nxt.openers:
+                    token = self.pieces.get((closing + opener).encode())
+                    if token is not None:
+                        parts = ((index, partial, rest, True),)
+                        if not nxt.decided(""):
+                            parts += ((index + 1, "", opener, False),)
+                        found.setdefault(token, parts)
         for char in column.alphabet:  # single characters, wherever train has values with them or not
             token = self.pieces.get(char.encode())
             if token is not None:
@@ -348,13 +355,12 @@ class MarginalSteering:
         if not partial or index + 1 >= len(self.columns):
             return
         nxt = self.columns[index + 1]
-        if nxt.col.is_numeric or nxt.decided(""):
+        if nxt.decided(""):
             return
-        for level in nxt.support:
-            for m in range(1, min(len(level), LEVEL_PREFIX_CHARS) + 1):
-                token = self.pieces.get(("," + level[:m]).encode())
-                if token is not None:
-                    found.setdefault(token, ((index, partial, "", True), (index + 1, "", level[:m], False)))
+        for opener in nxt.openers:
+            token = self.pieces.get(("," + opener).encode())
+            if token is not None:
+                found.setdefault(token, ((index, partial, "", True), (index + 1, "", opener, False)))
 
 
 

@@ -151,6 +151,25 @@ def test_garbled_spec_yaml(tmp_path):
     assert str(exc.value).startswith(f"{path}: not valid YAML:")
 
 
+def test_typo_in_a_rule_column(tmp_path):
+    """A rule naming no spec column stops the spec from loading (it used to score '-' with the reason buried in
+    metrics.json)."""
+    path = _spec_file(tmp_path, lambda d: d["rules"][0].update(predictor="agee"))
+    with pytest.raises(SpecError) as exc:
+        load_spec(path)
+    assert str(exc.value) == (f"{path}: rule 'stroke_rises_with_age' (direction): predictor 'agee' is not a column "
+                              "of the spec; did you mean 'age'?")
+
+
+def test_typo_in_a_rule_level(tmp_path):
+    path = _spec_file(tmp_path, lambda d: d["rules"][5].update(then="ever_married == 'no'"))
+    with pytest.raises(SpecError) as exc:
+        load_spec(path)
+    assert str(exc.value) == (f"{path}: rule 'minors_never_married' (implication): 'then' expression "
+                              "\"ever_married == 'no'\": 'no' is not a level of column 'ever_married' ['No', 'Yes']; "
+                              "did you mean 'No'?")
+
+
 # --- config ----------------------------------------------------------------------------------------------------
 
 

@@ -110,18 +110,43 @@ def test_unknown_category_level_in_data(stroke_csv):
     path = stroke_csv(lambda t: t.assign(work_type=["Astronaut"] + list(t["work_type"][1:])))
     with pytest.raises(DataError) as exc:
         load_real(stroke_spec().with_csv(str(path)))
-    assert f"dataset 'stroke' ({path}): column 'work_type' has values not among the spec's levels" in str(exc.value)
-    assert "'Astronaut'" in str(exc.value)
+    assert str(exc.value) == (f"dataset 'stroke' ({path}): column 'work_type' has 1 value not among the spec's levels "
+                              "['Private', 'Self-employed', 'Govt_job', 'children', 'Never_worked']: 'Astronaut' x1 "
+                              "(row 1); rows counted from 1 below the header (row k is line k+1 of the CSV)")
 
 
 def test_value_outside_plausible_range(stroke_csv):
     path = stroke_csv(lambda t: t.assign(avg_glucose_level=["12000"] + list(t["avg_glucose_level"][1:])))
     with pytest.raises(DataError) as exc:
         load_real(stroke_spec().with_csv(str(path)))
+    assert str(exc.value) == (f"dataset 'stroke' ({path}): column 'avg_glucose_level' has 1 value outside the "
+                              "spec's plausible range [40, 400] mg/dL: '12000' x1 (row 1); fix these rows if they are "
+                              "errors, or widen min/max in the spec if the values are plausible; rows counted from 1 "
+                              "below the header (row k is line k+1 of the CSV)")
+
+
+def test_values_in_another_unit(stroke_csv):
+    """Most values outside the range: the unit is the likely cause, and the message says so."""
+    path = stroke_csv(lambda t: t.assign(avg_glucose_level=(t["avg_glucose_level"].astype(float) / 18.016).round(2)))
+    with pytest.raises(DataError) as exc:
+        load_real(stroke_spec().with_csv(str(path)))
     msg = str(exc.value)
-    assert msg.startswith(f"dataset 'stroke' ({path}): column 'avg_glucose_level' has 1 values outside the spec's "
-                          "plausible range")
-    assert "[40, 400] mg/dL: '12000.0'" in msg and msg.endswith("(wrong unit, or widen min/max in the spec)")
+    assert msg.startswith(f"dataset 'stroke' ({path}): column 'avg_glucose_level' has 300 values outside the "
+                          "spec's plausible range [40, 400] mg/dL: ")
+    assert msg.endswith("most values are outside, so the data may use another unit than the spec's 'mg/dL' (else "
+                        "widen min/max in the spec); rows counted from 1 below the header (row k is line k+1 of the "
+                        "CSV)")
+
+
+def test_column_typos_in_the_data_are_paired(stroke_csv):
+    path = stroke_csv(lambda t: t.rename(columns={"avg_glucose_level": "avg_glucose_lvl", "bmi": "BMI"})
+                      .assign(cholesterol="200"))
+    with pytest.raises(DataError) as exc:
+        load_real(stroke_spec().with_csv(str(path)))
+    assert str(exc.value) == (f"dataset 'stroke' ({path}): columns in spec {spec_path('stroke')} but not in the data: "
+                              "['avg_glucose_level', 'bmi']; columns in the data but not in the spec: "
+                              "['avg_glucose_lvl', 'BMI', 'cholesterol']; 'avg_glucose_level' in the spec: did you "
+                              "mean the data's 'avg_glucose_lvl'? 'bmi' in the spec: did you mean the data's 'BMI'?")
 
 
 # --- dataset specs ---------------------------------------------------------------------------------------------

@@ -149,6 +149,43 @@ def test_column_typos_in_the_data_are_paired(stroke_csv):
                               "mean the data's 'avg_glucose_lvl'? 'bmi' in the spec: did you mean the data's 'BMI'?")
 
 
+def test_more_decimals_than_the_spec_keeps_is_a_warning(stroke_csv, tmp_path):
+    """Values with more decimals than the spec's `decimals` load, and prepare_data's log says they are rounded."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    from medsyn.data_checks import rounding_warnings
+
+    def precise_bmi(t):
+        bmi = t["bmi"].copy()
+        rows = bmi.index[(bmi != "N/A")][:212]
+        bmi[rows] = [f"{float(v) + 0.0123456:.7f}" for v in bmi[rows]]
+        return t.assign(bmi=bmi)
+
+    spec = stroke_spec().with_csv(str(stroke_csv(precise_bmi)))
+    frame = load_real(spec)
+    assert rounding_warnings(frame, spec) == [
+        "column 'bmi': 212 of 260 values have more than 1 decimal (up to 7); they are rounded to 1 decimal in the "
+        "split files (raise 'decimals' in the spec, at most 6, to keep more of them)"]
+    assert rounding_warnings(load_real(stroke_spec().with_csv(str(stroke_csv(name="real.csv")))), spec) == []
+
+    class Output(dict):  # snakemake.output: by name and as attributes
+        __getattr__ = dict.__getitem__
+
+    script = importlib.util.spec_from_file_location("prepare_data", REPO / "scripts" / "prepare_data.py")
+    prepare_data = importlib.util.module_from_spec(script)
+    script.loader.exec_module(prepare_data)
+    smk = SimpleNamespace(
+        params=SimpleNamespace(dataset={"spec": spec_path("stroke"), "csv": spec.source["csv"]},
+                               split={"holdout_fraction": 0.25, "reference_fraction": 0.15, "seed": 1}),
+        output=Output({part: str(tmp_path / f"{part}.csv") for part in ("train", "holdout", "reference")},
+                      split=str(tmp_path / "split.json")))
+    logged = []
+    prepare_data.main(smk, logged.append)
+    assert logged[0] == f"WARNING: dataset 'stroke': {rounding_warnings(frame, spec)[0]}"
+    assert pd.read_csv(tmp_path / "train.csv", dtype=str)["bmi"].dropna().str.fullmatch(r"\d+\.\d").all()
+
+
 # --- dataset specs ---------------------------------------------------------------------------------------------
 
 

@@ -190,3 +190,15 @@ def test_fractional_values_in_an_integer_column(cirrhosis):
         coerce_to_spec(raw, spec, "t.csv")
     assert str(exc.value) == ("t.csv: integer column 'N_Days' has 1 fractional value: '1200.5' x1 (row 3); make it "
                               f"type: float with 'decimals' in the spec if fractions are meant; {ROWS}")
+
+
+def test_rounding_warned_on_real_breast_cancer_data():
+    """sklearn's table has values with more decimals than the shipped spec keeps: the split files round them."""
+    from medsyn.data_checks import rounding_warnings
+
+    spec = load_spec(spec_path("breast_cancer"))
+    warnings = rounding_warnings(load_real(spec), spec)
+    assert warnings[0] == ("column 'mean radius': 43 of 569 values have more than 2 decimals (up to 3); they are "
+                           "rounded to 2 decimals in the split files (raise 'decimals' to 3 in the spec to keep them)")
+    assert len(warnings) == 13
+    assert rounding_warnings(load_real(load_spec(spec_path("pima"))), load_spec(spec_path("pima"))) == []

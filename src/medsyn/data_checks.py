@@ -1,5 +1,5 @@
 """Messages about a real table that does not match its spec: which columns were probably meant, which values in
-which rows are wrong."""
+which rows are wrong, and which values the split files round."""
 
 from __future__ import annotations
 
@@ -57,3 +57,33 @@ def range_advice(n_outside: int, n_present: int, unit: str | None) -> str:
         unit_hint = f"another unit than the spec's '{unit}'" if unit else "another unit or scale"
         return f"most values are outside, so the data may use {unit_hint} (else widen min/max in the spec)"
     return "fix these rows if they are errors, or widen min/max in the spec if the values are plausible"
+
+
+def _decimals(value: float) -> int:
+    """Decimals of the shortest text that reads back as ``value`` (1e-05 -> 5, 0.1234567 -> 7)."""
+    mantissa, _, exponent = repr(float(value)).partition("e")
+    digits = len(mantissa.partition(".")[2].rstrip("0"))
+    return max(digits - int(exponent or 0), 0)
+
+
+def rounding_warnings(frame: pd.DataFrame, spec) -> list[str]:
+    """One warning per float column of a coerced table whose values have more decimals than the spec's
+    ``decimals``: ``write_table`` rounds them in the split files. [] when nothing is rounded."""
+    warnings = []
+    for col in spec.columns:
+        if col.type != "float" or col.name not in frame:
+            continue
+        values = frame[col.name].dropna().astype("float64")
+        # np.round gives back the very float of a value already written with <= decimals, so this is exact
+        rounded = values[values != np.round(values, col.decimals)]
+        if rounded.empty:
+            continue
+        most = max(_decimals(v) for v in rounded)
+        keep = (f"raise 'decimals' to {most} in the spec to keep them" if most <= 6
+                else "raise 'decimals' in the spec, at most 6, to keep more of them")
+        warnings.append(
+            f"column '{col.name}': {len(rounded)} of {len(values)} values have more than "
+            f"{plural(col.decimals, 'decimal')} (up to {most}); they are rounded to {plural(col.decimals, 'decimal')} "
+            f"in the split files ({keep})"
+        )
+    return warnings

@@ -1,6 +1,7 @@
 """Load a real table, coerce it to its spec and write the seeded, stratified train/holdout split."""
 
 from medsyn.data import load_real, split_real, write_table
+from medsyn.data_checks import rounding_warnings
 from medsyn.spec import load_spec
 from medsyn.step import run_step, write_json
 
@@ -9,6 +10,8 @@ def main(snakemake, log):
     dataset = snakemake.params.dataset
     spec = load_spec(dataset["spec"]).with_csv(dataset.get("csv"))
     frame = load_real(spec)
+    for warning in rounding_warnings(frame, spec):
+        log(f"WARNING: dataset '{spec.name}': {warning}")
     split = snakemake.params.split
     parts = split_real(frame, spec, split["holdout_fraction"], split["reference_fraction"], split["seed"])
     for name, part in parts.items():

@@ -110,18 +110,80 @@ def test_unknown_category_level_in_data(stroke_csv):
     path = stroke_csv(lambda t: t.assign(work_type=["Astronaut"] + list(t["work_type"][1:])))
     with pytest.raises(DataError) as exc:
         load_real(stroke_spec().with_csv(str(path)))
-    assert f"dataset 'stroke' ({path}): column 'work_type' has values not among the spec's levels" in str(exc.value)
-    assert "'Astronaut'" in str(exc.value)
+    assert str(exc.value) == (f"dataset 'stroke' ({path}): column 'work_type' has 1 value not among the spec's levels "
+                              "['Private', 'Self-employed', 'Govt_job', 'children', 'Never_worked']: 'Astronaut' x1 "
+                              "(row 1); rows counted from 1 below the header (row k is line k+1 of the CSV)")
 
 
 def test_value_outside_plausible_range(stroke_csv):
     path = stroke_csv(lambda t: t.assign(avg_glucose_level=["12000"] + list(t["avg_glucose_level"][1:])))
     with pytest.raises(DataError) as exc:
         load_real(stroke_spec().with_csv(str(path)))
+    assert str(exc.value) == (f"dataset 'stroke' ({path}): column 'avg_glucose_level' has 1 value outside the "
+                              "spec's plausible range [40, 400] mg/dL: '12000' x1 (row 1); fix these rows if they are "
+                              "errors, or widen min/max in the spec if the values are plausible; rows counted from 1 "
+                              "below the header (row k is line k+1 of the CSV)")
+
+
+def test_values_in_another_unit(stroke_csv):
+    """Most values outside the range: the unit is the likely cause, and the message says so."""
+    path = stroke_csv(lambda t: t.assign(avg_glucose_level=(t["avg_glucose_level"].astype(float) / 18.016).round(2)))
+    with pytest.raises(DataError) as exc:
+        load_real(stroke_spec().with_csv(str(path)))
     msg = str(exc.value)
-    assert msg.startswith(f"dataset 'stroke' ({path}): column 'avg_glucose_level' has 1 values outside the spec's "
-                          "plausible range")
-    assert "[40, 400] mg/dL: '12000.0'" in msg and msg.endswith("(wrong unit, or widen min/max in the spec)")
+    assert msg.startswith(f"dataset 'stroke' ({path}): column 'avg_glucose_level' has 300 values outside the "
+                          "spec's plausible range [40, 400] mg/dL: ")
+    assert msg.endswith("most values are outside, so the data may use another unit than the spec's 'mg/dL' (else "
+                        "widen min/max in the spec); rows counted from 1 below the header (row k is line k+1 of the "
+                        "CSV)")
+
+
+def test_column_typos_in_the_data_are_paired(stroke_csv):
+    path = stroke_csv(lambda t: t.rename(columns={"avg_glucose_level": "avg_glucose_lvl", "bmi": "BMI"})
+                      .assign(cholesterol="200"))
+    with pytest.raises(DataError) as exc:
+        load_real(stroke_spec().with_csv(str(path)))
+    assert str(exc.value) == (f"dataset 'stroke' ({path}): columns in spec {spec_path('stroke')} but not in the data: "
+                              "['avg_glucose_level', 'bmi']; columns in the data but not in the spec: "
+                              "['avg_glucose_lvl', 'BMI', 'cholesterol']; 'avg_glucose_level' in the spec: did you "
+                              "mean the data's 'avg_glucose_lvl'? 'bmi' in the spec: did you mean the data's 'BMI'?")
+
+
+def test_more_decimals_than_the_spec_keeps_is_a_warning(stroke_csv, tmp_path):
+    """Values with more decimals than the spec's `decimals` load, and prepare_data's log says they are rounded."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    from medsyn.data_checks import rounding_warnings
+
+    def precise_bmi(t):
+        bmi = t["bmi"].copy()
+        rows = bmi.index[(bmi != "N/A")][:212]
+        bmi[rows] = [f"{float(v) + 0.0123456:.7f}" for v in bmi[rows]]
+        return t.assign(bmi=bmi)
+
+    spec = stroke_spec().with_csv(str(stroke_csv(precise_bmi)))
+    frame = load_real(spec)
+    assert rounding_warnings(frame, spec) == [
+        "column 'bmi': 212 of 260 values have more than 1 decimal (up to 7); they are rounded to 1 decimal in the "
+        "split files (raise 'decimals' in the spec, at most 6, to keep more of them)"]
+    assert rounding_warnings(load_real(stroke_spec().with_csv(str(stroke_csv(name="real.csv")))), spec) == []
+
+    class Output(dict):  # snakemake.output: by name and as attributes
+        __getattr__ = dict.__getitem__
+
+    script = importlib.util.spec_from_file_location("prepare_data", REPO / "scripts" / "prepare_data.py")
+    prepare_data = importlib.util.module_from_spec(script)
+    script.loader.exec_module(prepare_data)
+    smk = SimpleNamespace(
+        params=SimpleNamespace(dataset={"spec": spec_path("stroke"), "csv": spec.source["csv"]},
+                               split={"holdout_fraction": 0.25, "reference_fraction": 0.15, "seed": 1}),
+        output=Output({part: str(tmp_path / f"{part}.csv") for part in ("train", "holdout", "reference")},
+                      split=str(tmp_path / "split.json")))
+    logged = []
+    prepare_data.main(smk, logged.append)
+    assert logged[0] == f"WARNING: dataset 'stroke': {rounding_warnings(frame, spec)[0]}"
+    assert pd.read_csv(tmp_path / "train.csv", dtype=str)["bmi"].dropna().str.fullmatch(r"\d+\.\d").all()
 
 
 # --- dataset specs ---------------------------------------------------------------------------------------------
@@ -149,6 +211,25 @@ def test_garbled_spec_yaml(tmp_path):
     with pytest.raises(SpecError) as exc:
         load_spec(path)
     assert str(exc.value).startswith(f"{path}: not valid YAML:")
+
+
+def test_typo_in_a_rule_column(tmp_path):
+    """A rule naming no spec column stops the spec from loading (it used to score '-' with the reason buried in
+    metrics.json)."""
+    path = _spec_file(tmp_path, lambda d: d["rules"][0].update(predictor="agee"))
+    with pytest.raises(SpecError) as exc:
+        load_spec(path)
+    assert str(exc.value) == (f"{path}: rule 'stroke_rises_with_age' (direction): predictor 'agee' is not a column "
+                              "of the spec; did you mean 'age'?")
+
+
+def test_typo_in_a_rule_level(tmp_path):
+    path = _spec_file(tmp_path, lambda d: d["rules"][5].update(then="ever_married == 'no'"))
+    with pytest.raises(SpecError) as exc:
+        load_spec(path)
+    assert str(exc.value) == (f"{path}: rule 'minors_never_married' (implication): 'then' expression "
+                              "\"ever_married == 'no'\": 'no' is not a level of column 'ever_married' ['No', 'Yes']; "
+                              "did you mean 'No'?")
 
 
 # --- config ----------------------------------------------------------------------------------------------------

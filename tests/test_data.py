@@ -58,7 +58,7 @@ def test_unknown_level_names_column_and_value(cirrhosis):
     spec, frame = cirrhosis
     raw = _raw(spec, frame)
     raw.loc[raw.index[0], "Edema"] = "maybe"
-    with pytest.raises(DataError, match=r"column 'Edema' has values not among .*'maybe'"):
+    with pytest.raises(DataError, match=r"column 'Edema' has 1 value not among .*: 'maybe' x1 \(row 1\)"):
         coerce_to_spec(raw, spec, "t.csv")
 
 
@@ -66,7 +66,7 @@ def test_out_of_range_suggests_unit_problem(cirrhosis):
     spec, frame = cirrhosis
     raw = _raw(spec, frame)
     raw["Age"] = "55"  # years instead of days
-    with pytest.raises(DataError, match=r"column 'Age' has 418 values outside .*wrong unit"):
+    with pytest.raises(DataError, match=r"column 'Age' has 418 values outside .*another unit than the spec's 'days'"):
         coerce_to_spec(raw, spec, "t.csv")
 
 
@@ -131,3 +131,74 @@ def test_three_way_split_keeps_reference_apart(cirrhosis):
     assert abs(len(parts["holdout"]) - 0.25 * len(frame)) <= 2
     with pytest.raises(DataError, match="must leave some train rows"):
         split_real(frame, spec, 0.6, 0.4, seed=1)
+
+
+# --- what is wrong, where: counts per bad value and their rows --------------------------------------------------
+
+ROWS = "rows counted from 1 below the header (row k is line k+1 of the CSV)"
+
+
+def test_unknown_levels_counted_per_value_with_rows(cirrhosis):
+    spec, frame = cirrhosis
+    raw = _raw(spec, frame)
+    raw.iloc[[3, 16], raw.columns.get_loc("Sex")] = "f"
+    raw.iloc[89, raw.columns.get_loc("Sex")] = "X"
+    with pytest.raises(DataError) as exc:
+        coerce_to_spec(raw, spec, "t.csv")
+    assert str(exc.value) == ("t.csv: column 'Sex' has 3 values not among the spec's levels ['F', 'M']: "
+                              f"'f' x2 (rows 4, 17), 'X' x1 (row 90); {ROWS}")
+
+
+def test_many_bad_values_are_summarized(cirrhosis):
+    spec, frame = cirrhosis
+    raw = _raw(spec, frame)
+    raw["Drug"] = [f"drug{i % 7}" for i in range(len(raw))]
+    with pytest.raises(DataError) as exc:
+        coerce_to_spec(raw, spec, "t.csv")
+    assert str(exc.value).startswith("t.csv: column 'Drug' has 418 values not among the spec's levels "
+                                     "['D-penicillamine', 'Placebo']: 'drug0' x60 (rows 1, 8, 15, ...), 'drug1' x60 ")
+    assert str(exc.value).endswith(f"'drug4' x60 (rows 5, 12, 19, ...), and 2 other values; {ROWS}")
+
+
+def test_a_few_values_out_of_range_point_at_the_rows(cirrhosis):
+    spec, frame = cirrhosis
+    raw = _raw(spec, frame)
+    raw.iloc[[0, 9], raw.columns.get_loc("Albumin")] = "35"  # g/l in a g/dl column, twice
+    with pytest.raises(DataError) as exc:
+        coerce_to_spec(raw, spec, "t.csv")
+    col = spec.column("Albumin")
+    assert str(exc.value) == (f"t.csv: column 'Albumin' has 2 values outside the spec's plausible range "
+                              f"[{col.min}, {col.max}] g/dl: '35' x2 (rows 1, 10); fix these rows if they are errors, "
+                              f"or widen min/max in the spec if the values are plausible; {ROWS}")
+
+
+def test_non_numeric_values_counted_with_rows(cirrhosis):
+    spec, frame = cirrhosis
+    raw = _raw(spec, frame)
+    raw.iloc[[4, 5], raw.columns.get_loc("Bilirubin")] = "high"
+    with pytest.raises(DataError) as exc:
+        coerce_to_spec(raw, spec, "t.csv")
+    assert str(exc.value) == ("t.csv: column 'Bilirubin' has 2 non-numeric values: 'high' x2 (rows 5, 6); list "
+                              f"them under missing_tokens (with allow_missing) if they mean missing; {ROWS}")
+
+
+def test_fractional_values_in_an_integer_column(cirrhosis):
+    spec, frame = cirrhosis
+    raw = _raw(spec, frame)
+    raw.iloc[[2], raw.columns.get_loc("N_Days")] = "1200.5"
+    with pytest.raises(DataError) as exc:
+        coerce_to_spec(raw, spec, "t.csv")
+    assert str(exc.value) == ("t.csv: integer column 'N_Days' has 1 fractional value: '1200.5' x1 (row 3); make it "
+                              f"type: float with 'decimals' in the spec if fractions are meant; {ROWS}")
+
+
+def test_rounding_warned_on_real_breast_cancer_data():
+    """sklearn's table has values with more decimals than the shipped spec keeps: the split files round them."""
+    from medsyn.data_checks import rounding_warnings
+
+    spec = load_spec(spec_path("breast_cancer"))
+    warnings = rounding_warnings(load_real(spec), spec)
+    assert warnings[0] == ("column 'mean radius': 43 of 569 values have more than 2 decimals (up to 3); they are "
+                           "rounded to 2 decimals in the split files (raise 'decimals' to 3 in the spec to keep them)")
+    assert len(warnings) == 13
+    assert rounding_warnings(load_real(load_spec(spec_path("pima"))), load_spec(spec_path("pima"))) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 from conftest import spec_path
 from medsyn.data import load_real, split_real
 from medsyn.evaluate import EvalInputs, clinical, utility
-from medsyn.spec import load_spec, spec_from_dict
+from medsyn.spec import Rule, load_spec, spec_from_dict
 
 
 # --- fixtures -------------------------------------------------------------------------------------------------
@@ -51,6 +52,14 @@ def _toy_spec(rules):
             "rules": rules,
         }
     )
+
+
+def _toy_spec_unchecked(rules):
+    """The toy spec carrying rules that spec_from_dict refuses: the evaluation must still never raise on them
+    (a spec built in code, a synthetic table that lacks a column)."""
+    rules = [Rule(r["id"], r["kind"], r["text"], {k: v for k, v in r.items() if k not in ("id", "kind", "text")})
+             for r in rules]
+    return dataclasses.replace(_toy_spec([]), rules=tuple(rules))
 
 
 def _toy_frame(a, b, y):
@@ -133,7 +142,7 @@ def test_unknown_column_is_an_error_naming_rule_and_column():
          "sign": "increasing"},
         IMPLICATION,
     ]
-    spec = _toy_spec(rules)
+    spec = _toy_spec_unchecked(rules)
     real = _toy_real()
     out = clinical.compute(EvalInputs(spec, real, real, real, real))
     err = out["rule.typo_rule.error"]

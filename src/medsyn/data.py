@@ -10,6 +10,7 @@ import pandas as pd
 
 from medsyn.atomic import atomic_path
 from medsyn.csv_input import read_csv_cells
+from medsyn.data_checks import ROWS_NOTE, bad_values, column_hints, plural, range_advice
 from medsyn.errors import DataError
 from medsyn.spec import DatasetSpec
 
@@ -100,21 +101,16 @@ def dates_to_years(raw: pd.DataFrame, spec: DatasetSpec, origin: str) -> pd.Data
         text = raw[col.name].astype(str).str.strip()
         present = ~text.isin(set(spec.missing_tokens) | {""})
         parsed = pd.to_datetime(text[present], format=col.from_date, errors="coerce")
-        bad = text[present][parsed.isna()]
-        if len(bad):
-            raise DataError(f"{origin}: column '{col.name}' has {len(bad)} values that are not dates in the format "
-                            f"{col.from_date!r}: {_examples(bad)}")
+        bad = present & parsed.reindex(text.index).isna()
+        if bad.any():
+            raise DataError(f"{origin}: column '{col.name}' has {plural(int(bad.sum()), 'value')} that are not dates "
+                            f"in the format {col.from_date!r}: {bad_values(text, bad)}; {ROWS_NOTE}")
         raw = raw.copy()
         raw.loc[present, col.name] = parsed.dt.year.astype(str)
     return raw
 
 
 # --- coercion -------------------------------------------------------------------------------------------------
-
-
-def _examples(values: pd.Series, n: int = 5) -> str:
-    uniq = list(dict.fromkeys(values.tolist()))
-    return ", ".join(repr(v) for v in uniq[:n]) + (" ..." if len(uniq) > n else "")
 
 
 def _canonical_text(values: pd.Series) -> pd.Series:
@@ -133,10 +129,11 @@ def coerce_to_spec(raw: pd.DataFrame, spec: DatasetSpec, origin: str, real: bool
     """
     raw = raw.rename(columns=lambda c: str(c).strip())
     missing_cols = [c for c in spec.column_names if c not in raw.columns]
-    if missing_cols:
-        raise DataError(f"{origin}: columns in spec {spec.path} but not in the data: {missing_cols}")
     dropped = set(spec.id_columns) | set(spec.drop_columns) | {ROW_ID}
     extra = [c for c in raw.columns if c not in spec.column_names and c not in dropped]
+    if missing_cols:
+        raise DataError(f"{origin}: columns in spec {spec.path} but not in the data: {missing_cols}"
+                        + column_hints(missing_cols, extra))
     if extra:
         raise DataError(
             f"{origin}: columns in the data but not in spec {spec.path}: {extra} "
@@ -157,31 +154,41 @@ def coerce_to_spec(raw: pd.DataFrame, spec: DatasetSpec, origin: str, real: bool
         present = text[~is_missing]
         if col.is_numeric:
             values = pd.to_numeric(present, errors="coerce")
-            bad = present[values.isna()]
-            if len(bad):
-                raise DataError(f"{origin}: column '{col.name}' has non-numeric values: {_examples(bad)}")
-            outside = values[(values < col.min) | (values > col.max)]
-            if len(outside):
+            bad = values.isna().reindex(text.index, fill_value=False)
+            if bad.any():
                 raise DataError(
-                    f"{origin}: column '{col.name}' has {len(outside)} values outside the spec's plausible range "
-                    f"[{col.min}, {col.max}] {col.unit or ''}: {_examples(outside.astype(str))} "
-                    "(wrong unit, or widen min/max in the spec)"
+                    f"{origin}: column '{col.name}' has {plural(int(bad.sum()), 'non-numeric value')}: "
+                    f"{bad_values(text, bad)}; list them under missing_tokens (with allow_missing) if they mean "
+                    f"missing; {ROWS_NOTE}"
+                )
+            outside = ((values < col.min) | (values > col.max)).reindex(text.index, fill_value=False)
+            if outside.any():
+                unit = f" {col.unit}" if col.unit else ""
+                raise DataError(
+                    f"{origin}: column '{col.name}' has {plural(int(outside.sum()), 'value')} outside the spec's "
+                    f"plausible range [{col.min}, {col.max}]{unit}: {bad_values(text, outside)}; "
+                    f"{range_advice(int(outside.sum()), len(values), col.unit)}; {ROWS_NOTE}"
                 )
             full = pd.Series(np.nan, index=text.index)
             full[~is_missing] = values
             if col.type == "integer":
-                if (full.dropna() != full.dropna().round()).any():
-                    raise DataError(f"{origin}: integer column '{col.name}' has fractional values")
+                fractional = full.notna() & (full != full.round())
+                if fractional.any():
+                    raise DataError(
+                        f"{origin}: integer column '{col.name}' has "
+                        f"{plural(int(fractional.sum()), 'fractional value')}: {bad_values(text, fractional)}; "
+                        f"make it type: float with 'decimals' in the spec if fractions are meant; {ROWS_NOTE}"
+                    )
                 out[col.name] = full.round().astype("Int64")
             else:
                 out[col.name] = full.astype("float64")
         else:
             canon = _canonical_text(present)
-            unknown = canon[~canon.isin(col.levels)]
-            if len(unknown):
+            unknown = (~canon.isin(col.levels)).reindex(text.index, fill_value=False)
+            if unknown.any():
                 raise DataError(
-                    f"{origin}: column '{col.name}' has values not among the spec's levels {list(col.levels)}: "
-                    f"{_examples(unknown)}"
+                    f"{origin}: column '{col.name}' has {plural(int(unknown.sum()), 'value')} not among the spec's "
+                    f"levels {list(col.levels)}: {bad_values(text, unknown)}; {ROWS_NOTE}"
                 )
             full = pd.Series(None, index=text.index, dtype=object)
             full[~is_missing] = canon

@@ -19,6 +19,7 @@ import yaml
 
 from medsyn import paths
 from medsyn.errors import SpecError
+from medsyn.spec_rules import check_rules
 
 NUMERIC_TYPES = ("integer", "float")
 MISSING_TEXT = "NA"  # how a missing value is written in prompts, grammar and generated rows
@@ -221,6 +222,7 @@ def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
     for raw in data.get("rules", []):
         params = {k: v for k, v in raw.items() if k not in ("id", "kind", "text")}
         rules.append(Rule(id=raw["id"], kind=raw["kind"], text=raw["text"], params=params))
+    check_rules(rules, columns, origin)
 
     return DatasetSpec(
         name=data["name"],

@@ -13,6 +13,7 @@ import yaml
 
 from medsyn import layout, paths
 from medsyn.errors import ConfigError
+from medsyn.spec import load_spec
 
 def _schema() -> dict:
     with open(paths.schema("config")) as fh:
@@ -130,6 +131,7 @@ def check_dataset_specs(config: dict) -> None:
                 f"(add one, set dataset_options.{name}.spec, or set dataset_options.{name}.csv to draft one from "
                 "a CSV)"
             )
+        load_spec(entry["spec"])  # a broken spec (a rule's column typo) stops the run before any job starts
 
 
 def check_writable(folder: str | Path) -> None:

@@ -3,6 +3,7 @@
 Rules use the patterns (with Snakemake wildcards), Python code the functions; nothing else spells a path.
 
     results/data/{dataset}/{train,holdout,reference}.csv, split.json     the real split (never leaves the machine)
+    results/data/{dataset}/groups.csv                                     each real row's group: evaluation only
     results/prompts/{dataset}/{prompt}/{recipe}/seed{seed}.json           one prompt per recipe (its column order)
     results/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}/ one LLM run
     results/baselines/{baseline}/{dataset}/seed{seed}/                    one classical baseline table
@@ -18,6 +19,7 @@ import re
 
 DATA_DIR = "results/data/{dataset}"
 SPLIT_PARTS = ("train", "holdout", "reference")
+GROUPS = f"{DATA_DIR}/groups.csv"  # each real row's group (spec group_column): an input of the evaluation only
 PROMPT = "results/prompts/{dataset}/{prompt}/{recipe}/seed{seed}.json"
 RUN_DIR = "results/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}"
 BASELINE_DIR = "results/baselines/{baseline}/{dataset}/seed{seed}"
@@ -51,6 +53,12 @@ def in_data(name: str) -> str:
 def split_file(dataset: str, part: str) -> str:
     """``part``: train, holdout, reference (CSV) or split (the JSON record of the split)."""
     return f"{DATA_DIR.format(dataset=dataset)}/{part}.{'json' if part == 'split' else 'csv'}"
+
+
+def groups_file(dataset: str) -> str:
+    """``row_id,part,group`` of the real split (``medsyn.data.write_groups``): an input of the evaluation only,
+    never of a rule that feeds a generator (prompts, generation, baselines)."""
+    return GROUPS.format(dataset=dataset)
 
 
 def prompt_file(dataset: str, prompt: str, recipe: str, seed: int) -> str:

@@ -2,6 +2,7 @@
 when the spec has a group_column), and the group of each row for the evaluation."""
 
 from medsyn.data import load_real_grouped, split_real, write_groups, write_table
+from medsyn.errors import DataError
 from medsyn.spec import load_spec
 from medsyn.step import run_step, write_json
 
@@ -12,6 +13,7 @@ def main(snakemake, log):
     frame, groups = load_real_grouped(spec)
     split = snakemake.params.split
     parts = split_real(frame, spec, split["holdout_fraction"], split["reference_fraction"], split["seed"], groups)
+    grouping = group_record(parts, groups, spec.group_column)  # checked before anything is written
     for name, part in parts.items():
         write_table(part, snakemake.output[name], spec)
     write_groups(parts, groups, snakemake.output.groups)
@@ -35,7 +37,7 @@ def main(snakemake, log):
         },
         "row_ids": {name: [int(i) for i in part.index] for name, part in parts.items()},
         "missing_share": {c: round(float(frame[c].isna().mean()), 4) for c in spec.column_names},
-        **group_record(parts, groups, spec.group_column),
+        **grouping,
     }
     write_json(snakemake.output.split, info)
     log(f"{spec.name}: {len(frame)} rows -> train {len(train)}, holdout {len(holdout)}, reference {len(reference)}"
@@ -50,7 +52,7 @@ def group_record(parts, groups, column) -> dict:
     names = list(sets)
     straddling = set().union(*(sets[a] & sets[b] for i, a in enumerate(names) for b in names[i + 1:]))
     if straddling:  # split_real never does this; refuse to write a split that would leak patients
-        raise RuntimeError(f"groups on two sides of the split: {sorted(straddling)[:5]}")
+        raise DataError(f"group_column '{column}': groups on two sides of the split: {sorted(straddling)[:5]}")
     return {"grouped_by": column, "groups": int(groups.nunique()),
             "group_counts": {name: len(ids) for name, ids in sets.items()}, "groups_on_two_sides": 0}
 

@@ -61,7 +61,7 @@ def test_missing_dataset_file(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert f"ERROR (DataError): dataset 'stroke': CSV file not found: {missing}" in out
-    for part in ("train.csv", "holdout.csv", "reference.csv", "split.json"):
+    for part in ("train.csv", "holdout.csv", "reference.csv", "split.json", "groups.csv"):
         assert not (tmp_path / "results/data/stroke" / part).exists()
     assert not list((tmp_path / "results").rglob("*.tmp"))
 

@@ -70,7 +70,7 @@ def small_config(tmp_path: Path, models: dict[str, int]) -> Path:
 def fake_upstream(workdir: Path, models: list[str]) -> None:
     """Outputs of prepare_data, make_prompt, prepare_model and check_backend, so that only generation jobs are left
     to submit."""
-    for name in ("train.csv", "holdout.csv", "reference.csv", "split.json"):
+    for name in ("train.csv", "holdout.csv", "reference.csv", "split.json", "groups.csv"):
         (workdir / "results/data/pima").mkdir(parents=True, exist_ok=True)
         (workdir / "results/data/pima" / name).write_text("x\n")
     time.sleep(0.05)

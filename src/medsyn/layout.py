@@ -4,6 +4,7 @@ Rules use the patterns (with Snakemake wildcards), Python code the functions; no
 
     results/specs/{dataset}.yaml                                          a spec drafted from the dataset's CSV
     results/data/{dataset}/{train,holdout,reference}.csv, split.json     the real split (never leaves the machine)
+    results/data/{dataset}/groups.csv                                     each real row's group: evaluation only
     results/prompts/{dataset}/{prompt}/{recipe}/seed{seed}.json           one prompt per recipe (its column order)
     results/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}/ one LLM run
     results/baselines/{baseline}/{dataset}/seed{seed}/                    one classical baseline table
@@ -20,6 +21,7 @@ import re
 DRAFTED_SPEC = "results/specs/{dataset}.yaml"  # drafted from dataset_options.<id>.csv when no spec file exists
 DATA_DIR = "results/data/{dataset}"
 SPLIT_PARTS = ("train", "holdout", "reference")
+GROUPS = f"{DATA_DIR}/groups.csv"  # each real row's group (spec group_column): an input of the evaluation only
 PROMPT = "results/prompts/{dataset}/{prompt}/{recipe}/seed{seed}.json"
 RUN_DIR = "results/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}"
 BASELINE_DIR = "results/baselines/{baseline}/{dataset}/seed{seed}"
@@ -57,6 +59,12 @@ def drafted_spec(dataset: str) -> str:
 def split_file(dataset: str, part: str) -> str:
     """``part``: train, holdout, reference (CSV) or split (the JSON record of the split)."""
     return f"{DATA_DIR.format(dataset=dataset)}/{part}.{'json' if part == 'split' else 'csv'}"
+
+
+def groups_file(dataset: str) -> str:
+    """``row_id,part,group`` of the real split (``medsyn.data.write_groups``): an input of the evaluation only,
+    never of a rule that feeds a generator (prompts, generation, baselines)."""
+    return GROUPS.format(dataset=dataset)
 
 
 def prompt_file(dataset: str, prompt: str, recipe: str, seed: int) -> str:

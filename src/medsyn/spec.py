@@ -77,6 +77,7 @@ class DatasetSpec:
     columns: tuple[Column, ...]
     id_columns: tuple[str, ...] = ()
     drop_columns: tuple[str, ...] = ()
+    group_column: str | None = None  # the unit (patient) a row belongs to: dropped like an id column, split by
     quasi_identifiers: tuple[str, ...] = ()
     missing_tokens: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()
@@ -86,6 +87,12 @@ class DatasetSpec:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def dropped_columns(self) -> tuple[str, ...]:
+        """Source columns no generator or synthetic table has: the id columns, the other dropped columns and the
+        group column."""
+        return self.id_columns + self.drop_columns + ((self.group_column,) if self.group_column else ())
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -217,6 +224,13 @@ def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
         for name in data.get(key, []):
             if name in names:
                 raise SpecError(f"{origin}: {key} lists '{name}', which must not also be listed under columns")
+    group = data.get("group_column")
+    if group in names:
+        raise SpecError(f"{origin}: group_column '{group}' must not also be listed under columns (it is dropped "
+                        "like an id column and only used to split)")
+    if group in data.get("id_columns", []):
+        raise SpecError(f"{origin}: group_column '{group}' must not also be listed under id_columns (it is "
+                        "dropped like one already)")
 
     rules = []
     for raw in data.get("rules", []):
@@ -234,6 +248,7 @@ def spec_from_dict(data: dict, origin: str = "<dict>") -> DatasetSpec:
         columns=tuple(columns),
         id_columns=tuple(data.get("id_columns", [])),
         drop_columns=tuple(data.get("drop_columns", [])),
+        group_column=group,
         quasi_identifiers=tuple(data.get("quasi_identifiers", [])),
         missing_tokens=tuple(str(t) for t in data.get("missing_tokens", [])),
         rules=tuple(rules),

@@ -18,7 +18,8 @@ rule draft_spec:
 
 
 rule prepare_data:
-    """Load the real table, coerce it to its spec, split it (seeded, stratified): train, holdout, reference."""
+    """Load the real table, coerce it to its spec, split it (seeded, stratified; whole groups with a spec
+    group_column): train, holdout, reference, and each row's group for the evaluation."""
     input:
         spec=spec_path,
     output:
@@ -26,6 +27,7 @@ rule prepare_data:
         holdout=layout.in_data("holdout.csv"),
         reference=layout.in_data("reference.csv"),
         split=layout.in_data("split.json"),
+        groups=layout.GROUPS,  # read by the evaluation only, never by a generator
     log:
         "logs/prepare_data/{dataset}.log",
     conda:

@@ -75,6 +75,7 @@ rule evaluate_run:
         unpack(split_files),
         real_json=rules.real_side.output.json,
         real_npz=rules.real_side.output.npz,
+        groups=layout.GROUPS,  # each real row's group (spec group_column): privacy counts a group as one member
         synthetic=layout.in_run("synthetic.csv"),
         parse_report=layout.in_run("parse_report.json"),
         meta=layout.in_run("generation.json"),
@@ -104,6 +105,7 @@ for batch in EVALUATION_BATCHES:
             **split_files(batch),
             real_json=expand(rules.real_side.output.json, dataset=batch.dataset)[0],
             real_npz=expand(rules.real_side.output.npz, dataset=batch.dataset)[0],
+            groups=layout.groups_file(batch.dataset),
             tables=[path for table in batch.tables for path in table["inputs"].values()],
         output:
             batch.outputs,

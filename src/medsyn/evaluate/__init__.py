@@ -38,6 +38,9 @@ class EvalInputs:
     examples: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows shown in the prompt (empty for baselines)
     seed: int = 0
     real: RealSide | None = None  # the real side computed once per dataset (None: each family computes its part)
+    # the group (patient) of every real row, indexed by row_id (spec group_column; None: every row is its own
+    # unit). Only the privacy family reads it: it counts a group as one member (medsyn.evaluate.privacy)
+    groups: pd.Series | None = None
 
     def real_part(self, family: str) -> dict:
         """The real-side part of ``family``: from ``real`` when given, else computed now (seeded with ``seed``)."""

@@ -6,6 +6,13 @@ counterpart: train (members, seen) against holdout (non-members, never seen). Di
 ``medsyn.evaluate.distance`` (mean over columns, each in [0, 1], scaled once by the train range). Read every
 number against the ``holdout`` baseline (unseen real rows) and the ``bootstrap`` baseline (copies of train).
 
+Groups: when the spec names a ``group_column`` (rows of one patient: paired eyes, visits), the split keeps every
+patient on one side and ``inputs.groups`` gives each real row's group; a MEMBER is then a group, not a row. The
+membership attack scores groups, the equal-size comparison sets are equal numbers of whole groups, quasi-identifier
+uniqueness counts groups and the intervals cluster synthetic rows by the group of their nearest real row (each
+key below says how). Per-synthetic-row metrics (copy shares, DCR medians, NNDR, near copies, the size-adjusted
+share on the full sets) are unchanged. Without a group column every row is its own member.
+
 Keys (all floats in [0, 1] unless noted):
 
 * ``exact_copy_train_share`` / ``exact_copy_holdout_share`` / ``exact_copy_examples_share``: share of synthetic
@@ -18,11 +25,12 @@ Keys (all floats in [0, 1] unless noted):
 * ``dcr_closer_to_train_share``: share of synthetic rows strictly closer to train than to holdout, an exact tie
   counting 0.5. The two real sets must have the SAME size: the nearest of more points is closer by chance, so
   the larger set (train) is replaced by a random subsample of the smaller one's size (seeded with
-  ``inputs.seed``). Ties count 0.5 because with identical distributions a tie (typically a synthetic row that
-  duplicates rows present in both sets, distance 0) is equally likely either way, so fresh rows give ~0.5; a
-  strict ``<`` (as SDMetrics) pushes them below 0.5 and hides copies of duplicated rows. Ideal ~0.5. Ceiling: a
-  copy of train only counts as closer when its source row is in the subsample, so pure copies reach
-  0.5 + 0.5 * n_holdout / n_train (~0.71 with the 60/25 split), not 1.0.
+  ``inputs.seed``); with groups, of the smaller one's number of groups, drawn whole (the row counts then match
+  in expectation: the split assigns groups at random). Ties count 0.5 because with identical distributions a tie
+  (typically a synthetic row that duplicates rows present in both sets, distance 0) is equally likely either way,
+  so fresh rows give ~0.5; a strict ``<`` (as SDMetrics) pushes them below 0.5 and hides copies of duplicated
+  rows. Ideal ~0.5. Ceiling: a copy of train only counts as closer when its source row is in the subsample, so
+  pure copies reach 0.5 + 0.5 * n_holdout / n_train (~0.71 with the 60/25 split), not 1.0.
 * ``dcr_closer_to_train_share_size_adjusted``: the same question on the FULL train, corrected for size instead
   of subsampling. With p = share of synthetic rows whose nearest real row (train + holdout pooled) is a train row
   (a tie at distance 0 counts as the fraction of the identical real rows that are in train, any other tie as
@@ -38,27 +46,34 @@ Keys (all floats in [0, 1] unless noted):
   >5% of holdout rows duplicate train rows: the threshold is then 0 and "<=" counts exact matches).
 * ``mia_auc``: distance membership inference. Members = a seeded sample of train rows, non-members = holdout rows,
   the same count of each (the smaller set's size); attack score = -(distance to the nearest synthetic row); ROC
-  AUC. 0.5 = no leak, ~1 = copies. ``mia_tpr_at_fpr_0.1`` / ``mia_tpr_at_fpr_0.01``: the attack's true-positive
-  rate at a 10% / 1% false-positive rate (ROC interpolated; no leak = 0.1 / 0.01).
+  AUC. 0.5 = no leak, ~1 = copies. With groups: members = train groups, non-members = holdout groups (the
+  ``n_compare`` groups of the comparison sets, each with all its rows), a group's score = the max over its rows
+  (the attacker's best evidence on that patient: copying one of a patient's eyes exposes the patient).
+  ``mia_tpr_at_fpr_0.1`` / ``mia_tpr_at_fpr_0.01``: the attack's true-positive rate at a 10% / 1% false-positive
+  rate (ROC interpolated; no leak = 0.1 / 0.01).
 * ``qi_unique_match_share``: singling out. Quasi-identifiers (``spec.quasi_identifiers``; numeric ones binned
   into train-decile bins, missing = its own bin) form a key; share of synthetic rows whose key matches exactly
-  ONE full-train row, i.e. a synthetic row that points at a single real patient. ``qi_unique_match_share_train_sub``
-  and ``qi_unique_match_share_holdout``: the same against the equal-sized train subsample and the holdout, the
-  fair pair (same size, only one of them seen): a generator that learned individual train patients scores
-  higher on the first. Unseen real rows (the ``holdout`` baseline) give the natural level of all three. Note that
-  matching a train-unique key is not by itself evidence of copying: an unseen real row hits one about as often.
+  ONE full-train row, i.e. a synthetic row that points at a single real patient (with groups: rows of ONE train
+  group, however many). ``qi_unique_match_share_train_sub`` and ``qi_unique_match_share_holdout``: the same
+  against the equal-sized train subsample and the holdout, the fair pair (same size, only one of them seen): a
+  generator that learned individual train patients scores higher on the first. Unseen real rows (the ``holdout``
+  baseline) give the natural level of all three. Note that matching a train-unique key is not by itself evidence
+  of copying: an unseen real row hits one about as often.
 * ``qi_singled_out_train_share`` / ``qi_singled_out_holdout_share``: the patient view of the same pair. Of the
   rows of the train subsample (resp. holdout) that are unique on their key within that set, the share whose key
-  occurs in the synthetic table. Normalising by the number of unique patients removes the chance difference in
-  how many unique keys each set has; with no leak the two are equal in expectation, copies raise the first.
-  With few unique patients (small tables) both are noisy: read against the ``holdout`` baseline.
+  occurs in the synthetic table (with groups: keys held by one group of the set). Normalising by the number of
+  unique patients removes the chance difference in how many unique keys each set has; with no leak the two are
+  equal in expectation, copies raise the first. With few unique patients (small tables) both are noisy: read
+  against the ``holdout`` baseline.
   All QI metrics are None with an error when the spec lists no quasi-identifiers.
 * ``near_copy_threshold``, ``n_synthetic``, ``n_train``, ``n_holdout``, ``n_compare`` (size of the equal-sized
-  sets used by the DCR share, the MIA and the QI pair).
+  sets used by the DCR share, the MIA and the QI pair: rows, or with groups the groups in each);
+  ``n_train_groups`` / ``n_holdout_groups`` (with groups only).
 * 95% intervals (``medsyn.evaluate.privacy_intervals``): ``<share>_ci95_low`` / ``_ci95_high`` for the four
   exact-copy shares, the near-copy share and both DCR shares (Wilson at the effective number of rows: synthetic
-  rows clustered by their nearest real row), ``mia_auc_ci95_low`` / ``_high`` (DeLong, over the candidates);
-  ``n_effective`` (Kish's effective number of synthetic rows) and ``n_clusters`` (distinct nearest real rows).
+  rows clustered by their nearest real row, or its group), ``mia_auc_ci95_low`` / ``_high`` (DeLong, over the
+  candidates: rows or groups); ``n_effective`` (Kish's effective number of synthetic rows) and ``n_clusters``
+  (distinct nearest real rows, or their groups).
   The release gate decides on the upper bounds of the DCR share and the MIA AUC.
 
 An empty synthetic table gives None for every metric with ``"<metric>.error": "no synthetic rows"``.
@@ -129,6 +144,37 @@ def _base(part: dict, table: str) -> Base:
     return _BASES[key][1]
 
 
+def _group_codes(groups: pd.Series | None, frame: pd.DataFrame) -> np.ndarray | None:
+    """Per row of ``frame``: an integer code of its group (0 .. groups - 1), or None without groups."""
+    if groups is None:
+        return None
+    return pd.factorize(groups.loc[frame.index].to_numpy())[0]
+
+
+def _units(n_rows: int, codes: np.ndarray | None) -> int:
+    """How many members a set has: its rows, or its groups."""
+    return n_rows if codes is None else int(codes.max()) + 1 if n_rows else 0
+
+
+def _subsample(n_rows: int, codes: np.ndarray | None, n_units: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted row positions of ``n_units`` members drawn without replacement (all when the set has no more): rows,
+    or whole groups with all their rows."""
+    if codes is None:
+        return np.sort(rng.choice(n_rows, n_units, replace=False)) if n_rows > n_units else np.arange(n_rows)
+    n_groups = _units(n_rows, codes)
+    if n_groups <= n_units:
+        return np.arange(n_rows)
+    return np.flatnonzero(np.isin(codes, rng.choice(n_groups, n_units, replace=False)))
+
+
+def _group_max(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """The largest value of each group (groups in code order)."""
+    uniq, inverse = np.unique(codes, return_inverse=True)
+    out = np.full(len(uniq), -np.inf)
+    np.maximum.at(out, inverse, values)
+    return out
+
+
 def _copies(syn_ids: np.ndarray, other_ids: np.ndarray) -> np.ndarray:
     """Per synthetic row: 1.0 when it equals a row of the other table."""
     return np.isin(syn_ids, other_ids).astype(float) if len(other_ids) else np.zeros(len(syn_ids))
@@ -170,6 +216,10 @@ def compute(inputs: EvalInputs) -> dict:
         return out
     has_hold = len(hold) > 0
     rng = np.random.default_rng(inputs.seed)
+    g_tr, g_ho = _group_codes(inputs.groups, train), _group_codes(inputs.groups, hold)
+    if g_tr is not None:
+        out.put("n_train_groups", _units(len(train), g_tr))
+        out.put("n_holdout_groups", _units(len(hold), g_ho))
 
     # --- distances, and the clusters of synthetic rows by their nearest real row -----------------------------------
     group = categorical_slice(spec)
@@ -177,13 +227,15 @@ def compute(inputs: EvalInputs) -> dict:
     b_tr, e_sy = _base(real, "train"), encode(syn, spec, train)
     d2, i2 = nearest(e_sy, b_tr, k=2, group=group)
     dcr_tr = d2[:, 0]
-    clusters = i2[:, 0]
+    # a synthetic row's cluster: its nearest real row, or with groups that row's group (one patient, one cluster)
+    clusters = i2[:, 0] if g_tr is None else g_tr[i2[:, 0]]
     if has_hold:
         n_tr, n_ho = len(train), len(hold)
         b_ho = _base(real, "holdout")
         d_ho, i_ho = nearest(e_sy, b_ho, k=1, group=group)
         dcr_ho = d_ho[:, 0]
-        clusters = np.where(dcr_tr <= dcr_ho, clusters, n_tr + i_ho[:, 0])
+        cl_ho = n_tr + i_ho[:, 0] if g_ho is None else _units(n_tr, g_tr) + g_ho[i_ho[:, 0]]
+        clusters = np.where(dcr_tr <= dcr_ho, clusters, cl_ho)
     out.put("n_effective", effective_size(clusters))
     out.put("n_clusters", int(len(np.unique(clusters))))
 
@@ -218,13 +270,14 @@ def compute(inputs: EvalInputs) -> dict:
     if has_hold:
         out.put("dcr_holdout_median", float(np.median(dcr_ho)))
 
-        # equal-sized comparison sets (the larger one subsampled), shared by the DCR share, MIA and QI pair
-        n_cmp = min(n_tr, n_ho)
+        # equal-sized comparison sets (the larger one subsampled), shared by the DCR share, MIA and QI pair; with
+        # groups, equal numbers of groups, each drawn whole
+        n_cmp = min(_units(n_tr, g_tr), _units(n_ho, g_ho))
         out.put("n_compare", int(n_cmp))
-        tr_sub = np.sort(rng.choice(n_tr, n_cmp, replace=False)) if n_tr > n_cmp else np.arange(n_tr)
-        ho_sub = np.sort(rng.choice(n_ho, n_cmp, replace=False)) if n_ho > n_cmp else np.arange(n_ho)
-        d_a = nearest(e_sy, b_tr.subset(tr_sub), k=1, group=group)[0][:, 0] if n_tr > n_cmp else dcr_tr
-        d_b = nearest(e_sy, b_ho.subset(ho_sub), k=1, group=group)[0][:, 0] if n_ho > n_cmp else dcr_ho
+        tr_sub = _subsample(n_tr, g_tr, n_cmp, rng)
+        ho_sub = _subsample(n_ho, g_ho, n_cmp, rng)
+        d_a = nearest(e_sy, b_tr.subset(tr_sub), k=1, group=group)[0][:, 0] if len(tr_sub) < n_tr else dcr_tr
+        d_b = nearest(e_sy, b_ho.subset(ho_sub), k=1, group=group)[0][:, 0] if len(ho_sub) < n_ho else dcr_ho
         _share(out, "dcr_closer_to_train_share", (d_a < d_b) + 0.5 * (d_a == d_b), clusters)
 
         # size-adjusted share on the full sets
@@ -246,13 +299,16 @@ def compute(inputs: EvalInputs) -> dict:
         out.put("near_copy_threshold", thr)
         _share(out, "near_copy_share", (dcr_tr <= thr).astype(float), clusters)
 
-        # membership inference: equal numbers of members (train) and non-members (holdout)
+        # membership inference: equal numbers of members (train) and non-members (holdout), rows or groups
         from sklearn.metrics import roc_auc_score, roc_curve
 
         cand = np.concatenate([b_tr.unique[b_tr.inverse[tr_sub]], b_ho.unique[b_ho.inverse[ho_sub]]])
         cand_ids = np.concatenate([b_tr.inverse[tr_sub], len(b_tr.unique) + b_ho.inverse[ho_sub]])
-        labels = np.concatenate([np.ones(n_cmp), np.zeros(n_cmp)])
         score = -nearest(cand, e_sy, k=1, group=group, query_ids=cand_ids)[0][:, 0]
+        if g_tr is not None:  # a group's score: its best row, the attacker's strongest evidence on that patient
+            score = np.concatenate([_group_max(score[:len(tr_sub)], g_tr[tr_sub]),
+                                    _group_max(score[len(tr_sub):], g_ho[ho_sub])])
+        labels = np.concatenate([np.ones(n_cmp), np.zeros(n_cmp)])
         out.put("mia_auc", float(roc_auc_score(labels, score)))
         lo, hi = auc_interval(score[:n_cmp], score[n_cmp:])
         out.put("mia_auc_ci95_low", lo)
@@ -264,6 +320,6 @@ def compute(inputs: EvalInputs) -> dict:
         out.fail([k for k in METRICS if k.startswith(HOLDOUT_METRICS)], "no holdout rows")
 
     # --- singling out on quasi-identifiers (against real rows) ----------------------------------------------------
-    qi_metrics(out, spec, syn, train, hold if has_hold else None, tr_sub, ho_sub)
+    qi_metrics(out, spec, syn, train, hold if has_hold else None, tr_sub, ho_sub, g_tr, g_ho)
     out.update(privacy_crosscheck.compute(inputs))
     return out

@@ -16,7 +16,7 @@ give sdmetrics' values on real tables, ties and missing values included, so the 
 Rows: at most 500 synthetic rows against at most 2,000 train and 2,000 holdout rows for the DCR, seeded
 (``sdmetrics_rows_*`` record them); as SDMetrics means them, its share is not corrected for the size of the two
 real sets, so a train larger than the holdout is closer by chance (unseen pima rows: 0.85): read it against the
-holdout baseline.
+holdout baseline. Row-level as SDMetrics defines it, also with a spec ``group_column`` (no group view).
 """
 
 from __future__ import annotations

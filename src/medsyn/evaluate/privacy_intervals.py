@@ -9,10 +9,12 @@ all rows share one). Rows of one cluster give the same answer to "closer to trai
 real row decides it) and nearly always to "a copy?", so they count once: the interval is the one n_eff
 independent rows would give. A bootstrap over the clusters estimates the same variance but collapses to a single
 point when there is one cluster (every resample is the same table); the Wilson interval stays honest there
-(n_eff = 1: [0.21, 1] for a share of 1) and never leaves [0, 1].
+(n_eff = 1: [0.21, 1] for a share of 1) and never leaves [0, 1]. With a spec ``group_column`` the cluster is the
+GROUP of the nearest real row: rows near two visits of one patient are evidence about one patient.
 
 The MIA AUC is a statistic of the real candidates (members = train rows, non-members = holdout rows, scored by
-their distance to the synthetic table), so its interval is DeLong's, over the candidates.
+their distance to the synthetic table; with groups, train and holdout groups), so its interval is DeLong's, over
+the candidates.
 """
 
 from __future__ import annotations

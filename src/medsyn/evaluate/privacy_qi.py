@@ -1,5 +1,6 @@
 """Singling out on quasi-identifiers: does a synthetic row point at ONE real patient? (privacy family, see
-``medsyn.evaluate.privacy`` for the keys and how to read them.)"""
+``medsyn.evaluate.privacy`` for the keys and how to read them.) With a spec ``group_column`` a patient is a group:
+a key is unique when one group holds it, however many of that group's rows do."""
 
 from __future__ import annotations
 
@@ -47,9 +48,20 @@ def qi_codes(frames: list[pd.DataFrame], spec, train: pd.DataFrame) -> list[np.n
     return np.split(ids, np.cumsum(sizes)[:-1])
 
 
+def key_counts(qi: np.ndarray, groups: np.ndarray | None, n_ids: int) -> np.ndarray:
+    """Per quasi-identifier key: how many real patients have it: rows, or with groups the distinct groups (the
+    visits of one patient sharing a key are one patient, so the key still singles them out)."""
+    if groups is None:
+        return np.bincount(qi, minlength=n_ids)
+    pairs = np.unique(np.stack([qi, groups], axis=1), axis=0)
+    return np.bincount(pairs[:, 0], minlength=n_ids)
+
+
 def qi_metrics(out: Metrics, spec, syn: pd.DataFrame, train: pd.DataFrame, hold: pd.DataFrame | None,
-               tr_sub: np.ndarray | None, ho_sub: np.ndarray | None) -> None:
-    """The ``QI_METRICS`` into ``out``; the pair needs the holdout and the equal-sized subsamples of both sets."""
+               tr_sub: np.ndarray | None, ho_sub: np.ndarray | None, g_tr: np.ndarray | None = None,
+               g_ho: np.ndarray | None = None) -> None:
+    """The ``QI_METRICS`` into ``out``; the pair needs the holdout and the equal-sized subsamples of both sets.
+    ``g_tr`` / ``g_ho``: each train / holdout row's group code (None: every row is its own patient)."""
     if not spec.quasi_identifiers:
         out.fail(QI_METRICS, "the dataset spec lists no quasi_identifiers")
         return
@@ -57,12 +69,12 @@ def qi_metrics(out: Metrics, spec, syn: pd.DataFrame, train: pd.DataFrame, hold:
     ids = qi_codes(frames, spec, train)
     n_ids = int(max(i.max() for i in ids if len(i)) + 1)
     qi_sy, qi_tr = ids[0], ids[1]
-    out.put("qi_unique_match_share", float(np.mean(np.bincount(qi_tr, minlength=n_ids)[qi_sy] == 1)))
+    out.put("qi_unique_match_share", float(np.mean(key_counts(qi_tr, g_tr, n_ids)[qi_sy] == 1)))
     if hold is None:
         return
     qi_ho = ids[2]
-    sub_counts = np.bincount(qi_tr[tr_sub], minlength=n_ids)
-    ho_counts = np.bincount(qi_ho[ho_sub], minlength=n_ids)
+    sub_counts = key_counts(qi_tr[tr_sub], None if g_tr is None else g_tr[tr_sub], n_ids)
+    ho_counts = key_counts(qi_ho[ho_sub], None if g_ho is None else g_ho[ho_sub], n_ids)
     out.put("qi_unique_match_share_train_sub", float(np.mean(sub_counts[qi_sy] == 1)))
     out.put("qi_unique_match_share_holdout", float(np.mean(ho_counts[qi_sy] == 1)))
     # patient view: of the real patients unique on their QIs, the share some synthetic row singles out

@@ -12,6 +12,10 @@ File format (no pickle anywhere):
 - ``real_side.npz``: the arrays (``numpy.savez_compressed``, plain numeric dtypes), under the keys the JSON names
   (``<family>.<name>``); read with ``allow_pickle=False``.
 
+No part needs the group ids of a spec ``group_column``: the parts are row-level (the privacy part's near-copy
+threshold is each holdout row's distance to train, and the grouped split already keeps a patient's other rows out
+of train); the evaluation hands the groups to the privacy family directly (``EvalInputs.groups``).
+
 ``sources`` ties the files to the split they were computed from: ``check_sources`` refuses a real side whose
 split files have changed since (Snakemake reruns it first; the check catches hand-made mix-ups).
 """

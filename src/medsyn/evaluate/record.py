@@ -61,12 +61,13 @@ def generation_of(table: dict) -> dict:
     return generation
 
 
-def evaluate_record(table: dict, spec, splits: dict, real, families) -> dict:
-    """The metrics.json record of one table; ``splits``: train/holdout/reference frames, ``real``: its RealSide."""
+def evaluate_record(table: dict, spec, splits: dict, real, families, groups=None) -> dict:
+    """The metrics.json record of one table; ``splits``: train/holdout/reference frames, ``real``: its RealSide,
+    ``groups``: each real row's group (``medsyn.data.read_groups``; None without a spec group_column)."""
     synthetic = read_table(table["inputs"]["synthetic"], spec, real=False)
     examples = examples_of(table, spec, splits["train"])
     inputs = EvalInputs(spec, splits["train"], splits["holdout"], splits["reference"], synthetic, examples,
-                        seed=table["eval_seed"], real=real)
+                        seed=table["eval_seed"], real=real, groups=groups)
     result = evaluate_table(inputs, families)
     return {**{k: table[k] for k in LABELS}, "n_rows": len(synthetic), "synthetic": table["inputs"]["synthetic"],
             "generation": generation_of(table), **result}

@@ -53,7 +53,7 @@ class KeyResolver:
             for form in own:
                 self._forms.setdefault(frozenset(form), set()).add(col.name)
             self._names[col.name] = set(key_tokens(col.name))
-        for name in spec.id_columns:
+        for name in spec.dropped_columns:
             self._forms.setdefault(frozenset(key_tokens(name)), set()).add(ID)
         self._cache: dict[str, str] = {}
 

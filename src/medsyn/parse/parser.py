@@ -100,7 +100,7 @@ class RowParser:
         self.keys = KeyResolver(spec)
         self.values = ValueReader(spec, self.keys)
         self.prose = ProseReader(spec, self.keys, self.values)
-        self.finder = RecordFinder(self.keys, self.n_cols, len(spec.id_columns), self.prompt_lines)
+        self.finder = RecordFinder(self.keys, self.n_cols, len(spec.dropped_columns), self.prompt_lines)
         self.echo = EchoFinder(prompt_text, self._is_row) if prompt_text else None
         self.result = ParseResult()
 
@@ -189,7 +189,7 @@ class RowParser:
             if list(by_column) != self.spec.column_names:
                 tags += ("header_order",)
             return [by_column[c] for c in self.spec.column_names], "", "", tags
-        n_ids = len(self.spec.id_columns)
+        n_ids = len(self.spec.dropped_columns)
         if len(fields) == self.n_cols + n_ids + 1 and ROW_ID.match(fields[0]):
             if not fields[0].isdigit():
                 tags += ("id_column",)

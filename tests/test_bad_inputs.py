@@ -179,7 +179,7 @@ def test_more_decimals_than_the_spec_keeps_is_a_warning(stroke_csv, tmp_path):
         params=SimpleNamespace(dataset={"spec": spec_path("stroke"), "csv": spec.source["csv"]},
                                split={"holdout_fraction": 0.25, "reference_fraction": 0.15, "seed": 1}),
         output=Output({part: str(tmp_path / f"{part}.csv") for part in ("train", "holdout", "reference")},
-                      split=str(tmp_path / "split.json")))
+                      split=str(tmp_path / "split.json"), groups=str(tmp_path / "groups.csv")))
     logged = []
     prepare_data.main(smk, logged.append)
     assert logged[0] == f"WARNING: dataset 'stroke': {rounding_warnings(frame, spec)[0]}"

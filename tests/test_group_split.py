@@ -183,7 +183,7 @@ def test_group_label_rule_for_mixed_groups():
 def test_too_few_groups_is_an_error_naming_the_column(retinopathy):
     spec, frame, groups = retinopathy
     one = pd.Series("same", index=groups.index)  # every row one patient
-    with pytest.raises(DataError, match=r"group_column 'id' gives 1 groups, too few to split"):
+    with pytest.raises(DataError, match=r"1 groups \(group_column 'id'\) are too few for the split"):
         split_real(frame, spec, 0.25, 0.15, seed=1, groups=one)
 
 

@@ -345,7 +345,8 @@ def split_real(
     if groups is None:
         check_split_size(len(frame), spec, holdout_fraction, reference_fraction)
     else:
-        check_split_size(groups.nunique(), spec, holdout_fraction, reference_fraction, f"groups ({spec.group_column})")
+        unit = f"groups (group_column '{spec.group_column}')"
+        check_split_size(groups.nunique(), spec, holdout_fraction, reference_fraction, unit)
     train, unseen = split_train_holdout(frame, spec, unseen_fraction, seed, groups)
     if reference_fraction == 0:
         return {"train": train, "holdout": unseen, "reference": unseen.iloc[:0]}

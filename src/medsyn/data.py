@@ -202,9 +202,8 @@ def coerce_to_spec(raw: pd.DataFrame, spec: DatasetSpec, origin: str, real: bool
 
 
 def load_real(spec: DatasetSpec) -> pd.DataFrame:
-    origin = spec.source.get("csv") or f"loader {spec.source.get('loader')}"
-    where = f"dataset '{spec.name}' ({origin})"
-    return coerce_to_spec(dates_to_years(load_source(spec), spec, where), spec, origin=where)
+    """The real table typed to its spec (``load_real_grouped`` without the groups)."""
+    return load_real_grouped(spec)[0]
 
 
 def group_ids(raw: pd.DataFrame, spec: DatasetSpec, origin: str) -> pd.Series | None:
@@ -227,11 +226,12 @@ def group_ids(raw: pd.DataFrame, spec: DatasetSpec, origin: str) -> pd.Series | 
 
 
 def load_real_grouped(spec: DatasetSpec) -> tuple[pd.DataFrame, pd.Series | None]:
-    """``load_real`` and, with a spec ``group_column``, each row's group id (``group_ids``), from one read."""
+    """The real table typed to its spec (dates of ``from_date`` columns read as their year) and, with a spec
+    ``group_column``, each row's group id (``group_ids``), from one read."""
     origin = spec.source.get("csv") or f"loader {spec.source.get('loader')}"
     origin = f"dataset '{spec.name}' ({origin})"
     raw = load_source(spec)
-    return coerce_to_spec(raw, spec, origin=origin), group_ids(raw, spec, origin)
+    return coerce_to_spec(dates_to_years(raw, spec, origin), spec, origin=origin), group_ids(raw, spec, origin)
 
 
 # --- split and prepared files ---------------------------------------------------------------------------------

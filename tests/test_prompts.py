@@ -82,3 +82,19 @@ def test_signed_ranges_are_written_with_to():
     prompt = build_prompt(spec, train, "D", seed=1, n_examples=0, rows_per_call=3)
     assert "[integer, -20 to -1 mmol/L]" in prompt.user and "quartiles" in prompt.user
     assert prompt.widest_row.startswith("-35.0,-20,-3.00,")
+
+
+def test_prompt_d_of_a_spec_without_rules_says_so():
+    """A drafted spec has no clinical rules: prompt D says none are given (and lists none); with rules it lists them."""
+    import dataclasses
+
+    from conftest import spec_path
+    from medsyn.data import load_real
+    from medsyn.spec import load_spec
+
+    spec = load_spec(spec_path("pima"))
+    train = load_real(spec).iloc[:200]
+    with_rules = build_prompt(spec, train, "D", seed=1, n_examples=0, rows_per_call=3).user
+    without = build_prompt(dataclasses.replace(spec, rules=()), train, "D", seed=1, n_examples=0, rows_per_call=3).user
+    assert "Clinical rules the records must respect:" in with_rules and "No clinical rules" not in with_rules
+    assert "No clinical rules are given for this table" in without and "Clinical rules the" not in without

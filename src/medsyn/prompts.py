@@ -196,6 +196,8 @@ def build_prompt(
             parts += ["", "Relations between columns in the real data:"] + notes
     if prompt_type == "D" and spec.rules:
         parts += ["", "Clinical rules the records must respect:"] + [f"- {r.text}" for r in spec.rules]
+    elif prompt_type == "D":  # a drafted spec has no rules: D is then C without examples, and says so
+        parts += ["", "No clinical rules are given for this table; follow the statistics above."]
     tail = (
         f"\n\nWrite {rows_per_call} new records, one per line, in exactly this format, with no other text. "
         f"Write {MISSING_TEXT} for an unknown value."

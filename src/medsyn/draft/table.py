@@ -5,7 +5,8 @@ The roles, in order:
 - an identifier (dropped, ``id_columns``): a column named like one (``names.named_like_identifier``) whose values
   are unique per row, or whole numbers unique per row that count up one by one (a row number);
 - a group column (``group_column``): a column named like an identifier whose values repeat, i.e. several rows
-  belong to one patient (visits, eyes, admissions); the split then keeps each group's rows together;
+  belong to one patient (visits, eyes, admissions), with at least ``MIN_GROUPS`` values and at most
+  ``MAX_GROUP_ROWS`` rows a value on average; the split then keeps each group's rows together;
 - quasi-identifiers: columns named like age, sex, race/ethnicity, geography, birth or marital status, and dates
   (kept as their year);
 - the target: the one given (``dataset_options.<id>.target``), else the last binary or low-cardinality column
@@ -24,6 +25,10 @@ from medsyn.draft.columns import ColumnDraft, draft_column, order_levels
 from medsyn.errors import SpecError
 
 MAX_TARGET_LEVELS = 10
+# A repeated identifier is a group (patient) column only with enough groups to split and few rows each: a visit
+# number (1, 2, 3 for every patient) repeats too, but is no patient.
+MIN_GROUPS = 20
+MAX_GROUP_ROWS = 50
 
 
 @dataclass
@@ -85,7 +90,7 @@ def _choose_target(drafts: list[ColumnDraft], given: str | None, origin: str) ->
                     "levels); set dataset_options.<id>.target, or add a class column to the CSV")
 
 
-def _roles(drafts: list[ColumnDraft]) -> tuple[list[str], str | None, dict[str, str]]:
+def _roles(drafts: list[ColumnDraft], n_rows: int) -> tuple[list[str], str | None, dict[str, str]]:
     """id columns, the group column and why each plays its role."""
     ids, group, why = [], None, {}
     for d in drafts:
@@ -93,7 +98,7 @@ def _roles(drafts: list[ColumnDraft]) -> tuple[list[str], str | None, dict[str, 
         if named_id and d.unique_per_row:
             ids.append(d.name)
             why[d.name] = "identifier: named like one, unique per row"
-        elif named_id and d.n_distinct > 1 and group is None:
+        elif named_id and group is None and MIN_GROUPS <= d.n_distinct and d.n_distinct * MAX_GROUP_ROWS >= n_rows:
             group = d.name
             why[d.name] = (f"group: named like an identifier, {d.n_distinct} values repeated over the rows: the rows "
                            "of one group stay on one side of the split")
@@ -108,7 +113,7 @@ def draft_table(cells: CsvCells, dataset: str, csv_path: str, target: str | None
     frame = cells.frame.rename(columns=lambda c: str(c).strip())
     origin = str(csv_path)
     drafts = [draft_column(name, frame[name]) for name in frame.columns]
-    ids, group, roles = _roles(drafts)
+    ids, group, roles = _roles(drafts, len(frame))
     candidates = [d for d in drafts if d.name not in ids and d.name != group]
     chosen, target_reason = _choose_target(candidates, target, origin)
     _as_target(chosen, frame[chosen.name])

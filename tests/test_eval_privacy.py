@@ -15,7 +15,8 @@ import pytest
 from conftest import spec_path
 from medsyn.data import load_real, split_real
 from medsyn.evaluate import EvalInputs, privacy
-from medsyn.evaluate.distance import _grouped_search, categorical_slice, encode, nearest, unique_rows
+from medsyn.distance import categorical_slice, encode, nearest, unique_rows
+from medsyn.distance.search import _grouped_search
 from medsyn.evaluate.encoding import row_keys
 from medsyn.spec import load_spec, spec_from_dict
 

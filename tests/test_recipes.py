@@ -62,7 +62,7 @@ def test_residual_examples_come_from_the_region_generated_rows_miss(pima):
 def test_neighbor_examples_are_one_patient_and_its_nearest_train_rows(pima):
     """Each call's rows: some shown row (the anchor) has every other shown row at most as far as any row not
     shown (under the evaluation's distance); anchors differ by call, repeat by seed, and follow the class shares."""
-    from medsyn.evaluate.distance import encode
+    from medsyn.distance import encode
 
     spec, train, _ = pima
     encoded = encode(train, spec, train)
@@ -113,7 +113,7 @@ def test_novelty_judge_names_each_reason(pima):
 
 
 def test_novelty_distance_matches_the_privacy_metric(pima):
-    from medsyn.evaluate.distance import categorical_slice, encode, nearest
+    from medsyn.distance import categorical_slice, encode, nearest
 
     spec, train, holdout = pima
     judge = NoveltyJudge(spec, ["near"], train, holdout)
@@ -127,7 +127,7 @@ def test_novelty_distance_matches_the_privacy_metric(pima):
 def test_whole_table_row_texts_and_one_row_encodings_match_the_per_row_paths(dataset):
     """The fast paths the recipes use (a table formatted per distinct value; one canonical row encoded without
     pandas) give exactly what the per-row formatting and the evaluation's ``encode`` give, missing values included."""
-    from medsyn.evaluate.distance import RowEncoder, encode
+    from medsyn.distance import RowEncoder, encode
 
     spec = load_spec(spec_path(dataset))
     train, holdout = split_train_holdout(load_real(spec), spec, 0.3, seed=1)

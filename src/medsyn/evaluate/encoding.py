@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from medsyn.evaluate.distance import unique_rows
+from medsyn.distance import unique_rows
 from medsyn.spec import MISSING_TEXT, DatasetSpec
 
 

@@ -3,7 +3,7 @@
 Every metric compares the synthetic rows with real rows, never the synthetic table with itself (SynLLM flaw 3:
 k-anonymity or NN ratios on synthetic data alone reward collapse), and every distance metric has a real
 counterpart: train (members, seen) against holdout (non-members, never seen). Distances are the Gower-style L1 of
-``medsyn.evaluate.distance`` (mean over columns, each in [0, 1], scaled once by the train range). Read every
+``medsyn.distance`` (mean over columns, each in [0, 1], scaled once by the train range). Read every
 number against the ``holdout`` baseline (unseen real rows) and the ``bootstrap`` baseline (copies of train).
 
 Groups: when the spec names a ``group_column`` (rows of one patient: paired eyes, visits), the split keeps every
@@ -85,7 +85,7 @@ import numpy as np
 import pandas as pd
 
 from medsyn.evaluate import EvalInputs, privacy_crosscheck
-from medsyn.evaluate.distance import Base, categorical_slice, encode, nearest
+from medsyn.distance import Base, categorical_slice, encode, nearest
 from medsyn.evaluate.encoding import row_ids
 from medsyn.evaluate.privacy_intervals import auc_interval, effective_size, share_interval
 from medsyn.evaluate.privacy_qi import QI_METRICS, qi_metrics

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from medsyn.evaluate import EvalInputs
-from medsyn.evaluate.distance import unique_rows
+from medsyn.distance import unique_rows
 from medsyn.evaluate.encoding import to_sdmetrics_frame
 from medsyn.evaluate.results import Metrics
 

@@ -10,7 +10,7 @@ their own); the bin whose train share most exceeds its share among the generated
 and the call's examples are drawn from it (the rest at random when it holds too few rows).
 
 Neighbour selection: each call shows one train patient drawn at random (stratified by the target when asked) and
-its ``n - 1`` nearest train rows under the evaluation's Gower-style distance (``medsyn.evaluate.distance``). A
+its ``n - 1`` nearest train rows under the evaluation's Gower-style distance (``medsyn.distance``). A
 call's examples then share one region of the joint distribution, so what the model continues them with carries
 that region's dependence between columns (age with pregnancies, BMI with skin fold), while the anchors, drawn at
 random call after call, cover train as a whole. The rows stay the model's: it sees patients, not statistics.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from medsyn.distance import encode
 from medsyn.seeds import derive_seed
 from medsyn.spec import DatasetSpec
 
@@ -62,8 +63,6 @@ class ExampleSource:
 
     def _neighbors(self, rng: np.random.Generator) -> np.ndarray:
         """A random anchor (its class drawn with the train shares when stratified) and its n - 1 nearest rows."""
-        from medsyn.evaluate.distance import encode
-
         if self._encoded is None:
             self._encoded = encode(self.train, self.spec, self.train)
         if self.stratify:

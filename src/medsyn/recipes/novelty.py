@@ -7,7 +7,7 @@ A row is sent back for resampling (rolled back in place by the decoder) when it 
 - ``train``: any train row (an exact copy of a patient);
 - ``near``: lies within the near-copy distance of a train row: a quantile (default the 5th percentile, as the
   privacy metrics' near-copy threshold) of the holdout rows' distance to their nearest train row, with the
-  evaluation's own mixed-type distance (``medsyn.evaluate.distance``). A higher quantile keeps rows further from
+  evaluation's own mixed-type distance (``medsyn.distance``). A higher quantile keeps rows further from
   every patient (DCR share and membership inference fall) at some cost in fidelity.
 
 Rows are compared as the canonical text the grammar writes (the parser's form), in the generation column order.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from medsyn.distance import RowEncoder, categorical_slice, encode, nearest
 from medsyn.recipes.rowtext import row_texts
 from medsyn.spec import MISSING_TEXT, DatasetSpec
 
@@ -46,8 +47,6 @@ class NoveltyJudge:
             self._setup_near(train, holdout, near_quantile)
 
     def _setup_near(self, train: pd.DataFrame, holdout: pd.DataFrame | None, quantile: float) -> None:
-        from medsyn.evaluate.distance import RowEncoder, categorical_slice, encode, nearest
-
         if holdout is None or not len(holdout):
             raise ValueError("novelty check 'near' needs the holdout rows (its threshold comes from them)")
         self._row_encoder = RowEncoder(self.spec, train, MISSING_TEXT)  # train's ranges, as encode() scales

@@ -2,7 +2,7 @@
 the model writes it, and forced into the row; the model completes the row under the grammar.
 
 - ``marginal``: each of the k columns from its own train marginal (independent draws);
-- ``copula``: the k columns jointly from a Gaussian copula fitted on train (``medsyn.baselines.GaussianCopula``).
+- ``copula``: the k columns jointly from a Gaussian copula fitted on train (``medsyn.copula.GaussianCopula``).
 
 The k columns are the first k of the generation column order (``generation.column_order`` puts chosen columns,
 e.g. the target, first). Each call has its own seeded stream of draws; a rolled-back row keeps its drawn start.
@@ -19,7 +19,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from medsyn.baselines import GaussianCopula
+from medsyn.copula import GaussianCopula
 from medsyn.recipes.rowtext import value_texts
 from medsyn.seeds import derive_seed
 from medsyn.spec import DatasetSpec

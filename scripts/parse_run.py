@@ -2,8 +2,9 @@
 
 import json
 
+from medsyn.generation_costs import generation_costs
 from medsyn.parse import parser_for, read_calls, write_rejects, write_rows
-from medsyn.parse.report import generation_costs, run_table
+from medsyn.parse.report import run_table
 from medsyn.spec import load_spec
 from medsyn.step import read_json, run_step, write_json
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 
+import pandas as pd
+
+from medsyn.atomic import atomic_open
+from medsyn.data import coerce_to_spec, write_table
 from medsyn.parse.parser import COPY_REASONS, Reject, RowParser
 from medsyn.spec import MISSING_TEXT, DatasetSpec
 
@@ -71,28 +75,6 @@ def run_table(rows: list, target_rows: int) -> tuple[list, dict]:
                   "status": status}
 
 
-def generation_costs(calls: list[dict], exposed_train_rows: int | None, kept: int) -> dict:
-    """What the generation recipe cost and showed: rows resampled at decode time (by reason), every token
-    decoded (kept, rolled back, the call's own prompt part), distinct train patients shown in prompts."""
-    from collections import Counter
-
-    from medsyn.recipes.novelty import CHECKS
-
-    resampled = Counter()
-    for call in calls:
-        resampled.update(call.get("rejected_rows") or {})
-    decoded = sum(int(c.get("decoded_tokens", c.get("completion_tokens", 0))) for c in calls)
-    seconds = sum(float(c.get("seconds", 0.0)) for c in calls)
-    return {
-        "resampled_rows": sum(resampled.values()),
-        **{f"resampled_{reason}": resampled.get(reason, 0) for reason in CHECKS},
-        "decoded_tokens": decoded,
-        "decoded_tokens_per_valid_row": round(decoded / kept, 2) if kept else None,
-        "seconds_per_valid_row": round(seconds / kept, 4) if kept else None,
-        "exposed_train_rows": exposed_train_rows,
-    }
-
-
 def example_copy_share(copies: int, rows: int) -> float | None:
     """The example-copy share of a table: its rows equal to one of the prompt's example rows, divided by its rows
     (4 decimals; None for a table without rows). In a parse report the table is the kept rows outside an echoed
@@ -107,18 +89,14 @@ def example_copy_rate(report: dict) -> float | None:
     return round(report["example_copies"] / rows, 4) if rows > 0 else None
 
 
-def rows_to_frame(rows: list[list[str]], spec: DatasetSpec):
+def rows_to_frame(rows: list[list[str]], spec: DatasetSpec) -> pd.DataFrame:
     """Canonical row text -> a DataFrame of strings ('' for missing), ready for ``data.coerce_to_spec``."""
-    import pandas as pd
-
     frame = pd.DataFrame(rows, columns=spec.column_names, dtype=object)
     return frame.replace({MISSING_TEXT: ""})
 
 
 def write_rejects(path, rejects: list[Reject]) -> None:
     """One TSV row per rejected row: where it came from, why, and its text (kept for auditing the parser)."""
-    from medsyn.atomic import atomic_open
-
     with atomic_open(path, newline="") as fh:
         writer = csv.writer(fh, delimiter="\t")
         writer.writerow(["call", "line", "reason", "detail", "text"])
@@ -128,7 +106,5 @@ def write_rejects(path, rejects: list[Reject]) -> None:
 
 def write_rows(rows: list[list[str]], spec: DatasetSpec, path, origin: str) -> None:
     """Canonical parsed rows -> a typed CSV with the spec's columns (empty or all-missing columns allowed)."""
-    from medsyn.data import coerce_to_spec, write_table
-
     frame = coerce_to_spec(rows_to_frame(rows, spec), spec, origin=origin, real=False)
     write_table(frame, path, spec, index=False)

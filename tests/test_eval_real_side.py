@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, job_counts, repo_config, run_snakemake, spec_path
-from medsyn.config import load_config
+from medsyn.config import baseline_names, load_config
 from medsyn.data import load_real, split_real, write_table
 from medsyn.evaluate import EvalInputs, real_side
 from medsyn.evaluate.batches import batches
@@ -100,7 +100,7 @@ def test_baselines_and_imports_are_batched_per_dataset_with_one_output_per_table
     cfg["evaluation"] = {"batch_size": 3}
     cfg["external"] = {"ext": {"dataset": "pima", "runs": {f"r{i}": {"csv": "x.csv"} for i in range(4)}}}
     config = load_config(cfg)
-    found = batches(config)
+    found = batches(config, baseline_names(config))
     names = [b.name for b in found]
     # 5 baselines (the four and steered-default: the default recipe steers) x 1 seed per dataset -> 2 batches
     # (3 + 2); 4 imports of pima -> 2 batches

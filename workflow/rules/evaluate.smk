@@ -43,7 +43,7 @@ rule import_external:
 # batch, see medsyn.evaluate.batches), each table still to its own metrics.json.
 from medsyn.evaluate.batches import batches as evaluation_batches, llm_table
 
-EVALUATION_BATCHES = evaluation_batches(CONFIG)
+EVALUATION_BATCHES = evaluation_batches(CONFIG, baseline_names(CONFIG))
 
 
 rule real_side:

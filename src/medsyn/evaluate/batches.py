@@ -17,7 +17,6 @@ import itertools
 from dataclasses import dataclass
 
 from medsyn import layout
-from medsyn.config import baseline_names
 from medsyn.seeds import derive_seed
 
 BATCHED_KINDS = ("baseline", "external")
@@ -46,10 +45,11 @@ def llm_table(model: str, dataset: str, prompt: str, mode: str, recipe: str, see
                        inputs={"parse_report": f"{folder}/parse_report.json", "meta": f"{folder}/generation.json"})
 
 
-def baseline_tables(config: dict) -> list[dict]:
+def baseline_tables(config: dict, baselines: list[str]) -> list[dict]:
+    """The tables of ``baselines`` (``medsyn.config.baseline_names``) for every dataset and seed."""
     return [
         table_entry("baseline", d, b, "-", "-", "-", s, layout.baseline_dir(b, d, s))
-        for b, d, s in itertools.product(baseline_names(config), config["datasets"], config["seeds"])
+        for b, d, s in itertools.product(baselines, config["datasets"], config["seeds"])
     ]
 
 
@@ -80,9 +80,11 @@ class Batch:
         return [t["metrics"] for t in self.tables]
 
 
-def batches(config: dict) -> list[Batch]:
-    """Baseline and imported tables, per kind and dataset, in config order, cut into batches of ``batch_size``."""
-    tables = baseline_tables(config) + external_tables(config)
+def batches(config: dict, baselines: list[str]) -> list[Batch]:
+    """Baseline and imported tables, per kind and dataset, in config order, cut into batches of ``batch_size``.
+    ``baselines``: the configured baselines with the recipes' own (``medsyn.config.baseline_names``: the config
+    grid sits above the evaluation, so the workflow passes them in)."""
+    tables = baseline_tables(config, baselines) + external_tables(config)
     size = config["evaluation"]["batch_size"]
     out = []
     for kind, dataset in itertools.product(BATCHED_KINDS, config["datasets"]):

@@ -13,13 +13,11 @@ import ast
 import io
 import re
 import tokenize
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from medsyn.errors import SpecError
+from medsyn.spec.model import Column, Rule
 from medsyn.suggest import closest
-
-if TYPE_CHECKING:
-    from medsyn.spec import Column, Rule
 
 QUERY = "query"
 NUMERIC = "numeric"
@@ -38,7 +36,7 @@ class _Problem(Exception):
     """One thing wrong with a rule; ``check_rules`` prefixes the spec file and rule id."""
 
 
-def check_rules(rules: Sequence["Rule"], columns: Sequence["Column"], origin: str) -> None:
+def check_rules(rules: Sequence[Rule], columns: Sequence[Column], origin: str) -> None:
     """Raise SpecError for the first rule that names an unknown column, a column of the wrong type or a level
     its column does not have, or that misses a key its kind needs."""
     by_name = {c.name: c for c in columns}
@@ -53,7 +51,7 @@ def check_rules(rules: Sequence["Rule"], columns: Sequence["Column"], origin: st
             raise SpecError(f"{origin}: rule '{rule.id}' ({rule.kind}): {exc}") from None
 
 
-def _check_rule(rule: "Rule", by_name: dict[str, "Column"]) -> None:
+def _check_rule(rule: Rule, by_name: dict[str, Column]) -> None:
     keys = KIND_KEYS[rule.kind]  # the schema allows only these kinds
     stray = [k for k in rule.params if k not in keys]
     if stray:
@@ -78,7 +76,7 @@ def _check_rule(rule: "Rule", by_name: dict[str, "Column"]) -> None:
                                "(integer or float) column there")
 
 
-def _column(name: str, by_name: dict[str, "Column"], what: str) -> "Column":
+def _column(name: str, by_name: dict[str, Column], what: str) -> Column:
     if name in by_name:
         return by_name[name]
     match = closest(name, by_name)
@@ -86,7 +84,7 @@ def _column(name: str, by_name: dict[str, "Column"], what: str) -> "Column":
     raise _Problem(f"{what} is not a column of the spec; {hint}")
 
 
-def _check_query(key: str, expr: Any, by_name: dict[str, "Column"]) -> None:
+def _check_query(key: str, expr: Any, by_name: dict[str, Column]) -> None:
     if not isinstance(expr, str) or not expr.strip():
         raise _Problem(f"{key!r} must be a pandas query, got {expr!r}")
     where = f"{key!r} expression {expr!r}"
@@ -141,7 +139,7 @@ def _literals(node: ast.AST) -> list | None:
     return None
 
 
-def _check_literals(col: "Column", values: list | None, where: str) -> None:
+def _check_literals(col: Column, values: list | None, where: str) -> None:
     for value in values or []:
         is_text = isinstance(value, str)
         if col.is_numeric and is_text:

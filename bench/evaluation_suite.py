@@ -38,8 +38,9 @@ SPLIT = {"holdout_fraction": 0.25, "reference_fraction": 0.15, "seed": 20250811}
 
 
 def _split(data: str):
-    from medsyn.data import load_real, split_real
+    from medsyn.data import load_real
     from medsyn.spec import load_spec
+    from medsyn.split import split_real
 
     spec = load_spec(REPO / "config" / "datasets" / "diabetes.yaml").with_csv(data)
     parts = split_real(load_real(spec), spec, SPLIT["holdout_fraction"], SPLIT["reference_fraction"], SPLIT["seed"])

@@ -13,7 +13,7 @@ For each model x dataset it measures, interleaved per repeat (the machines are s
             same model, so it cannot touch the pipeline's state. For each --parallel N > 1 also the batched limit:
             ``llama_decode`` of N tokens (N sequences sharing the prompt) per step over the same positions.
 2. grammar  our pipeline, exactly as the workflow runs it: the prompt built by ``medsyn.prompts`` from the train
-            split (``medsyn.data.split_real``, config's fractions and seed), ``medsyn.generate.run_generation`` in
+            split (``medsyn.split.split_real``, config's fractions and seed), ``medsyn.generate.run_generation`` in
             grammar mode (config's rows per call, sampling settings and prefill), rows kept by ``medsyn.parse``,
             once per --parallel N (calls decoded together; N = 1 is one call after another; the workflow's default
             is generation.parallel_sequences). Reports valid novel rows/s (rows the parser keeps: spec-valid, not
@@ -77,9 +77,10 @@ def model_path(model_id: str, entry: dict, cache: Path) -> Path:
 def build(dataset: str, cfg: dict, data_dir: Path, prompt_type: str, seed: int, recipe: str):
     """Spec, real split and prompt exactly as prepare_data + make_prompt build them (the recipe's column order)."""
     from medsyn.config import column_order
-    from medsyn.data import load_real, split_real
+    from medsyn.data import load_real
     from medsyn.prompts import build_prompt
     from medsyn.spec import load_spec
+    from medsyn.split import split_real
 
     spec = load_spec(REPO / "config" / "datasets" / f"{dataset}.yaml")
     if spec.source.get("csv") is not None or not spec.source.get("loader"):

@@ -6,7 +6,7 @@ The workflow computes these tables with rules ``import_external`` -> ``evaluate_
 -> ``paper_comparison`` (config/paper.yaml). A full evaluation of the 266 imports takes hours on a shared 2-core
 machine, so this script does the same steps for every published raw output in one process, with only the metric
 families the audit's figures read:
-- the real splits as ``prepare_data`` writes them (``medsyn.data.split_real``, the config's split), written and read
+- the real splits as ``prepare_data`` writes them (``medsyn.split.split_real``, the config's split), written and read
   back as the workflow does;
 - each import through ``medsyn.importing.import_text`` with the ``paper_raw`` options of the config, its table
   written by ``medsyn.parse.write_rows`` and read back by ``medsyn.data.read_table``;
@@ -56,8 +56,9 @@ def load_config(paths: list[Path]) -> dict:
 
 
 def splits(cfg: dict, dataset: str, folder: Path):
-    from medsyn.data import load_real, read_table, split_real, write_table
+    from medsyn.data import load_real, read_table, write_table
     from medsyn.spec import load_spec
+    from medsyn.split import split_real
 
     entry = cfg["dataset_options"][dataset]
     spec = load_spec(entry["spec"]).with_csv(entry.get("csv"))

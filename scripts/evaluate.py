@@ -4,10 +4,11 @@ real side; one metrics.json per table."""
 
 from pathlib import Path
 
-from medsyn.data import read_groups, read_table
+from medsyn.data import read_table
 from medsyn.evaluate import real_side
 from medsyn.evaluate.record import evaluate_record, fingerprint, recall, remember
 from medsyn.spec import load_spec
+from medsyn.split import read_groups
 from medsyn.step import run_step, write_json
 
 SPLITS = ("train", "holdout", "reference")

@@ -1,10 +1,11 @@
 """Load a real table, coerce it to its spec and write the seeded, stratified train/holdout split (whole groups
 when the spec has a group_column), and the group of each row for the evaluation."""
 
-from medsyn.data import load_real_grouped, split_real, write_groups, write_table
+from medsyn.data import load_real_grouped, write_table
 from medsyn.data_checks import rounding_warnings
 from medsyn.errors import DataError
 from medsyn.spec import load_spec
+from medsyn.split import split_real, write_groups
 from medsyn.step import run_step, write_json
 
 

@@ -13,10 +13,11 @@ import yaml
 
 from conftest import REPO, SHARED_DATA, generation_settings, repo_config, run_snakemake, spec_path
 from medsyn.config import check_dataset_specs, check_writable, load_config
-from medsyn.data import load_real, read_table, split_real
+from medsyn.data import load_real, read_table
 from medsyn.errors import ConfigError, DataError, GenerationError, ModelError, SpecError
 from medsyn.models import materialize
 from medsyn.spec import load_spec
+from medsyn.split import split_real
 
 STROKE_CSV = SHARED_DATA / "stroke.csv"
 

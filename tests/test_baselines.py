@@ -4,9 +4,10 @@ import pytest
 
 from conftest import spec_path
 from medsyn.baselines import BASELINES, make_baseline
-from medsyn.data import load_real, split_real
+from medsyn.data import load_real
 from medsyn.evaluate.encoding import row_keys
 from medsyn.spec import load_spec
+from medsyn.split import split_real
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,13 @@ import pytest
 import yaml
 
 from conftest import generation_settings, repo_config, run_snakemake, snakemake_cmd, spec_path
-from medsyn.data import load_real, split_train_holdout
 from medsyn.checkpoint import read as read_checkpoint
+from medsyn.data import load_real
 from medsyn.generate import run_generation
 from medsyn.llm.decode import CallResult
 from medsyn.prompts import build_prompt
 from medsyn.spec import load_spec
+from medsyn.split import split_train_holdout
 
 RUN = "results/models/smollm2-135m-instruct/pima/A/grammar/default/seed1"
 

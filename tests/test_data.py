@@ -2,9 +2,10 @@ import pandas as pd
 import pytest
 
 from conftest import spec_path
-from medsyn.data import coerce_to_spec, load_real, read_table, split_train_holdout, write_table
+from medsyn.data import coerce_to_spec, load_real, read_table, write_table
 from medsyn.errors import DataError
 from medsyn.spec import load_spec
+from medsyn.split import split_train_holdout
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +121,7 @@ def test_synthetic_tables_may_be_empty_or_have_all_missing_columns(cirrhosis):
 
 
 def test_three_way_split_keeps_reference_apart(cirrhosis):
-    from medsyn.data import split_real
+    from medsyn.split import split_real
 
     spec, frame = cirrhosis
     parts = split_real(frame, spec, 0.25, 0.15, seed=1)

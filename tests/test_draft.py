@@ -220,7 +220,7 @@ def test_all_missing_and_constant_columns_are_dropped_with_a_reason(tmp_path):
 
 
 def test_too_few_rows_for_the_split(tmp_path):
-    from medsyn.data import split_real
+    from medsyn.split import split_real
 
     path = write(tmp_path, "age,sex,outcome\n" + "".join(ROWS.splitlines(True)[:12]))
     _, _, spec = draft_spec(path, "t")

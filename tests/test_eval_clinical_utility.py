@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from conftest import spec_path
-from medsyn.data import load_real, split_real
+from medsyn.data import load_real
 from medsyn.evaluate import EvalInputs, clinical, utility
 from medsyn.spec import Rule, load_spec, spec_from_dict
+from medsyn.split import split_real
 
 
 # --- fixtures -------------------------------------------------------------------------------------------------
@@ -324,10 +325,11 @@ def test_training_tables_are_subsampled(pima, monkeypatch):
 
 def test_tstr_learns_from_a_small_synthetic_table():
     """20 real rows are enough to beat chance: a classifier that cannot split them would always give 0.5."""
-    from medsyn.data import load_real, split_real
+    from medsyn.data import load_real
     from medsyn.evaluate import EvalInputs
     from medsyn.evaluate import utility
     from medsyn.spec import load_spec
+    from medsyn.split import split_real
 
     spec = load_spec(str(__import__("conftest").spec_path("pima")))
     parts = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)
@@ -338,10 +340,11 @@ def test_tstr_learns_from_a_small_synthetic_table():
 
 def test_all_missing_feature_in_synthetic_does_not_break_utility():
     """A synthetic column missing in every row (SmolLM2 wrote NA for all SkinThickness) must not crash TSTR."""
-    from medsyn.data import load_real, split_real
+    from medsyn.data import load_real
     from medsyn.evaluate import EvalInputs
     from medsyn.evaluate import utility
     from medsyn.spec import load_spec
+    from medsyn.split import split_real
 
     spec = load_spec(str(__import__("conftest").spec_path("pima")))
     parts = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)

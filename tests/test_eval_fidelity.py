@@ -15,10 +15,11 @@ import pytest
 from scipy.stats import wasserstein_distance
 
 from conftest import spec_path
-from medsyn.data import load_real, split_real
+from medsyn.data import load_real
 from medsyn.evaluate import EvalInputs, diversity, fidelity
 from medsyn.evaluate.association import association_matrix
 from medsyn.spec import load_spec, spec_from_dict
+from medsyn.split import split_real
 
 HAND_SPEC = spec_from_dict(
     {
@@ -364,9 +365,10 @@ def test_unseen_real_reference_scores_well(reference_scores):
 
 def test_detection_separates_small_tables():
     """20-row tables: obviously fake rows must be detected (sklearn's default leaf size would give 0.5)."""
-    from medsyn.data import load_real, split_real
+    from medsyn.data import load_real
     from medsyn.evaluate.fidelity import detection_auc
     from medsyn.spec import load_spec
+    from medsyn.split import split_real
 
     spec = load_spec(str(__import__("conftest").spec_path("pima")))
     parts = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)

@@ -13,12 +13,13 @@ import pandas as pd
 import pytest
 
 from conftest import spec_path
-from medsyn.data import load_real, split_real
-from medsyn.evaluate import EvalInputs, privacy
+from medsyn.data import load_real
 from medsyn.distance import categorical_slice, encode, nearest, unique_rows
 from medsyn.distance.search import _grouped_search
+from medsyn.evaluate import EvalInputs, privacy
 from medsyn.evaluate.encoding import row_keys
 from medsyn.spec import load_spec, spec_from_dict
+from medsyn.split import split_real
 
 
 def make_spec(columns, qi=(), target="y"):
@@ -316,10 +317,11 @@ def test_cirrhosis_copies_fail_and_unseen_rows_pass(cirrhosis):
 def test_sdmetrics_crosscheck_agrees_on_copies_and_unseen_rows():
     """SDMetrics' own DCR and new-row metrics, run beside ours, flag train copies and pass unseen rows too."""
     from conftest import spec_path
-    from medsyn.data import load_real, split_real
+    from medsyn.data import load_real
     from medsyn.evaluate import EvalInputs
     from medsyn.evaluate.privacy_crosscheck import compute as sdmetrics_crosscheck
     from medsyn.spec import load_spec
+    from medsyn.split import split_real
 
     spec = load_spec(spec_path("pima"))
     parts = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)

@@ -11,11 +11,12 @@ import pytest
 
 from conftest import REPO, job_counts, repo_config, run_snakemake, spec_path
 from medsyn.config import baseline_names, load_config
-from medsyn.data import load_real, split_real, write_table
+from medsyn.data import load_real, write_table
 from medsyn.evaluate import EvalInputs, real_side
 from medsyn.evaluate.batches import batches
 from medsyn.evaluate.suite import evaluate_table
 from medsyn.spec import load_spec
+from medsyn.split import split_real
 
 ALL_FAMILIES = ["fidelity", "clinical", "privacy", "utility", "diversity", "paper"]
 

@@ -9,9 +9,9 @@ import math
 
 from conftest import signed_frame, signed_spec
 from medsyn.baselines import make_baseline
-from medsyn.data import split_real
 from medsyn.evaluate import EvalInputs
 from medsyn.evaluate.suite import FAMILIES, evaluate_table
+from medsyn.split import split_real
 
 SHIFT = {"md": 35, "deficit": 21, "z": 3}  # each signed column moved to start at 0
 # relative to |value| or |mean| by definition: the paper's mean error, SDMetrics' new-row match (|real - v| <= 0.01 |v|)

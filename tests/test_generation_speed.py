@@ -8,14 +8,15 @@ import json
 import pytest
 
 from conftest import generation_settings, spec_path
-from medsyn.data import load_real, split_train_holdout
+from medsyn.data import load_real
 from medsyn.generate import run_generation
+from medsyn.grammar import row_regex
 from medsyn.llm.backend import LlamaBackend
 from medsyn.llm.decode import Call
-from medsyn.grammar import row_regex
 from medsyn.prompts import build_prompt
 from medsyn.seeds import derive_seed
 from medsyn.spec import load_spec
+from medsyn.split import split_train_holdout
 
 pytestmark = pytest.mark.llm
 

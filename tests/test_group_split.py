@@ -13,18 +13,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from medsyn.data import (
-    group_labels,
-    load_real,
-    load_real_grouped,
-    read_groups,
-    split_real,
-    write_groups,
-)
+from medsyn.data import load_real, load_real_grouped
 from medsyn.errors import DataError, SpecError
 from medsyn.evaluate import EvalInputs, privacy
 from medsyn.evaluate.privacy import _subsample
 from medsyn.spec import load_spec
+from medsyn.split import group_labels, read_groups, split_real, write_groups
 
 SPEC = {
     "name": "retinopathy",

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from conftest import generation_settings, spec_path
-from medsyn.data import load_real, split_train_holdout
+from medsyn.data import load_real
 from medsyn.errors import GenerationError
 from medsyn.generate import run_generation
 from medsyn.llm.backend import LlamaBackend
@@ -13,6 +13,7 @@ from medsyn.llm.chat_template import render_chat_template
 from medsyn.parse import parse_calls
 from medsyn.prompts import build_prompt
 from medsyn.spec import load_spec
+from medsyn.split import split_train_holdout
 
 pytestmark = pytest.mark.llm
 

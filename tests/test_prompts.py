@@ -1,9 +1,10 @@
 import pytest
 
 from conftest import spec_path
-from medsyn.data import load_real, split_train_holdout
+from medsyn.data import load_real
 from medsyn.prompts import build_prompt, format_row
 from medsyn.spec import load_spec
+from medsyn.split import split_train_holdout
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import repo_config, spec_path
 from medsyn.config import baseline_names, load_config, recipe_generation, runs
-from medsyn.data import load_real, split_train_holdout
+from medsyn.data import load_real
 from medsyn.errors import ConfigError
 from medsyn.recipes.examples import ExampleSource
 from medsyn.recipes.novelty import NoveltyJudge
@@ -20,6 +20,7 @@ from medsyn.recipes.rowtext import row_text, row_texts, text_frame
 from medsyn.recipes.steering import MarginalSteering
 from medsyn.settings import settings_from_config
 from medsyn.spec import load_spec
+from medsyn.split import split_train_holdout
 
 
 @pytest.fixture(scope="module")

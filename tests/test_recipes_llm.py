@@ -11,7 +11,7 @@ import pytest
 
 from conftest import generation_settings, spec_path
 from medsyn import checkpoint
-from medsyn.data import load_real, split_train_holdout
+from medsyn.data import load_real
 from medsyn.generate import RealRows, row_token_budget, run_generation
 from medsyn.grammar import row_regex
 from medsyn.llm.backend import LlamaBackend
@@ -21,6 +21,7 @@ from medsyn.prompts import build_prompt
 from medsyn.recipes.rowtext import row_text
 from medsyn.settings import ExampleSettings, NoveltySettings, OutsideSettings, SteeringSettings
 from medsyn.spec import load_spec
+from medsyn.split import split_train_holdout
 
 pytestmark = pytest.mark.llm
 

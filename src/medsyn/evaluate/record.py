@@ -63,7 +63,7 @@ def generation_of(table: dict) -> dict:
 
 def evaluate_record(table: dict, spec, splits: dict, real, families, groups=None) -> dict:
     """The metrics.json record of one table; ``splits``: train/holdout/reference frames, ``real``: its RealSide,
-    ``groups``: each real row's group (``medsyn.data.read_groups``; None without a spec group_column)."""
+    ``groups``: each real row's group (``medsyn.split.read_groups``; None without a spec group_column)."""
     synthetic = read_table(table["inputs"]["synthetic"], spec, real=False)
     examples = examples_of(table, spec, splits["train"])
     inputs = EvalInputs(spec, splits["train"], splits["holdout"], splits["reference"], synthetic, examples,

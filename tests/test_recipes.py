@@ -310,10 +310,10 @@ def test_the_steered_baseline_keeps_the_chains_pairs_that_marginals_lose(pima):
     correlation survives (the marginals baseline's is ~0); its values are train's, column by column."""
     from medsyn.baselines import make_baseline
     from medsyn.recipes.rowtext import value_texts
-    from medsyn.recipes.steering import _Chain
+    from medsyn.recipes.steering_counts import Chain
 
     spec, train, holdout = pima
-    chain = _Chain(spec, value_texts(train, spec))
+    chain = Chain(spec, value_texts(train, spec))
     assert spec.columns[chain.parents[spec.column_names.index("Age")]].name == "Pregnancies"
     drawn = {"method": "none", "columns": 0, "column_order": [],
              "steering": {"strength": 4.0, "bins": 10, "conditional": True}}

@@ -156,6 +156,97 @@ class _Recipe:
         return RecipeHooks(self.rows, [frozenset(e) for e in examples], prefixes, self.max_retries)
 
 
+def _max_tokens(backend: Backend, prompt: dict, s: GenerationSettings, n_prompt: int) -> int:
+    """Completion tokens per call: the configured number, or in grammar mode the budget of ``rows_per_call`` rows;
+    a prompt and completion that do not fit the model's context are an error naming the way out."""
+    if s.max_tokens:
+        max_tokens = s.max_tokens
+    elif s.mode == "grammar":
+        max_tokens = row_token_budget(backend, prompt, prompt["rows_per_call"])
+    else:
+        max_tokens = s.free_max_tokens
+    if n_prompt + max_tokens > backend.n_ctx:
+        raise GenerationError(
+            f"prompt {prompt['dataset']}/{prompt['prompt_type']} needs {n_prompt} prompt tokens + {max_tokens} "
+            f"completion tokens, more than the model's n_ctx={backend.n_ctx}; raise n_ctx for this model, lower "
+            "prompts.n_examples or generation.rows_per_call"
+        )
+    return max_tokens
+
+
+@dataclass
+class _Progress:
+    """The run so far: calls made or replayed, valid rows the parser counted, calls replayed from the checkpoint,
+    the train rows the prompts showed; ``replay`` and ``decode`` add one group of calls each."""
+
+    parser: RowParser
+    recipe: _Recipe
+    settings: GenerationSettings
+    log: Callable[[str], None]
+    exposed: set[int]
+    calls: int = 0
+    valid: int = 0
+    resumed: int = 0
+
+    def replay(self, done: list[dict], seeds: list[int], fh, checkpoint) -> None:
+        """Calls completed before the job was killed: fed to the parser and the row state again, not regenerated."""
+        s, parser, recipe, log = self.settings, self.parser, self.recipe, self.log
+        for seed in seeds:
+            record = done[self.calls]
+            if record.get("seed") != seed:
+                raise GenerationError(f"checkpoint {checkpoint}: call {self.calls} has seed "
+                                      f"{record.get('seed')}, expected {seed}")
+            accepted = parser.feed(record["text"], call=self.calls,
+                                   truncated=record.get("finish_reason") == "length",
+                                   examples=record.get("example_rows"))
+            if recipe.rows is not None:
+                recipe.rows.replay(record["text"])
+            self.exposed.update(record.get("example_row_ids", []))
+            self.valid += len(accepted)
+            self.resumed += 1
+            fh.write(json.dumps(record) + "\n")
+            self.calls += 1
+            log(f"call {self.calls}/{s.max_calls}: replayed from checkpoint, {len(accepted)} valid rows "
+                f"(total {self.valid}/{s.target_rows})")
+
+    def decode(self, backend: Backend, prompts: _Prompts, prompt: dict, grammar: str | None, max_tokens: int,
+               seeds: list[int]) -> list[str]:
+        """Decode one group of calls together; returns their JSONL records."""
+        s, parser, recipe, log = self.settings, self.parser, self.recipe, self.log
+        group = len(seeds)
+        shown = [recipe.call_examples(self.calls + k, parser) for k in range(group)] if prompts.per_call else []
+        batch = [Call(seed, prompts.suffix(rows) if prompts.per_call else [])
+                 for seed, (_, rows) in zip(seeds, shown or [(None, None)] * group)]
+        hooks = recipe.hooks([rows for _, rows in shown] or [prompt["example_rows"]] * group, seeds)
+        t0 = time.perf_counter()
+        results = backend.complete_many(prompts.tokens, batch, grammar, max_tokens, s, hooks)
+        seconds = time.perf_counter() - t0
+        lines = []
+        for k, (result, seed) in enumerate(zip(results, seeds)):
+            examples = shown[k][1] if shown else None
+            accepted = parser.feed(result.text, call=self.calls, truncated=result.finish == "length",
+                                   examples=examples)
+            self.valid += len(accepted)
+            record = {"call": self.calls, "prompt_id": f"{prompt['dataset']}/{prompt['prompt_type']}/seed"
+                      f"{prompt['seed']}", "seed": seed, "text": result.text, "finish_reason": result.finish,
+                      "prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
+                      "seconds": round(seconds / group, 4),  # the group's wall time, shared equally
+                      "parallel": group, "rows_accepted": len(accepted)}
+            if hooks is not None:
+                record.update(decoded_tokens=result.decoded_tokens, rejected_rows=result.rejected_rows)
+            if shown:
+                record.update(example_row_ids=shown[k][0], example_rows=shown[k][1])
+                self.exposed.update(shown[k][0])
+            lines.append(json.dumps(record) + "\n")
+            self.calls += 1
+            together = f" ({group} calls decoded together in {seconds:.1f}s)" if group > 1 else \
+                f" in {seconds:.1f}s"
+            log(f"call {self.calls}/{s.max_calls}: {result.completion_tokens} tokens{together}, {len(accepted)} "
+                f"valid rows (total {self.valid}/{s.target_rows})"
+                + (f", resampled rows {result.rejected_rows}" if result.rejected_rows else ""))
+        return lines
+
+
 def run_generation(
     backend: Backend,
     spec: DatasetSpec,
@@ -182,19 +273,8 @@ def run_generation(
     prompts = _Prompts(backend, prompt, chat, s)
     recipe = _Recipe(backend, spec, prompt, s, run_key, real)
     grammar = prompt["grammar"] if s.mode == "grammar" else None
-    if s.max_tokens:
-        max_tokens = s.max_tokens
-    elif s.mode == "grammar":
-        max_tokens = row_token_budget(backend, prompt, prompt["rows_per_call"])
-    else:
-        max_tokens = s.free_max_tokens
     n_prompt = len(prompts.tokens) + prompts.suffix_budget
-    if n_prompt + max_tokens > backend.n_ctx:
-        raise GenerationError(
-            f"prompt {prompt['dataset']}/{prompt['prompt_type']} needs {n_prompt} prompt tokens + {max_tokens} "
-            f"completion tokens, more than the model's n_ctx={backend.n_ctx}; raise n_ctx for this model, lower "
-            "prompts.n_examples or generation.rows_per_call"
-        )
+    max_tokens = _max_tokens(backend, prompt, s, n_prompt)
     if parser is None:
         parser = parser_for(recipe.spec, prompt)
     done = ckpt.read(checkpoint, fingerprint) if checkpoint is not None else []
@@ -203,67 +283,21 @@ def run_generation(
     saver = ckpt.Checkpoint(checkpoint, fingerprint, done) if checkpoint is not None else None
     parallel = parallel_sequences(backend, s, n_prompt, max_tokens)
     backend.use_sequences(parallel)
-    exposed: set[int] = set() if prompts.per_call else set(prompt["example_row_ids"])
-    valid = calls = resumed = 0
+    run = _Progress(parser, recipe, s, log, set() if prompts.per_call else set(prompt["example_row_ids"]))
     started = time.perf_counter()
     try:
         with open(out_jsonl, "w") as fh:
-            while valid < s.target_rows and calls < s.max_calls:
-                group = group_size(parallel, s.max_calls - calls, s.target_rows - valid,
-                                   valid / calls if calls else prompt.get("rows_per_call") or 1)
-                seeds = [derive_seed(*run_key, calls + k) for k in range(group)]
-                if calls + group <= len(done):  # completed before the job was killed: replay, do not regenerate
-                    for seed in seeds:
-                        record = done[calls]
-                        if record.get("seed") != seed:
-                            raise GenerationError(f"checkpoint {checkpoint}: call {calls} has seed "
-                                                  f"{record.get('seed')}, expected {seed}")
-                        accepted = parser.feed(record["text"], call=calls,
-                                               truncated=record.get("finish_reason") == "length",
-                                               examples=record.get("example_rows"))
-                        if recipe.rows is not None:
-                            recipe.rows.replay(record["text"])
-                        exposed.update(record.get("example_row_ids", []))
-                        valid += len(accepted)
-                        resumed += 1
-                        fh.write(json.dumps(record) + "\n")
-                        calls += 1
-                        log(f"call {calls}/{s.max_calls}: replayed from checkpoint, {len(accepted)} valid rows "
-                            f"(total {valid}/{s.target_rows})")
+            while run.valid < s.target_rows and run.calls < s.max_calls:
+                group = group_size(parallel, s.max_calls - run.calls, s.target_rows - run.valid,
+                                   run.valid / run.calls if run.calls else prompt.get("rows_per_call") or 1)
+                seeds = [derive_seed(*run_key, run.calls + k) for k in range(group)]
+                if run.calls + group <= len(done):  # completed before the job was killed: replay, do not regenerate
+                    run.replay(done, seeds, fh, checkpoint)
                     continue
-                if saver is not None and calls < len(done):  # a group the kill cut short: decoded again whole
-                    done = done[:calls]
+                if saver is not None and run.calls < len(done):  # a group the kill cut short: decoded again whole
+                    done = done[:run.calls]
                     saver.restart(done)
-                shown = [recipe.call_examples(calls + k, parser) for k in range(group)] if prompts.per_call else []
-                batch = [Call(seed, prompts.suffix(rows) if prompts.per_call else [])
-                         for seed, (_, rows) in zip(seeds, shown or [(None, None)] * group)]
-                hooks = recipe.hooks([rows for _, rows in shown] or [prompt["example_rows"]] * group, seeds)
-                t0 = time.perf_counter()
-                results = backend.complete_many(prompts.tokens, batch, grammar, max_tokens, s, hooks)
-                seconds = time.perf_counter() - t0
-                lines = []
-                for k, (result, seed) in enumerate(zip(results, seeds)):
-                    examples = shown[k][1] if shown else None
-                    accepted = parser.feed(result.text, call=calls, truncated=result.finish == "length",
-                                           examples=examples)
-                    valid += len(accepted)
-                    record = {"call": calls, "prompt_id": f"{prompt['dataset']}/{prompt['prompt_type']}/seed"
-                              f"{prompt['seed']}", "seed": seed, "text": result.text, "finish_reason": result.finish,
-                              "prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
-                              "seconds": round(seconds / group, 4),  # the group's wall time, shared equally
-                              "parallel": group, "rows_accepted": len(accepted)}
-                    if hooks is not None:
-                        record.update(decoded_tokens=result.decoded_tokens, rejected_rows=result.rejected_rows)
-                    if shown:
-                        record.update(example_row_ids=shown[k][0], example_rows=shown[k][1])
-                        exposed.update(shown[k][0])
-                    lines.append(json.dumps(record) + "\n")
-                    calls += 1
-                    together = f" ({group} calls decoded together in {seconds:.1f}s)" if group > 1 else \
-                        f" in {seconds:.1f}s"
-                    log(f"call {calls}/{s.max_calls}: {result.completion_tokens} tokens{together}, {len(accepted)} "
-                        f"valid rows (total {valid}/{s.target_rows})"
-                        + (f", resampled rows {result.rejected_rows}" if result.rejected_rows else ""))
+                lines = run.decode(backend, prompts, prompt, grammar, max_tokens, seeds)
                 if saver is not None:  # the whole group at once: a resumed run replays whole groups only
                     saver.append(lines)
                 fh.write("".join(lines))
@@ -272,14 +306,14 @@ def run_generation(
         if saver is not None:
             saver.close()
     return {
-        "calls": calls,
-        "resumed_calls": resumed,
-        "valid_rows_seen": valid,
+        "calls": run.calls,
+        "resumed_calls": run.resumed,
+        "valid_rows_seen": run.valid,
         "prompt_tokens": len(prompts.tokens),
         "max_tokens": max_tokens,
         "parallel_sequences": parallel,
-        "exposed_train_rows": len(exposed),  # distinct train patients the prompts showed
-        "exposed_train_row_ids": sorted(exposed),
+        "exposed_train_rows": len(run.exposed),  # distinct train patients the prompts showed
+        "exposed_train_row_ids": sorted(run.exposed),
         "near_copy_threshold": recipe.rows.novelty.near_threshold if recipe.rows and recipe.rows.novelty else None,
         "seconds": round(time.perf_counter() - started, 3),
         "prompt_text": prompts.text,

@@ -81,8 +81,11 @@ An empty synthetic table gives None for every metric with ``"<metric>.error": "n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+from sklearn.metrics import roc_auc_score, roc_curve
 
 from medsyn.evaluate import EvalInputs, privacy_crosscheck
 from medsyn.distance import Base, categorical_slice, encode, nearest
@@ -204,24 +207,37 @@ def _share(out: Metrics, key: str, values: np.ndarray, clusters: np.ndarray) -> 
     out.put(f"{key}_ci95_high", hi)
 
 
-def compute(inputs: EvalInputs) -> dict:
-    spec = inputs.spec
-    syn, train, hold = inputs.synthetic, inputs.train, inputs.holdout
-    out = Metrics(n_synthetic=int(len(syn)), n_train=int(len(train)), n_holdout=int(len(hold)))
-    if len(syn) == 0:
-        out.fail(METRICS, "no synthetic rows")
-        return out
-    if len(train) < 2:
-        out.fail(METRICS, f"needs at least 2 train rows, got {len(train)}")
-        return out
-    has_hold = len(hold) > 0
-    rng = np.random.default_rng(inputs.seed)
-    g_tr, g_ho = _group_codes(inputs.groups, train), _group_codes(inputs.groups, hold)
-    if g_tr is not None:
-        out.put("n_train_groups", _units(len(train), g_tr))
-        out.put("n_holdout_groups", _units(len(hold), g_ho))
+@dataclass
+class _Nearest:
+    """The synthetic rows' nearest real rows: the encoded synthetic rows (``e_sy``), the train Base with each row's
+    2 nearest train rows (``d2``, ``i2``), the holdout Base with the nearest holdout row (``d_ho``, ``i_ho``; None
+    without holdout rows), and each synthetic row's cluster: its nearest real row, or that row's group. ``real``:
+    the real side's privacy part."""
 
-    # --- distances, and the clusters of synthetic rows by their nearest real row -----------------------------------
+    real: dict
+    group: slice
+    e_sy: np.ndarray
+    b_tr: Base
+    d2: np.ndarray
+    i2: np.ndarray
+    clusters: np.ndarray
+    b_ho: Base | None = None
+    d_ho: np.ndarray | None = None
+    i_ho: np.ndarray | None = None
+
+    @property
+    def dcr_tr(self) -> np.ndarray:
+        return self.d2[:, 0]
+
+    @property
+    def dcr_ho(self) -> np.ndarray:
+        return self.d_ho[:, 0]
+
+
+def _nearest_real(inputs: EvalInputs, g_tr: np.ndarray | None, g_ho: np.ndarray | None) -> _Nearest:
+    """Distances of the synthetic rows to train and holdout, and the clusters of synthetic rows by their nearest
+    real row (a patient is one cluster with groups)."""
+    spec, syn, train, hold = inputs.spec, inputs.synthetic, inputs.train, inputs.holdout
     group = categorical_slice(spec)
     real = inputs.real_part("privacy")
     b_tr, e_sy = _base(real, "train"), encode(syn, spec, train)
@@ -229,17 +245,21 @@ def compute(inputs: EvalInputs) -> dict:
     dcr_tr = d2[:, 0]
     # a synthetic row's cluster: its nearest real row, or with groups that row's group (one patient, one cluster)
     clusters = i2[:, 0] if g_tr is None else g_tr[i2[:, 0]]
-    if has_hold:
-        n_tr, n_ho = len(train), len(hold)
-        b_ho = _base(real, "holdout")
-        d_ho, i_ho = nearest(e_sy, b_ho, k=1, group=group)
-        dcr_ho = d_ho[:, 0]
-        cl_ho = n_tr + i_ho[:, 0] if g_ho is None else _units(n_tr, g_tr) + g_ho[i_ho[:, 0]]
-        clusters = np.where(dcr_tr <= dcr_ho, clusters, cl_ho)
-    out.put("n_effective", effective_size(clusters))
-    out.put("n_clusters", int(len(np.unique(clusters))))
+    if not len(hold):
+        return _Nearest(real, group, e_sy, b_tr, d2, i2, clusters)
+    n_tr = len(train)
+    b_ho = _base(real, "holdout")
+    d_ho, i_ho = nearest(e_sy, b_ho, k=1, group=group)
+    dcr_ho = d_ho[:, 0]
+    cl_ho = n_tr + i_ho[:, 0] if g_ho is None else _units(n_tr, g_tr) + g_ho[i_ho[:, 0]]
+    clusters = np.where(dcr_tr <= dcr_ho, clusters, cl_ho)
+    return _Nearest(real, group, e_sy, b_tr, d2, i2, clusters, b_ho, d_ho, i_ho)
 
-    # --- exact copies (against the full tables) ---------------------------------------------------------------
+
+def _exact_copies(out: Metrics, inputs: EvalInputs, clusters: np.ndarray) -> None:
+    """Shares of synthetic rows equal to a train, holdout, prompt-example or any real row (the full tables)."""
+    spec, syn, train, hold = inputs.spec, inputs.synthetic, inputs.train, inputs.holdout
+    has_hold = len(hold) > 0
     examples = inputs.examples
     lacking = [c for c in spec.column_names if c not in examples.columns] if len(examples) else []
     if lacking or len(examples) == 0:
@@ -260,62 +280,101 @@ def compute(inputs: EvalInputs) -> dict:
     if has_hold:
         _share(out, "exact_copy_holdout_share", _copies(id_sy, id_ho), clusters)
 
+
+def _holdout_metrics(out: Metrics, near: _Nearest, inputs: EvalInputs, g_tr: np.ndarray | None,
+                     g_ho: np.ndarray | None, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Train (members) against holdout (non-members): DCR shares on equal-sized sets and size-adjusted on the full
+    sets, near copies, membership inference. Returns the equal-sized subsamples (row positions of train, holdout)."""
+    n_tr, n_ho = len(inputs.train), len(inputs.holdout)
+    b_tr, b_ho, group, clusters = near.b_tr, near.b_ho, near.group, near.clusters
+    dcr_tr, dcr_ho = near.dcr_tr, near.dcr_ho
+    out.put("dcr_holdout_median", float(np.median(dcr_ho)))
+
+    # equal-sized comparison sets (the larger one subsampled), shared by the DCR share, MIA and QI pair; with
+    # groups, equal numbers of groups, each drawn whole
+    n_cmp = min(_units(n_tr, g_tr), _units(n_ho, g_ho))
+    out.put("n_compare", int(n_cmp))
+    tr_sub = _subsample(n_tr, g_tr, n_cmp, rng)
+    ho_sub = _subsample(n_ho, g_ho, n_cmp, rng)
+    d_a = nearest(near.e_sy, b_tr.subset(tr_sub), k=1, group=group)[0][:, 0] if len(tr_sub) < n_tr else dcr_tr
+    d_b = nearest(near.e_sy, b_ho.subset(ho_sub), k=1, group=group)[0][:, 0] if len(ho_sub) < n_ho else dcr_ho
+    _share(out, "dcr_closer_to_train_share", (d_a < d_b) + 0.5 * (d_a == d_b), clusters)
+
+    # size-adjusted share on the full sets
+    pi = n_tr / (n_tr + n_ho)
+    # identical real rows: at distance 0 the nearest row is one, and its Base count says how many there are
+    c_tr = np.where(dcr_tr == 0, b_tr.counts[b_tr.inverse[near.i2[:, 0]]], 0)
+    c_ho = np.where(dcr_ho == 0, b_ho.counts[b_ho.inverse[near.i_ho[:, 0]]], 0)
+    tie = dcr_tr == dcr_ho
+    zero_tie = tie & (dcr_tr == 0) & (c_tr + c_ho > 0)
+    frac = np.where(zero_tie, c_tr / np.maximum(c_tr + c_ho, 1), pi)
+    nearest_is_train = np.where(tie, frac, (dcr_tr < dcr_ho).astype(float))
+    lo, hi = share_interval(nearest_is_train, clusters)
+    out.put("dcr_closer_to_train_share_size_adjusted", _size_adjusted(float(np.mean(nearest_is_train)), pi))
+    out.put("dcr_closer_to_train_share_size_adjusted_ci95_low", _size_adjusted(lo, pi))
+    out.put("dcr_closer_to_train_share_size_adjusted_ci95_high", _size_adjusted(hi, pi))
+
+    # near copies: threshold from the holdout-to-train DCR distribution (real side)
+    thr = near.real["near_copy_threshold"]
+    out.put("near_copy_threshold", thr)
+    _share(out, "near_copy_share", (dcr_tr <= thr).astype(float), clusters)
+    _membership_inference(out, near, tr_sub, ho_sub, g_tr, g_ho, n_cmp)
+    return tr_sub, ho_sub
+
+
+def _membership_inference(out: Metrics, near: _Nearest, tr_sub: np.ndarray, ho_sub: np.ndarray,
+                          g_tr: np.ndarray | None, g_ho: np.ndarray | None, n_cmp: int) -> None:
+    """The distance attack: equal numbers of members (train) and non-members (holdout), rows or groups, scored by
+    their distance to the nearest synthetic row."""
+    b_tr, b_ho = near.b_tr, near.b_ho
+    cand = np.concatenate([b_tr.unique[b_tr.inverse[tr_sub]], b_ho.unique[b_ho.inverse[ho_sub]]])
+    cand_ids = np.concatenate([b_tr.inverse[tr_sub], len(b_tr.unique) + b_ho.inverse[ho_sub]])
+    score = -nearest(cand, near.e_sy, k=1, group=near.group, query_ids=cand_ids)[0][:, 0]
+    if g_tr is not None:  # a group's score: its best row, the attacker's strongest evidence on that patient
+        score = np.concatenate([_group_max(score[:len(tr_sub)], g_tr[tr_sub]),
+                                _group_max(score[len(tr_sub):], g_ho[ho_sub])])
+    labels = np.concatenate([np.ones(n_cmp), np.zeros(n_cmp)])
+    out.put("mia_auc", float(roc_auc_score(labels, score)))
+    lo, hi = auc_interval(score[:n_cmp], score[n_cmp:])
+    out.put("mia_auc_ci95_low", lo)
+    out.put("mia_auc_ci95_high", hi)
+    fpr, tpr, _ = roc_curve(labels, score)
+    out.put("mia_tpr_at_fpr_0.1", _tpr_at_fpr(fpr, tpr, 0.1))
+    out.put("mia_tpr_at_fpr_0.01", _tpr_at_fpr(fpr, tpr, 0.01))
+
+
+def compute(inputs: EvalInputs) -> dict:
+    spec = inputs.spec
+    syn, train, hold = inputs.synthetic, inputs.train, inputs.holdout
+    out = Metrics(n_synthetic=int(len(syn)), n_train=int(len(train)), n_holdout=int(len(hold)))
+    if len(syn) == 0:
+        out.fail(METRICS, "no synthetic rows")
+        return out
+    if len(train) < 2:
+        out.fail(METRICS, f"needs at least 2 train rows, got {len(train)}")
+        return out
+    has_hold = len(hold) > 0
+    rng = np.random.default_rng(inputs.seed)
+    g_tr, g_ho = _group_codes(inputs.groups, train), _group_codes(inputs.groups, hold)
+    if g_tr is not None:
+        out.put("n_train_groups", _units(len(train), g_tr))
+        out.put("n_holdout_groups", _units(len(hold), g_ho))
+
+    near = _nearest_real(inputs, g_tr, g_ho)
+    out.put("n_effective", effective_size(near.clusters))
+    out.put("n_clusters", int(len(np.unique(near.clusters))))
+    _exact_copies(out, inputs, near.clusters)
+
     # --- distances to train -----------------------------------------------------------------------------------------
+    dcr_tr = near.dcr_tr
     out.put("dcr_train_median", float(np.median(dcr_tr)))
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(dcr_tr == 0, 0.0, dcr_tr / d2[:, 1])
+        ratio = np.where(dcr_tr == 0, 0.0, dcr_tr / near.d2[:, 1])
     out.put("nndr_median", float(np.median(ratio)))
 
     tr_sub = ho_sub = None
     if has_hold:
-        out.put("dcr_holdout_median", float(np.median(dcr_ho)))
-
-        # equal-sized comparison sets (the larger one subsampled), shared by the DCR share, MIA and QI pair; with
-        # groups, equal numbers of groups, each drawn whole
-        n_cmp = min(_units(n_tr, g_tr), _units(n_ho, g_ho))
-        out.put("n_compare", int(n_cmp))
-        tr_sub = _subsample(n_tr, g_tr, n_cmp, rng)
-        ho_sub = _subsample(n_ho, g_ho, n_cmp, rng)
-        d_a = nearest(e_sy, b_tr.subset(tr_sub), k=1, group=group)[0][:, 0] if len(tr_sub) < n_tr else dcr_tr
-        d_b = nearest(e_sy, b_ho.subset(ho_sub), k=1, group=group)[0][:, 0] if len(ho_sub) < n_ho else dcr_ho
-        _share(out, "dcr_closer_to_train_share", (d_a < d_b) + 0.5 * (d_a == d_b), clusters)
-
-        # size-adjusted share on the full sets
-        pi = n_tr / (n_tr + n_ho)
-        # identical real rows: at distance 0 the nearest row is one, and its Base count says how many there are
-        c_tr = np.where(dcr_tr == 0, b_tr.counts[b_tr.inverse[i2[:, 0]]], 0)
-        c_ho = np.where(dcr_ho == 0, b_ho.counts[b_ho.inverse[i_ho[:, 0]]], 0)
-        tie = dcr_tr == dcr_ho
-        zero_tie = tie & (dcr_tr == 0) & (c_tr + c_ho > 0)
-        frac = np.where(zero_tie, c_tr / np.maximum(c_tr + c_ho, 1), pi)
-        nearest_is_train = np.where(tie, frac, (dcr_tr < dcr_ho).astype(float))
-        lo, hi = share_interval(nearest_is_train, clusters)
-        out.put("dcr_closer_to_train_share_size_adjusted", _size_adjusted(float(np.mean(nearest_is_train)), pi))
-        out.put("dcr_closer_to_train_share_size_adjusted_ci95_low", _size_adjusted(lo, pi))
-        out.put("dcr_closer_to_train_share_size_adjusted_ci95_high", _size_adjusted(hi, pi))
-
-        # near copies: threshold from the holdout-to-train DCR distribution (real side)
-        thr = real["near_copy_threshold"]
-        out.put("near_copy_threshold", thr)
-        _share(out, "near_copy_share", (dcr_tr <= thr).astype(float), clusters)
-
-        # membership inference: equal numbers of members (train) and non-members (holdout), rows or groups
-        from sklearn.metrics import roc_auc_score, roc_curve
-
-        cand = np.concatenate([b_tr.unique[b_tr.inverse[tr_sub]], b_ho.unique[b_ho.inverse[ho_sub]]])
-        cand_ids = np.concatenate([b_tr.inverse[tr_sub], len(b_tr.unique) + b_ho.inverse[ho_sub]])
-        score = -nearest(cand, e_sy, k=1, group=group, query_ids=cand_ids)[0][:, 0]
-        if g_tr is not None:  # a group's score: its best row, the attacker's strongest evidence on that patient
-            score = np.concatenate([_group_max(score[:len(tr_sub)], g_tr[tr_sub]),
-                                    _group_max(score[len(tr_sub):], g_ho[ho_sub])])
-        labels = np.concatenate([np.ones(n_cmp), np.zeros(n_cmp)])
-        out.put("mia_auc", float(roc_auc_score(labels, score)))
-        lo, hi = auc_interval(score[:n_cmp], score[n_cmp:])
-        out.put("mia_auc_ci95_low", lo)
-        out.put("mia_auc_ci95_high", hi)
-        fpr, tpr, _ = roc_curve(labels, score)
-        out.put("mia_tpr_at_fpr_0.1", _tpr_at_fpr(fpr, tpr, 0.1))
-        out.put("mia_tpr_at_fpr_0.01", _tpr_at_fpr(fpr, tpr, 0.01))
+        tr_sub, ho_sub = _holdout_metrics(out, near, inputs, g_tr, g_ho, rng)
     else:
         out.fail([k for k in METRICS if k.startswith(HOLDOUT_METRICS)], "no holdout rows")
 

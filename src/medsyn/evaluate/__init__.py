@@ -18,14 +18,11 @@ rows, ``marginals``, ``copula``, ``bootstrap``) and imported tables, so every me
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from medsyn.evaluate.real_side import RealSide, build_part
 from medsyn.spec import DatasetSpec
-
-if TYPE_CHECKING:
-    from medsyn.evaluate.real_side import RealSide
 
 
 @dataclass
@@ -44,8 +41,6 @@ class EvalInputs:
 
     def real_part(self, family: str) -> dict:
         """The real-side part of ``family``: from ``real`` when given, else computed now (seeded with ``seed``)."""
-        from medsyn.evaluate.real_side import build_part
-
         if self.real is not None:
             return self.real.part(family)
         return build_part(family, self.spec, self.train, self.holdout, self.reference, self.seed)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold, cross_val_score
+from threadpoolctl import threadpool_limits
 
 from medsyn.evaluate.results import guard
 from medsyn.spec import DatasetSpec
@@ -52,10 +55,6 @@ def detection_auc(real: pd.DataFrame, synthetic: pd.DataFrame, spec: DatasetSpec
     Near-copies (train rows with a few columns changed) still anti-learn: an AUC clearly BELOW the holdout
     reference's means synthetic rows are paired with train rows, not that they are "more real than real".
     """
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold, cross_val_score
-    from threadpoolctl import threadpool_limits
-
     n = min(len(real), len(synthetic), DETECTION_MAX_ROWS)
     if n < DETECTION_FOLDS:
         return None, n, f"needs at least {DETECTION_FOLDS} rows in each table, has {n}"

@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
+from sdmetrics.single_column import (BoundaryAdherence, CategoryCoverage, KSComplement, MissingValueSimilarity,
+                                     RangeCoverage, TVComplement)
 
 from medsyn.evaluate import EvalInputs
 from medsyn.evaluate import fidelity_pairs as pairs
@@ -96,8 +98,6 @@ def _js(real_codes: np.ndarray, syn_codes: np.ndarray, n_bins: int, real_name: s
 
 
 def _numeric_column(out: Metrics, name: str, r: pd.Series, s: pd.Series, no_rows: bool, real_name: str) -> None:
-    from sdmetrics.single_column import BoundaryAdherence, KSComplement, RangeCoverage
-
     rv, sv = r.dropna().to_numpy(float), s.dropna().to_numpy(float)
     if len(rv) == 0 or len(sv) == 0:
         empty = NO_ROWS if no_rows else _missing_values_in(real_name, len(rv) == 0)
@@ -138,8 +138,6 @@ def _numeric_column(out: Metrics, name: str, r: pd.Series, s: pd.Series, no_rows
 
 
 def _categorical_column(out: Metrics, name: str, r: pd.Series, s: pd.Series, no_rows: bool, real_name: str) -> None:
-    from sdmetrics.single_column import CategoryCoverage, TVComplement
-
     rv, sv = r.dropna().astype(str), s.dropna().astype(str)
     if len(rv) == 0 or len(sv) == 0:
         empty = NO_ROWS if no_rows else _missing_values_in(real_name, len(rv) == 0)
@@ -185,8 +183,6 @@ QUALITY_KEYS = ("quality_report_score", "quality_report_column_shapes", "quality
 
 
 def compute(inputs: EvalInputs) -> dict:
-    from sdmetrics.single_column import MissingValueSimilarity
-
     spec = inputs.spec
     real, real_name = real_table(inputs)
     out = Metrics()

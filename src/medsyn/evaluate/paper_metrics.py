@@ -40,6 +40,7 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import jensenshannon
+from sklearn.ensemble import RandomForestClassifier
 
 from medsyn.evaluate import EvalInputs
 from medsyn.evaluate.results import Metrics
@@ -142,8 +143,6 @@ TSTR_TARGET = {"cirrhosis": "Stage"}  # the paper's TSTR target where it is not 
 
 
 def tstr_accuracy(real: pd.DataFrame, syn: pd.DataFrame, spec) -> float:
-    from sklearn.ensemble import RandomForestClassifier
-
     target = TSTR_TARGET.get(spec.name, spec.target)
     syn = syn[syn[target].notna()]
     real = real[real[target].notna()]

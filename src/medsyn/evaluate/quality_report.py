@@ -19,6 +19,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy.stats import pearsonr
+from scipy.stats.contingency import association
+from sdmetrics.reports import QualityReport
+from sdmetrics.reports.utils import (DEFAULT_NUM_ROWS_SUBSAMPLE, DEFAULT_REAL_ASSOCIATION_THRESHOLD,
+                                     DEFAULT_REAL_CORRELATION_THRESHOLD)
+from sdmetrics.single_column import KSComplement, TVComplement
 
 from medsyn.evaluate.encoding import sdmetrics_metadata
 from medsyn.spec import DatasetSpec
@@ -28,9 +34,6 @@ BIN_WIDTH = 64  # code space of a discretised column (np.digitize of 10 bins giv
 
 
 def _thresholds() -> tuple[float, float, int]:
-    from sdmetrics.reports.utils import (DEFAULT_NUM_ROWS_SUBSAMPLE, DEFAULT_REAL_ASSOCIATION_THRESHOLD,
-                                         DEFAULT_REAL_CORRELATION_THRESHOLD)
-
     return DEFAULT_REAL_CORRELATION_THRESHOLD, DEFAULT_REAL_ASSOCIATION_THRESHOLD, DEFAULT_NUM_ROWS_SUBSAMPLE
 
 
@@ -60,8 +63,6 @@ def _joint(a: np.ndarray, b: np.ndarray, width: int) -> tuple[np.ndarray, np.nda
 
 def real_part(real_sd: pd.DataFrame, spec: DatasetSpec) -> dict:
     """Per column pair, what the pair trends take from the real table (``None``: the pair does not count)."""
-    from scipy.stats.contingency import association
-
     corr_threshold, assoc_threshold, _ = _thresholds()
     numeric = {c.name for c in spec.columns if c.is_numeric}
     discrete = {c: _discretise(real_sd[c]) for c in numeric}
@@ -95,8 +96,6 @@ def real_part(real_sd: pd.DataFrame, spec: DatasetSpec) -> dict:
 
 def _pearson(frame: pd.DataFrame, a: str, b: str) -> float:
     """sdmetrics' Pearson r of a pair on its complete rows; NaN where it raises (a constant column, < 2 rows)."""
-    from scipy.stats import pearsonr
-
     both = frame[[a, b]]
     if (both.nunique() == 1).any():
         return float("nan")
@@ -132,8 +131,6 @@ def _pair_score(pair: dict, a: str, b: str, syn_sd: pd.DataFrame, discrete: dict
 
 
 def _column_shapes(real_sd: pd.DataFrame, syn_sd: pd.DataFrame, spec: DatasetSpec) -> float:
-    from sdmetrics.single_column import KSComplement, TVComplement
-
     scores = []
     for col in spec.columns:
         metric = KSComplement if col.is_numeric else TVComplement
@@ -148,8 +145,6 @@ def _column_shapes(real_sd: pd.DataFrame, syn_sd: pd.DataFrame, spec: DatasetSpe
 
 def _library_report(real_sd: pd.DataFrame, syn_sd: pd.DataFrame, spec: DatasetSpec, seed: int) -> tuple:
     """(score, column shapes, column pair trends) from ``QualityReport().generate``, its global RNG seeded."""
-    from sdmetrics.reports import QualityReport
-
     table = spec.name or "table"
     state = np.random.get_state()
     np.random.seed(seed)  # ContingencySimilarity subsamples above 50k rows with the global NumPy RNG

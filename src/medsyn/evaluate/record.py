@@ -21,6 +21,7 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+import medsyn
 from medsyn.data import read_table
 from medsyn.evaluate import EvalInputs
 from medsyn.evaluate.suite import evaluate_table
@@ -79,8 +80,6 @@ def evaluate_record(table: dict, spec, splits: dict, real, families, groups=None
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """sha256 of the medsyn package's Python source and the metric libraries' versions."""
-    import medsyn
-
     digest = hashlib.sha256()
     root = Path(medsyn.__file__).parent
     for path in sorted(root.rglob("*.py")):

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from medsyn.errors import ConfigError, GenerationError, ModelError
+from medsyn.grammar import grammar_alphabet
+from medsyn.llm.decode import BatchDecoder
 from medsyn.models import check_gguf
 
 # The private llama-cpp-python API below was read and tested against these releases (pyproject pins one).
@@ -89,7 +91,7 @@ def choose_extra_buffer_types(system_info: str, setting: str = "auto") -> tuple[
 
 def llama_system_info() -> str:
     """llama.cpp's build features (``CPU : AVX2 = 1 | ... | REPACK = 1 |``); needs no model loaded."""
-    import llama_cpp
+    import llama_cpp  # not at module load: a missing or broken build must not stop the import (preflight says so)
 
     return llama_cpp.llama_print_system_info().decode(errors="replace").strip()
 
@@ -123,7 +125,7 @@ class LlamaBackend:
 
     def __init__(self, model_path: str, n_ctx: int, n_threads: int, n_gpu_layers: int = 0, model_id: str = "",
                  extra_buffer_types: str = "auto"):
-        import llama_cpp
+        import llama_cpp  # as in llama_system_info
 
         check_llama_cpp_version(llama_cpp.__version__)
         require_gpu_offload(model_id or model_path, n_gpu_layers, bool(llama_cpp.llama_supports_gpu_offload()))
@@ -186,7 +188,7 @@ class LlamaBackend:
         """
         if n_seq == self.n_seq:
             return
-        from llama_cpp import _internals
+        from llama_cpp import _internals  # as in llama_system_info
 
         params = self.llm.context_params
         params.n_seq_max = n_seq
@@ -303,8 +305,6 @@ class LlamaBackend:
         """Ids of the tokens a grammar could ever accept: those made only of bytes of its terminals' characters
         (``medsyn.grammar.grammar_alphabet``), and the end-of-generation tokens; None when the grammar's characters
         cannot be read (then the whole vocabulary is used). Built once per grammar."""
-        from medsyn.grammar import grammar_alphabet
-
         cache = self._grammar_candidates
         if grammar_text not in cache:
             chars = grammar_alphabet(grammar_text)
@@ -353,6 +353,4 @@ class LlamaBackend:
 
     def complete_many(self, prompt_tokens, calls, grammar_text, max_tokens, settings, hooks=None):
         """Decode ``calls`` (``medsyn.llm.decode.Call``) together after ``prompt_tokens``; see ``BatchDecoder``."""
-        from medsyn.llm.decode import BatchDecoder
-
         return BatchDecoder(self, settings, grammar_text, max_tokens, hooks).run(prompt_tokens, calls)

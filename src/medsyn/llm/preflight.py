@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from medsyn.errors import BackendError
+from medsyn.llm.backend import LlamaBackend, llama_system_info
 
 PROMPT = "1, 2, 3, 4, 5, 6, 7, 8,"
 N_TOKENS = 16
@@ -52,8 +53,6 @@ def cpu_features() -> str:
     except OSError:
         pass
     try:
-        from medsyn.llm.backend import llama_system_info
-
         build = llama_system_info()
     except Exception as exc:  # llama_cpp itself may be what fails
         build = f"(llama_cpp not importable: {exc})"
@@ -121,8 +120,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n-gpu-layers", type=int, default=0)
     ap.add_argument("--extra-buffer-types", default="auto")
     args = ap.parse_args(argv)
-    from medsyn.llm.backend import LlamaBackend
-
     started = time.perf_counter()
     backend = LlamaBackend(args.model, n_ctx=256, n_threads=1, n_gpu_layers=args.n_gpu_layers,
                            extra_buffer_types=args.extra_buffer_types)

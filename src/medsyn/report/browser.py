@@ -26,7 +26,7 @@ def chromium_path() -> str | None:
 
 def check_report(html_path: str | Path, screenshot: str | Path | None = None, width: int = 1400) -> dict:
     """Load the file, wait for every image, and return what went wrong (empty lists = a clean page)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # a test extra (pyproject [test]), not a dependency of medsyn
 
     exe = chromium_path()
     if exe is None:

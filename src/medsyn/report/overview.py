@@ -6,9 +6,13 @@ All numbers come from the leaderboard (means over seeds with 95% intervals); not
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
+from medsyn import settings as st
+from medsyn.config import recipe_generation
 from medsyn.report.scores import FLOOR_BASELINE
 
 # the metrics a recipe is judged on, in the order the report shows them: (leaderboard column, title, better)
@@ -92,8 +96,6 @@ def _switches(resolved: dict, base: dict) -> set:
 def recipe_parents(config: dict) -> dict[str, str | None]:
     """Each recipe's parent in the ablation: the recipe whose switches are the largest proper subset of its own
     (the step it builds on), or None."""
-    from medsyn.config import recipe_generation
-
     base = {k: v for k, v in config["generation"].items() if k != "recipes"}
     names = list(config["generation"]["recipes"])
     switches = {n: _switches(recipe_generation(config, n), base) for n in names}
@@ -106,10 +108,6 @@ def recipe_parents(config: dict) -> dict[str, str | None]:
 
 def _switches_off() -> dict:
     """The recipe switch blocks with every switch off (the generation settings' own defaults)."""
-    import dataclasses
-
-    from medsyn import settings as st
-
     blocks = {"examples": st.ExampleSettings(), "novelty": st.NoveltySettings(), "outside": st.OutsideSettings(),
               "steering": st.SteeringSettings()}
     return {k: {f: list(v) if isinstance(v, tuple) else v for f, v in dataclasses.asdict(b).items()}
@@ -120,8 +118,6 @@ def describe_recipe(config: dict, recipe: str) -> str:
     """A recipe in words: its sampling settings that differ from the config's base generation block, and its
     switches that are on (differ from the switches-off state), so a single-recipe config (the default one) still
     says what it turns on; 'the base generation settings' when nothing does."""
-    from medsyn.config import recipe_generation
-
     resolved = recipe_generation(config, recipe)
     base = {k: v for k, v in config["generation"].items() if k != "recipes"}
     off = _switches_off()

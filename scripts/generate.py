@@ -7,16 +7,17 @@ from medsyn import checkpoint
 from medsyn.data import read_table
 from medsyn.generate import RealRows, run_generation
 from medsyn.llm.backend import LlamaBackend
-from medsyn.parse import parser_for
+from medsyn.parse import prompt_parser
+from medsyn.prompts import read_prompt
 from medsyn.settings import settings_from_config
 from medsyn.spec import load_spec
-from medsyn.step import read_json, run_step, write_json
+from medsyn.step import run_step, write_json
 
 
 def main(snakemake, log):
     wc = snakemake.wildcards
     spec = load_spec(snakemake.params.spec)
-    prompt = read_json(snakemake.input.prompt)
+    prompt = read_prompt(snakemake.input.prompt)
     entry = snakemake.params.model
     settings = settings_from_config(snakemake.params.generation, wc.mode, int(wc.seed))
     real = None
@@ -32,7 +33,7 @@ def main(snakemake, log):
         f"n_gpu_layers: {entry['n_gpu_layers']}; system info: {info['system_info']}")
     log(f"extra buffer types {'on' if info['extra_buffer_types'] else 'off'}: {info['extra_buffer_types_reason']}")
     # the parse step's parser (same options, same column order): the valid rows counted here are the ones it keeps
-    parser = parser_for(spec.in_order(prompt["columns"]), prompt, snakemake.params.parse)
+    parser = prompt_parser(prompt, spec, snakemake.params.parse)
     tmp = Path(snakemake.output.raw + ".tmp")
     # Not a declared output: Snakemake deletes those when a job is killed, the checkpoint must survive it.
     ckpt = Path(snakemake.output.raw + ".checkpoint")

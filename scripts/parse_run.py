@@ -2,8 +2,9 @@
 
 import json
 
-from medsyn.parse import parser_for, read_calls, write_rejects, write_rows
+from medsyn.parse import prompt_parser, read_calls, write_rejects, write_rows
 from medsyn.parse.report import generation_costs, run_table
+from medsyn.prompts import read_prompt
 from medsyn.spec import load_spec
 from medsyn.step import read_json, run_step, write_json
 
@@ -11,12 +12,12 @@ from medsyn.step import read_json, run_step, write_json
 def main(snakemake, log):
     wc = snakemake.wildcards
     spec = load_spec(snakemake.params.spec)
-    prompt = read_json(snakemake.input.prompt)
+    prompt = read_prompt(snakemake.input.prompt)
     meta = read_json(snakemake.input.meta)
     with open(snakemake.input.raw) as fh:
         calls = [json.loads(line) for line in fh if line.strip()]
-    order = spec.in_order(prompt["columns"])  # the order the rows were generated in
-    parser = parser_for(order, prompt, snakemake.params.parse)
+    parser = prompt_parser(prompt, spec, snakemake.params.parse)
+    order = parser.spec  # the order the rows were generated in
     report = read_calls(parser, calls)
     kept, table = run_table(parser.result.rows, snakemake.params.target_rows)
     position = {name: i for i, name in enumerate(order.column_names)}

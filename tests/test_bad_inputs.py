@@ -376,7 +376,7 @@ def test_prompt_longer_than_context(smollm2_path, tmp_path):
 
     spec = load_spec(spec_path("pima"))
     train = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)["train"]
-    prompt = build_prompt(spec, train, "C", seed=1, n_examples=3, rows_per_call=5).to_dict()
+    prompt = build_prompt(spec, train, "C", seed=1, n_examples=3, rows_per_call=5)
     settings = generation_settings("grammar", free_max_tokens=100)
     out = tmp_path / "raw.jsonl"
     with pytest.raises(GenerationError) as exc:

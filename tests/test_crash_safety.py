@@ -60,7 +60,7 @@ class FakeBackend:
 def pima_prompt():
     spec = load_spec(spec_path("pima"))
     train, _ = split_train_holdout(load_real(spec), spec, 0.3, seed=1)
-    prompt = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=2).to_dict()
+    prompt = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=2)
     return spec, prompt
 
 

@@ -28,7 +28,7 @@ def _settings(mode="grammar", **kw):
 def pima():
     spec = load_spec(spec_path("pima"))
     train, _ = split_train_holdout(load_real(spec), spec, 0.3, seed=1)
-    prompt = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=3).to_dict()
+    prompt = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=3)
     return spec, prompt
 
 
@@ -58,8 +58,8 @@ def _complete_call(backend, spec, prompt, call):
                              backend.special_text(backend.eos_token), True)
     tokens = backend.tokenize(text)
     calls = [Call(derive_seed("pima", "A", "grammar", 1, call))]
-    return backend.complete_many(tokens, calls, prompt["grammar"],
-                                 row_token_budget(backend, prompt, prompt["rows_per_call"]), st)[0]
+    return backend.complete_many(tokens, calls, prompt.grammar,
+                                 row_token_budget(backend, prompt, prompt.rows_per_call), st)[0]
 
 
 def _assert_grammar_rows(calls, spec, prompt):
@@ -68,7 +68,7 @@ def _assert_grammar_rows(calls, spec, prompt):
     for call in calls:
         assert call["finish_reason"] == "stop"
         lines = call["text"].split("\n")
-        assert lines[-1] == "" and len(lines) == prompt["rows_per_call"] + 1
+        assert lines[-1] == "" and len(lines) == prompt.rows_per_call + 1
         assert all(pattern.fullmatch(line) for line in lines[:-1]), call["text"]
 
 
@@ -94,7 +94,7 @@ def test_grammar_over_its_candidate_tokens_samples_what_the_whole_vocabulary_doe
     whole.grammar_candidates = lambda grammar_text: None  # the whole vocabulary, as before
     calls = _texts(fast, spec, prompt, st, tmp_path / "fast.jsonl")
     assert [c["text"] for c in calls] == [c["text"] for c in _texts(whole, spec, prompt, st, tmp_path / "whole.jsonl")]
-    candidates = fast.grammar_candidates(prompt["grammar"])
+    candidates = fast.grammar_candidates(prompt.grammar)
     assert fast.eos_token in set(candidates.tolist()) and len(candidates) < fast.n_vocab / 4
 
 

@@ -14,7 +14,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import pandas as pd
 
@@ -22,8 +22,7 @@ from medsyn import checkpoint as ckpt
 from medsyn.errors import GenerationError
 from medsyn.llm.chat_template import build_prompt_text
 from medsyn.llm.decode import Call, CallResult, RowHooks
-from medsyn.parse import RowParser, parser_for
-from medsyn.prompts import with_examples
+from medsyn.parse import RowParser, prompt_parser
 from medsyn.recipes.examples import ExampleSource
 from medsyn.recipes.hooks import RecipeHooks, RunRows
 from medsyn.recipes.novelty import NoveltyJudge
@@ -33,6 +32,9 @@ from medsyn.recipes.steering import MarginalSteering
 from medsyn.seeds import derive_seed
 from medsyn.settings import GenerationSettings
 from medsyn.spec import DatasetSpec
+
+if TYPE_CHECKING:
+    from medsyn.prompts import PromptArtifact
 
 EXAMPLE_MARKER = "\x00medsyn-example\x00"
 
@@ -61,12 +63,12 @@ class RealRows:
     holdout: pd.DataFrame | None = None
 
 
-def row_token_budget(backend: Backend, prompt: dict, rows: int) -> int:
+def row_token_budget(backend: Backend, prompt: PromptArtifact, rows: int) -> int:
     """Completion tokens for ``rows`` grammar rows: 1.25x the tokens of the widest row the spec allows.
 
     Too small a budget cuts the last row (counted as 'truncated'); too large only reserves context.
     """
-    samples = [prompt["widest_row"]] + prompt["example_rows"]
+    samples = [prompt.widest_row] + prompt.example_rows
     longest = max(len(backend.tokenize(r + "\n", add_bos=False)) for r in samples)
     return int(math.ceil(1.25 * longest * rows)) + 16
 
@@ -91,29 +93,29 @@ class _Prompts:
     """The prompt as tokens: the part every call shares (evaluated once, its state cached) and, with examples of
     its own per call, each call's rest (``suffix``)."""
 
-    def __init__(self, backend: Backend, prompt: dict, chat: str, settings: GenerationSettings):
+    def __init__(self, backend: Backend, prompt: PromptArtifact, chat: str, settings: GenerationSettings):
         self.backend, self.prompt, self.chat, self.settings = backend, prompt, chat, settings
-        shows = bool(prompt["example_rows"])
+        shows = bool(prompt.example_rows)
         self.per_call = settings.examples.per_call and shows
         # examples.placement "prefill": the rows only as the first rows of the prefilled table, not in the user
         # message too (a mode without prefill keeps them there, or they would not be shown at all)
         self.in_user = not (shows and settings.prefill and settings.examples.placement == "prefill")
-        self.text = self._render(prompt if self.in_user else with_examples(prompt, prompt["example_rows"], False))
+        self.text = self._render(prompt if self.in_user else prompt.with_examples(prompt.example_rows, False))
         self.static_text = self.text
         if self.per_call:
-            marked = self._render(with_examples(prompt, [EXAMPLE_MARKER], self.in_user))
+            marked = self._render(prompt.with_examples([EXAMPLE_MARKER], self.in_user))
             self.static_text = marked[: marked.index(EXAMPLE_MARKER)]
         self.tokens = backend.tokenize(self.static_text)
-        widest = [prompt["widest_row"]] * len(prompt["example_rows"])
+        widest = [prompt.widest_row] * len(prompt.example_rows)
         self.suffix_budget = int(1.25 * len(self.suffix(widest))) + 16 if self.per_call else 0
 
-    def _render(self, prompt: dict) -> str:
+    def _render(self, prompt: PromptArtifact) -> str:
         b = self.backend
         return build_prompt_text(prompt, self.chat, b.chat_template, b.special_text(b.bos_token),
                                  b.special_text(b.eos_token), self.settings.prefill)
 
     def suffix(self, rows: list[str]) -> list[int]:
-        text = self._render(with_examples(self.prompt, rows, self.in_user))
+        text = self._render(self.prompt.with_examples(rows, self.in_user))
         if not text.startswith(self.static_text):
             raise GenerationError("the chat template renders the instructions differently per example set")
         return self.backend.tokenize(text[len(self.static_text):], add_bos=False)
@@ -122,15 +124,15 @@ class _Prompts:
 class _Recipe:
     """What the run's recipe needs across groups: example draws, outside draws, the run-wide row state."""
 
-    def __init__(self, backend, spec: DatasetSpec, prompt: dict, settings: GenerationSettings, run_key: tuple,
-                 real: RealRows | None):
+    def __init__(self, backend, spec: DatasetSpec, prompt: PromptArtifact, settings: GenerationSettings,
+                 run_key: tuple, real: RealRows | None):
         s = settings
-        self.spec = spec.in_order(prompt.get("columns") or [])  # the order rows are written in
+        self.spec = prompt.row_spec(spec)
         needs_real = s.examples.per_call or s.uses_row_hooks
         if needs_real and real is None:
             raise GenerationError("this recipe (per-call examples, novelty, outside draws or steering) needs the "
                                   "train rows; pass RealRows")
-        self.examples = ExampleSource(real.train, spec, len(prompt["example_rows"]), s.seed, s.examples.stratify,
+        self.examples = ExampleSource(real.train, spec, len(prompt.example_rows), s.seed, s.examples.stratify,
                                       s.examples.residual, s.examples.neighbors) if s.examples.per_call else None
         self.outside = OutsideDraws(self.spec, real.train, s.outside.method, s.outside.columns,
                                     derive_seed("outside-fit", *run_key)) if s.outside.method != "none" else None
@@ -159,7 +161,7 @@ class _Recipe:
 def run_generation(
     backend: Backend,
     spec: DatasetSpec,
-    prompt: dict,
+    prompt: PromptArtifact,
     chat: str,
     settings: GenerationSettings,
     run_key: tuple,
@@ -176,41 +178,42 @@ def run_generation(
     holding ``fingerprint``; a rerun with the same fingerprint replays those calls instead of generating them
     again, so a killed job loses at most the group in progress and duplicates nothing. The caller removes the
     checkpoint once ``out_jsonl`` is published. ``parser`` counts the valid rows (the parse step's, so that both
-    agree; default: ``parser_for`` with the default parse options). ``real``: the train/holdout rows the recipe needs.
+    agree; default: ``prompt_parser`` with the default parse options). ``real``: the train/holdout rows the recipe
+    needs.
     """
     s = settings
     prompts = _Prompts(backend, prompt, chat, s)
     recipe = _Recipe(backend, spec, prompt, s, run_key, real)
-    grammar = prompt["grammar"] if s.mode == "grammar" else None
+    grammar = prompt.grammar if s.mode == "grammar" else None
     if s.max_tokens:
         max_tokens = s.max_tokens
     elif s.mode == "grammar":
-        max_tokens = row_token_budget(backend, prompt, prompt["rows_per_call"])
+        max_tokens = row_token_budget(backend, prompt, prompt.rows_per_call)
     else:
         max_tokens = s.free_max_tokens
     n_prompt = len(prompts.tokens) + prompts.suffix_budget
     if n_prompt + max_tokens > backend.n_ctx:
         raise GenerationError(
-            f"prompt {prompt['dataset']}/{prompt['prompt_type']} needs {n_prompt} prompt tokens + {max_tokens} "
+            f"prompt {prompt.dataset}/{prompt.prompt_type} needs {n_prompt} prompt tokens + {max_tokens} "
             f"completion tokens, more than the model's n_ctx={backend.n_ctx}; raise n_ctx for this model, lower "
             "prompts.n_examples or generation.rows_per_call"
         )
     if parser is None:
-        parser = parser_for(recipe.spec, prompt)
+        parser = prompt_parser(prompt, spec)
     done = ckpt.read(checkpoint, fingerprint) if checkpoint is not None else []
     if checkpoint is not None and Path(checkpoint).exists() and not done:
         log(f"checkpoint {checkpoint}: no usable calls (other config or empty); starting afresh")
     saver = ckpt.Checkpoint(checkpoint, fingerprint, done) if checkpoint is not None else None
     parallel = parallel_sequences(backend, s, n_prompt, max_tokens)
     backend.use_sequences(parallel)
-    exposed: set[int] = set() if prompts.per_call else set(prompt["example_row_ids"])
+    exposed: set[int] = set() if prompts.per_call else set(prompt.example_row_ids)
     valid = calls = resumed = 0
     started = time.perf_counter()
     try:
         with open(out_jsonl, "w") as fh:
             while valid < s.target_rows and calls < s.max_calls:
                 group = group_size(parallel, s.max_calls - calls, s.target_rows - valid,
-                                   valid / calls if calls else prompt.get("rows_per_call") or 1)
+                                   valid / calls if calls else prompt.rows_per_call or 1)
                 seeds = [derive_seed(*run_key, calls + k) for k in range(group)]
                 if calls + group <= len(done):  # completed before the job was killed: replay, do not regenerate
                     for seed in seeds:
@@ -237,7 +240,7 @@ def run_generation(
                 shown = [recipe.call_examples(calls + k, parser) for k in range(group)] if prompts.per_call else []
                 batch = [Call(seed, prompts.suffix(rows) if prompts.per_call else [])
                          for seed, (_, rows) in zip(seeds, shown or [(None, None)] * group)]
-                hooks = recipe.hooks([rows for _, rows in shown] or [prompt["example_rows"]] * group, seeds)
+                hooks = recipe.hooks([rows for _, rows in shown] or [prompt.example_rows] * group, seeds)
                 t0 = time.perf_counter()
                 results = backend.complete_many(prompts.tokens, batch, grammar, max_tokens, s, hooks)
                 seconds = time.perf_counter() - t0
@@ -247,9 +250,9 @@ def run_generation(
                     accepted = parser.feed(result.text, call=calls, truncated=result.finish == "length",
                                            examples=examples)
                     valid += len(accepted)
-                    record = {"call": calls, "prompt_id": f"{prompt['dataset']}/{prompt['prompt_type']}/seed"
-                              f"{prompt['seed']}", "seed": seed, "text": result.text, "finish_reason": result.finish,
-                              "prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
+                    record = {"call": calls, "prompt_id": prompt.id, "seed": seed, "text": result.text,
+                              "finish_reason": result.finish, "prompt_tokens": result.prompt_tokens,
+                              "completion_tokens": result.completion_tokens,
                               "seconds": round(seconds / group, 4),  # the group's wall time, shared equally
                               "parallel": group, "rows_accepted": len(accepted)}
                     if hooks is not None:

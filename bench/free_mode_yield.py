@@ -32,6 +32,7 @@ from parser_formats import load_old_parser  # noqa: E402
 
 
 def generate(model_id: str, entry: dict, spec, prompt, parts: dict, cfg: dict, args, cache: Path) -> list[dict]:
+    from medsyn.config import Run
     from medsyn.generate import RealRows, run_generation
     from medsyn.llm.backend import LlamaBackend
 
@@ -40,7 +41,8 @@ def generate(model_id: str, entry: dict, spec, prompt, parts: dict, cfg: dict, a
     st = settings(cfg, "default", "free", args.seed, 10 ** 6, args.calls)  # a target no run reaches: all calls run
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "raw.jsonl"
-        run_generation(backend, spec, prompt, entry["chat"], st, (spec.name, args.prompt, "free", args.seed), out,
+        run = Run(model_id, spec.name, args.prompt, "free", "default", args.seed)
+        run_generation(backend, spec, prompt, entry["chat"], st, run, out,
                        log=lambda m: print(f"{model_id}/{spec.name}: {m}", file=sys.stderr, flush=True),
                        real=RealRows(parts["train"], parts["holdout"]))
         calls = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]

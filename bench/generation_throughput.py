@@ -150,6 +150,7 @@ def decode_limit(limit_backend, prompt_tokens: list[int], filler: list[int], n: 
 
 def run_mode(backend, spec, prompt, parts, cfg, recipe, mode, seed, target_rows, max_calls, dataset, prompt_type,
              parallel=1):
+    from medsyn.config import Run
     from medsyn.generate import RealRows, run_generation
     from medsyn.parse import parse_calls
 
@@ -157,13 +158,13 @@ def run_mode(backend, spec, prompt, parts, cfg, recipe, mode, seed, target_rows,
     backend._prompt_state = None  # evaluate the prompt in every run, as every workflow job does
     real = RealRows(parts["train"], parts["holdout"])
     order = prompt.row_spec(spec)
+    run = Run("bench", dataset, prompt_type, mode, recipe, seed)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "raw.jsonl"
         eval0 = perf_eval_seconds(backend.ctx)
         prompt0 = backend.prompt_eval_seconds
         t0 = time.perf_counter()
-        run_generation(backend, spec, prompt, "template", st, (dataset, prompt_type, mode, seed), out,
-                       log=lambda m: None, real=real)
+        run_generation(backend, spec, prompt, "template", st, run, out, log=lambda m: None, real=real)
         wall = time.perf_counter() - t0
         eval1 = perf_eval_seconds(backend.ctx)
         # llama.cpp counts batches of more than one token (sequences decoded together) as prompt evaluation,

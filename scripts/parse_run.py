@@ -2,6 +2,7 @@
 
 import json
 
+from medsyn.config import Run
 from medsyn.parse import prompt_parser, read_calls, write_rejects, write_rows
 from medsyn.parse.report import generation_costs, run_table
 from medsyn.prompts import read_prompt
@@ -10,9 +11,9 @@ from medsyn.step import read_json, run_step, write_json
 
 
 def main(snakemake, log):
-    wc = snakemake.wildcards
+    run = Run.from_wildcards(snakemake.wildcards)
     spec = load_spec(snakemake.params.spec)
-    prompt = read_prompt(snakemake.input.prompt)
+    prompt = read_prompt(snakemake.input.prompt, run)
     meta = read_json(snakemake.input.meta)
     with open(snakemake.input.raw) as fh:
         calls = [json.loads(line) for line in fh if line.strip()]
@@ -23,12 +24,12 @@ def main(snakemake, log):
     position = {name: i for i, name in enumerate(order.column_names)}
     kept = [[row[position[name]] for name in spec.column_names] for row in kept]  # back to spec order
     report = {
-        "model": wc.model,
-        "dataset": wc.dataset,
-        "prompt_type": wc.prompt,
-        "mode": wc.mode,
-        "recipe": wc.recipe,
-        "seed": int(wc.seed),
+        "model": run.model,
+        "dataset": run.dataset,
+        "prompt_type": run.prompt,
+        "mode": run.mode,
+        "recipe": run.recipe,
+        "seed": run.seed,
         **table,
         "wall_seconds": meta.get("seconds"),
         **report,
@@ -38,8 +39,8 @@ def main(snakemake, log):
     write_rejects(snakemake.output.rejects, parser.result.rejects)
     write_json(snakemake.output.report, report)
     log(
-        f"{wc.model}/{wc.dataset}/{wc.prompt}/{wc.mode}/{wc.recipe}/seed{wc.seed}: {report['accepted']} valid of "
-        f"{report['candidate_rows']} candidate rows; rejected {report['rejected_by_reason']}"
+        f"{run.model}/{run.dataset}/{run.prompt}/{run.mode}/{run.recipe}/seed{run.seed}: {report['accepted']} "
+        f"valid of {report['candidate_rows']} candidate rows; rejected {report['rejected_by_reason']}"
     )
 
 

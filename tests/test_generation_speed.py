@@ -8,6 +8,7 @@ import json
 import pytest
 
 from conftest import generation_settings, spec_path
+from medsyn.config import Run
 from medsyn.data import load_real, split_train_holdout
 from medsyn.generate import run_generation
 from medsyn.llm.backend import LlamaBackend
@@ -33,7 +34,8 @@ def pima():
 
 
 def _texts(backend, spec, prompt, st, path):
-    run_generation(backend, spec, prompt, "template", st, ("pima", "A", st.mode, 1), path, log=lambda m: None)
+    run = Run("smollm2", "pima", "A", st.mode, "default", 1)
+    run_generation(backend, spec, prompt, "template", st, run, path, log=lambda m: None)
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 

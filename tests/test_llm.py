@@ -5,6 +5,7 @@ import json
 import pytest
 
 from conftest import generation_settings, spec_path
+from medsyn.config import Run
 from medsyn.data import load_real, split_train_holdout
 from medsyn.errors import GenerationError
 from medsyn.generate import run_generation
@@ -34,8 +35,8 @@ def pima():
 
 
 def _run(backend, spec, prompt, st, path):
-    run_generation(backend, spec, prompt, "template", st, ("pima", prompt.prompt_type, st.mode, 1), path,
-                   log=lambda m: None)
+    run = Run("smollm2", "pima", prompt.prompt_type, st.mode, "default", 1)
+    run_generation(backend, spec, prompt, "template", st, run, path, log=lambda m: None)
     with open(path) as fh:
         return [json.loads(line) for line in fh]
 

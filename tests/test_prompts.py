@@ -137,6 +137,19 @@ def test_a_prompt_file_with_a_missing_unknown_or_mistyped_key_is_an_error_naming
     assert str(exc.value).startswith(f"{path}: ") and named in str(exc.value)
 
 
+def test_a_prompt_of_another_run_is_refused(setup, tmp_path):
+    from medsyn.config import Run
+    from medsyn.errors import PromptError
+    from medsyn.prompts import read_prompt
+    from medsyn.step import write_json
+
+    spec, train, _ = setup
+    write_json(tmp_path / "seed1.json", build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=5).to_dict())
+    assert read_prompt(tmp_path / "seed1.json", Run("m", "cirrhosis", "A", "grammar", "default", 1)).seed == 1
+    with pytest.raises(PromptError, match="is not the prompt of run cirrhosis/A/seed2"):
+        read_prompt(tmp_path / "seed1.json", Run("m", "cirrhosis", "A", "grammar", "default", 2))
+
+
 def test_rows_are_generated_and_parsed_in_the_prompts_column_order(setup):
     """The column order is the prompt's: its header, its grammar's row spec and the run's parser agree."""
     from medsyn.parse import prompt_parser

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import generation_settings, spec_path
 from medsyn import checkpoint
+from medsyn.config import Run
 from medsyn.data import load_real, split_train_holdout
 from medsyn.generate import RealRows, row_token_budget, run_generation
 from medsyn.grammar import row_regex
@@ -51,8 +52,9 @@ def _all_on(**kw):
 def _run(backend, pima, settings, path, ckpt=None):
     spec, train, holdout, prompt = pima
     fingerprint = "f" if ckpt else ""
-    run_generation(backend, spec, prompt, "template", settings, ("pima", "A", "grammar", 1), path,
-                   log=lambda m: None, checkpoint=ckpt, fingerprint=fingerprint, real=RealRows(train, holdout))
+    run = Run("smollm2", "pima", "A", "grammar", "default", 1)
+    run_generation(backend, spec, prompt, "template", settings, run, path, log=lambda m: None, checkpoint=ckpt,
+                   fingerprint=fingerprint, real=RealRows(train, holdout))
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -203,8 +205,9 @@ def test_default_recipe_writes_signed_values_in_range(backend, tmp_path):
                                    parallel_sequences=2)
     assert settings.steering.strength > 0 and settings.novelty.reject and settings.examples.per_call
     path = tmp_path / "signed.jsonl"
-    run_generation(backend, spec, prompt, "template", settings, ("radius_change", "C", "grammar", 1), path,
-                   log=lambda m: None, real=RealRows(train, holdout))
+    run = Run("smollm2", "radius_change", "C", "grammar", "default", 1)
+    run_generation(backend, spec, prompt, "template", settings, run, path, log=lambda m: None,
+                   real=RealRows(train, holdout))
     calls = [json.loads(line) for line in path.read_text().splitlines()]
     pattern = row_regex(spec)
     lines = [line for call in calls for line in call["text"].split("\n")[:-1]]

@@ -34,6 +34,7 @@ from medsyn.settings import GenerationSettings
 from medsyn.spec import DatasetSpec
 
 if TYPE_CHECKING:
+    from medsyn.config import Run
     from medsyn.prompts import PromptArtifact
 
 EXAMPLE_MARKER = "\x00medsyn-example\x00"
@@ -124,8 +125,8 @@ class _Prompts:
 class _Recipe:
     """What the run's recipe needs across groups: example draws, outside draws, the run-wide row state."""
 
-    def __init__(self, backend, spec: DatasetSpec, prompt: PromptArtifact, settings: GenerationSettings,
-                 run_key: tuple, real: RealRows | None):
+    def __init__(self, backend, spec: DatasetSpec, prompt: PromptArtifact, settings: GenerationSettings, run: Run,
+                 real: RealRows | None):
         s = settings
         self.spec = prompt.row_spec(spec)
         needs_real = s.examples.per_call or s.uses_row_hooks
@@ -135,7 +136,7 @@ class _Recipe:
         self.examples = ExampleSource(real.train, spec, len(prompt.example_rows), s.seed, s.examples.stratify,
                                       s.examples.residual, s.examples.neighbors) if s.examples.per_call else None
         self.outside = OutsideDraws(self.spec, real.train, s.outside.method, s.outside.columns,
-                                    derive_seed("outside-fit", *run_key)) if s.outside.method != "none" else None
+                                    derive_seed("outside-fit", *run.call_key)) if s.outside.method != "none" else None
         self.rows = None
         if s.uses_row_hooks:
             novelty = NoveltyJudge(self.spec, s.novelty.reject, real.train, real.holdout,
@@ -164,7 +165,7 @@ def run_generation(
     prompt: PromptArtifact,
     chat: str,
     settings: GenerationSettings,
-    run_key: tuple,
+    run: Run,
     out_jsonl: str | Path,
     log: Callable[[str], None] = print,
     checkpoint: str | Path | None = None,
@@ -179,11 +180,11 @@ def run_generation(
     again, so a killed job loses at most the group in progress and duplicates nothing. The caller removes the
     checkpoint once ``out_jsonl`` is published. ``parser`` counts the valid rows (the parse step's, so that both
     agree; default: ``prompt_parser`` with the default parse options). ``real``: the train/holdout rows the recipe
-    needs.
+    needs. ``run``: the run's identity, whose ``call_key`` seeds the calls.
     """
     s = settings
     prompts = _Prompts(backend, prompt, chat, s)
-    recipe = _Recipe(backend, spec, prompt, s, run_key, real)
+    recipe = _Recipe(backend, spec, prompt, s, run, real)
     grammar = prompt.grammar if s.mode == "grammar" else None
     if s.max_tokens:
         max_tokens = s.max_tokens
@@ -214,7 +215,7 @@ def run_generation(
             while valid < s.target_rows and calls < s.max_calls:
                 group = group_size(parallel, s.max_calls - calls, s.target_rows - valid,
                                    valid / calls if calls else prompt.rows_per_call or 1)
-                seeds = [derive_seed(*run_key, calls + k) for k in range(group)]
+                seeds = [derive_seed(*run.call_key, calls + k) for k in range(group)]
                 if calls + group <= len(done):  # completed before the job was killed: replay, do not regenerate
                     for seed in seeds:
                         record = done[calls]

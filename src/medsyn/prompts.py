@@ -102,13 +102,18 @@ class PromptArtifact:
 _FIELD_KINDS = {"str": str, "int": int, "list[int]": list, "list[str]": list}  # PromptArtifact's annotations
 
 
-def read_prompt(path: str | Path) -> PromptArtifact:
-    """The prompt artifact of a prompt file."""
+def read_prompt(path: str | Path, run=None) -> PromptArtifact:
+    """The prompt artifact of a prompt file; with ``run`` (a ``medsyn.config.Run``), a prompt of another dataset,
+    prompt type or seed than the run's is an error naming the file."""
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise PromptError(f"cannot read prompt file {path}: {exc}") from None
-    return PromptArtifact.from_dict(data, str(path))
+    prompt = PromptArtifact.from_dict(data, str(path))
+    if run is not None and (prompt.dataset, prompt.prompt_type, prompt.seed) != (run.dataset, run.prompt, run.seed):
+        raise PromptError(f"{path}: prompt {prompt.id} is not the prompt of run {run.dataset}/{run.prompt}/seed"
+                          f"{run.seed}")
+    return prompt
 
 
 def format_row(row: pd.Series, spec: DatasetSpec) -> str:

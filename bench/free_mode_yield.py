@@ -31,7 +31,8 @@ from generation_throughput import build, load_config, model_path, settings  # no
 from parser_formats import load_old_parser  # noqa: E402
 
 
-def generate(model_id: str, entry: dict, spec, prompt: dict, parts: dict, cfg: dict, args, cache: Path) -> list[dict]:
+def generate(model_id: str, entry: dict, spec, prompt, parts: dict, cfg: dict, args, cache: Path) -> list[dict]:
+    from medsyn.config import Run
     from medsyn.generate import RealRows, run_generation
     from medsyn.llm.backend import LlamaBackend
 
@@ -40,7 +41,8 @@ def generate(model_id: str, entry: dict, spec, prompt: dict, parts: dict, cfg: d
     st = settings(cfg, "default", "free", args.seed, 10 ** 6, args.calls)  # a target no run reaches: all calls run
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "raw.jsonl"
-        run_generation(backend, spec, prompt, entry["chat"], st, (spec.name, args.prompt, "free", args.seed), out,
+        run = Run(model_id, spec.name, args.prompt, "free", "default", args.seed)
+        run_generation(backend, spec, prompt, entry["chat"], st, run, out,
                        log=lambda m: print(f"{model_id}/{spec.name}: {m}", file=sys.stderr, flush=True),
                        real=RealRows(parts["train"], parts["holdout"]))
         calls = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
@@ -78,7 +80,7 @@ def main() -> None:
     args = ap.parse_args()
     Path(args.cache).mkdir(parents=True, exist_ok=True)
 
-    from medsyn.parse import parser_for, read_calls
+    from medsyn.parse import prompt_parser, read_calls
 
     old = load_old_parser(args.base)
     cfg = load_config()
@@ -89,10 +91,10 @@ def main() -> None:
         for dataset in args.datasets:
             spec, prompt, parts = build(dataset, cfg, args.data, args.prompt, args.seed, "default")
             calls = generate(model_id, entry, spec, prompt, parts, cfg, args, Path(args.cache))
-            order = spec.in_order(prompt["columns"])  # the column order the rows were generated in (as parse_run)
-            old_parser, old_report = old.parse_calls(calls, order, prompt["example_rows"], prompt["user"],
+            order = prompt.row_spec(spec)  # the column order the rows were generated in (as parse_run)
+            old_parser, old_report = old.parse_calls(calls, order, prompt.example_rows, prompt.user,
                                                      options["keep_example_copies"], options["reject_duplicates"])
-            new_parser = parser_for(order, prompt, options)
+            new_parser = prompt_parser(prompt, spec, options)
             new_report = read_calls(new_parser, calls)
             print(f"## {model_id}, {dataset}, prompt {args.prompt}, free mode, seed {args.seed}, "
                   f"{len(calls)} calls (target_rows {target})\n")

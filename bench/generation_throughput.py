@@ -90,7 +90,7 @@ def build(dataset: str, cfg: dict, data_dir: Path, prompt_type: str, seed: int, 
                        split.get("seed", 1))
     prompt = build_prompt(spec, parts["train"], prompt_type, seed=seed, n_examples=cfg["prompts"]["n_examples"],
                           rows_per_call=cfg["generation"]["rows_per_call"],
-                          column_order=column_order(cfg, recipe, spec.target)).to_dict()
+                          column_order=column_order(cfg, recipe, spec.target))
     return spec, prompt, parts
 
 
@@ -151,20 +151,21 @@ def decode_limit(limit_backend, prompt_tokens: list[int], filler: list[int], n: 
 
 def run_mode(backend, spec, prompt, parts, cfg, recipe, mode, seed, target_rows, max_calls, dataset, prompt_type,
              parallel=1):
+    from medsyn.config import Run
     from medsyn.generate import RealRows, run_generation
     from medsyn.parse import parse_calls
 
     st = settings(cfg, recipe, mode, seed, target_rows, max_calls, parallel)
     backend._prompt_state = None  # evaluate the prompt in every run, as every workflow job does
     real = RealRows(parts["train"], parts["holdout"])
-    order = spec.in_order(prompt["columns"])
+    order = prompt.row_spec(spec)
+    run = Run("bench", dataset, prompt_type, mode, recipe, seed)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "raw.jsonl"
         eval0 = perf_eval_seconds(backend.ctx)
         prompt0 = backend.prompt_eval_seconds
         t0 = time.perf_counter()
-        run_generation(backend, spec, prompt, "template", st, (dataset, prompt_type, mode, seed), out,
-                       log=lambda m: None, real=real)
+        run_generation(backend, spec, prompt, "template", st, run, out, log=lambda m: None, real=real)
         wall = time.perf_counter() - t0
         eval1 = perf_eval_seconds(backend.ctx)
         # llama.cpp counts batches of more than one token (sequences decoded together) as prompt evaluation,
@@ -172,7 +173,7 @@ def run_mode(backend, spec, prompt, parts, cfg, recipe, mode, seed, target_rows,
         prompt_eval, evaluated = backend.prompt_eval_seconds - prompt0, eval1[0] + eval1[1] - eval0[0] - eval0[1]
         calls = [json.loads(line) for line in out.read_text().splitlines()]
     texts = {c["call"]: c["text"] for c in calls}
-    _, report = parse_calls(calls, order, prompt["example_rows"], prompt["user"])
+    _, report = parse_calls(calls, order, prompt.example_rows, prompt.user)
     rows = report["accepted"]
     resampled = sum(sum((c.get("rejected_rows") or {}).values()) for c in calls)
     return {
@@ -266,7 +267,7 @@ def main() -> None:
                 text = build_prompt_text(prompt, entry["chat"], one.chat_template, one.special_text(one.bos_token),
                                          one.special_text(one.eos_token), True)
                 prompt_tokens = one.tokenize(text)
-                filler = one.tokenize("".join(r + "\n" for r in prompt["example_rows"]) or prompt["header"])[1:]
+                filler = one.tokenize("".join(r + "\n" for r in prompt.example_rows) or prompt.header)[1:]
                 grammar = {}
                 for n in parallels:  # interleaved: N = 1, then each N > 1, then the limits, then the paper's way
                     grammar[n] = run_mode(backends[n], spec, prompt, parts, cfg, recipe, "grammar", rep, args.rows,

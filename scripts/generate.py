@@ -4,59 +4,59 @@ import hashlib
 from pathlib import Path
 
 from medsyn import checkpoint
+from medsyn.config import Run
 from medsyn.data import read_table
 from medsyn.generate import RealRows, run_generation
 from medsyn.llm.backend import LlamaBackend
-from medsyn.parse import parser_for
+from medsyn.parse import prompt_parser
+from medsyn.prompts import read_prompt
 from medsyn.settings import settings_from_config
 from medsyn.spec import load_spec
-from medsyn.step import read_json, run_step, write_json
+from medsyn.step import run_step, write_json
 
 
 def main(snakemake, log):
-    wc = snakemake.wildcards
+    run = Run.from_wildcards(snakemake.wildcards)
     spec = load_spec(snakemake.params.spec)
-    prompt = read_json(snakemake.input.prompt)
+    prompt = read_prompt(snakemake.input.prompt, run)
     entry = snakemake.params.model
-    settings = settings_from_config(snakemake.params.generation, wc.mode, int(wc.seed))
+    settings = settings_from_config(snakemake.params.generation, run.mode, run.seed)
     real = None
     if settings.examples.per_call or settings.uses_row_hooks:
         real = RealRows(read_table(snakemake.input.train, spec), read_table(snakemake.input.holdout, spec))
     backend = LlamaBackend(snakemake.input.model, n_ctx=entry["n_ctx"], n_threads=snakemake.threads,
-                           n_gpu_layers=entry["n_gpu_layers"], model_id=wc.model,
+                           n_gpu_layers=entry["n_gpu_layers"], model_id=run.model,
                            extra_buffer_types=snakemake.params.llama_cpp["extra_buffer_types"])
-    log(f"{wc.model} on {wc.dataset}/{wc.prompt} ({wc.mode}, recipe {wc.recipe}, seed {wc.seed}), "
+    log(f"{run.model} on {run.dataset}/{run.prompt} ({run.mode}, recipe {run.recipe}, seed {run.seed}), "
         f"{snakemake.threads} threads")
     info = backend.system_info()
     log(f"llama-cpp-python {info['llama_cpp_python']}, GPU offload supported: {info['gpu_offload_supported']}, "
         f"n_gpu_layers: {entry['n_gpu_layers']}; system info: {info['system_info']}")
     log(f"extra buffer types {'on' if info['extra_buffer_types'] else 'off'}: {info['extra_buffer_types_reason']}")
     # the parse step's parser (same options, same column order): the valid rows counted here are the ones it keeps
-    parser = parser_for(spec.in_order(prompt["columns"]), prompt, snakemake.params.parse)
+    parser = prompt_parser(prompt, spec, snakemake.params.parse)
     tmp = Path(snakemake.output.raw + ".tmp")
     # Not a declared output: Snakemake deletes those when a job is killed, the checkpoint must survive it.
     ckpt = Path(snakemake.output.raw + ".checkpoint")
-    # no recipe in the key: every recipe of a run gets the same call seeds (common random numbers for ablations)
-    run_key = (wc.dataset, wc.prompt, wc.mode, wc.seed)
-    fingerprint = checkpoint.fingerprint(entry, prompt, settings, run_key)
-    summary = run_generation(backend, spec, prompt, chat=entry["chat"], settings=settings, run_key=run_key,
+    fingerprint = checkpoint.fingerprint(entry, prompt, settings, run)
+    summary = run_generation(backend, spec, prompt, chat=entry["chat"], settings=settings, run=run,
                              out_jsonl=tmp, log=log, checkpoint=ckpt, fingerprint=fingerprint, real=real,
                              parser=parser)
     write_json(
         snakemake.output.meta,
         {
-            "model": wc.model,
+            "model": run.model,
             "model_sha256": entry["sha256"],
             "quantization": entry.get("quantization"),
             "chat": entry["chat"],
             "chat_template_sha256": hashlib.sha256((backend.chat_template or "").encode()).hexdigest()
             if entry["chat"] == "template"
             else None,
-            "dataset": wc.dataset,
-            "prompt_type": wc.prompt,
-            "mode": wc.mode,
-            "recipe": wc.recipe,
-            "seed": int(wc.seed),
+            "dataset": run.dataset,
+            "prompt_type": run.prompt,
+            "mode": run.mode,
+            "recipe": run.recipe,
+            "seed": run.seed,
             "threads": snakemake.threads,
             "n_ctx": entry["n_ctx"],
             "settings": settings.as_record(),

@@ -2,33 +2,35 @@
 
 import json
 
+from medsyn.config import Run
 from medsyn.generation_costs import generation_costs
-from medsyn.parse import parser_for, read_calls, write_rejects, write_rows
+from medsyn.parse import prompt_parser, read_calls, write_rejects, write_rows
 from medsyn.parse.report import run_table
+from medsyn.prompts import read_prompt
 from medsyn.spec import load_spec
 from medsyn.step import read_json, run_step, write_json
 
 
 def main(snakemake, log):
-    wc = snakemake.wildcards
+    run = Run.from_wildcards(snakemake.wildcards)
     spec = load_spec(snakemake.params.spec)
-    prompt = read_json(snakemake.input.prompt)
+    prompt = read_prompt(snakemake.input.prompt, run)
     meta = read_json(snakemake.input.meta)
     with open(snakemake.input.raw) as fh:
         calls = [json.loads(line) for line in fh if line.strip()]
-    order = spec.in_order(prompt["columns"])  # the order the rows were generated in
-    parser = parser_for(order, prompt, snakemake.params.parse)
+    parser = prompt_parser(prompt, spec, snakemake.params.parse)
+    order = parser.spec  # the order the rows were generated in
     report = read_calls(parser, calls)
     kept, table = run_table(parser.result.rows, snakemake.params.target_rows)
     position = {name: i for i, name in enumerate(order.column_names)}
     kept = [[row[position[name]] for name in spec.column_names] for row in kept]  # back to spec order
     report = {
-        "model": wc.model,
-        "dataset": wc.dataset,
-        "prompt_type": wc.prompt,
-        "mode": wc.mode,
-        "recipe": wc.recipe,
-        "seed": int(wc.seed),
+        "model": run.model,
+        "dataset": run.dataset,
+        "prompt_type": run.prompt,
+        "mode": run.mode,
+        "recipe": run.recipe,
+        "seed": run.seed,
         **table,
         "wall_seconds": meta.get("seconds"),
         **report,
@@ -38,8 +40,8 @@ def main(snakemake, log):
     write_rejects(snakemake.output.rejects, parser.result.rejects)
     write_json(snakemake.output.report, report)
     log(
-        f"{wc.model}/{wc.dataset}/{wc.prompt}/{wc.mode}/{wc.recipe}/seed{wc.seed}: {report['accepted']} valid of "
-        f"{report['candidate_rows']} candidate rows; rejected {report['rejected_by_reason']}"
+        f"{run.model}/{run.dataset}/{run.prompt}/{run.mode}/{run.recipe}/seed{run.seed}: {report['accepted']} "
+        f"valid of {report['candidate_rows']} candidate rows; rejected {report['rejected_by_reason']}"
     )
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 
 from medsyn.atomic import atomic_open
 from medsyn.data import read_table
+from medsyn.prompts import read_prompt
 from medsyn.report import build, render
 from medsyn.report.context import ReportError, check_declared, written_at
 from medsyn.spec import load_spec
@@ -33,8 +34,8 @@ def main(snakemake, log):
              for run in snakemake.params.runs}
     prompts = {}
     for p in snakemake.input.prompts:
-        prompt = read_json(p)
-        prompts.setdefault(prompt["dataset"], []).append(prompt)
+        prompt = read_prompt(p)
+        prompts.setdefault(prompt.dataset, []).append(prompt)
     real = {name: [read_table(snakemake.input[f"{part}_{name}"], specs[name]) for part in REAL_PARTS]
             for name in datasets}
     metrics = pd.read_csv(snakemake.input.metrics, sep="\t", low_memory=False)

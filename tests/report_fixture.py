@@ -13,6 +13,7 @@ import yaml
 from medsyn.config import load_config
 from medsyn.data import read_table
 from medsyn.gate import gate_rows
+from medsyn.prompts import read_prompt
 from medsyn.report import build, render, tables, write_figures
 from medsyn.spec import load_spec
 
@@ -54,7 +55,7 @@ def render_fixture(workdir: Path, paper: dict | None = None, **report_settings) 
             model, _, prompt, mode, recipe, seed = p.parts[-7:-1]
             metas[(model, "toy", prompt, mode, recipe, int(seed[4:]))] = {**json.loads(p.read_text()),
                                                                            "_written": "2026-01-01 00:00 UTC"}
-        prompts = [json.loads(p.read_text()) for p in sorted(res.glob("prompts/toy/*/*/seed*.json"))]
+        prompts = [read_prompt(p) for p in sorted(res.glob("prompts/toy/*/*/seed*.json"))]
         real = [read_table(res / f"data/toy/{part}.csv", spec) for part in ("train", "holdout", "reference")]
         context = build(config, {"toy": spec}, splits={"toy": json.loads((res / "data/toy/split.json").read_text())},
                         leaderboard=board, metrics=metrics, recommendation=rec,

@@ -371,18 +371,20 @@ def test_cuda_requested_on_this_cpu_only_build_stops_before_loading(smollm2_path
 
 @pytest.mark.llm
 def test_prompt_longer_than_context(smollm2_path, tmp_path):
+    from medsyn.config import Run
     from medsyn.generate import run_generation
     from medsyn.llm.backend import LlamaBackend
     from medsyn.prompts import build_prompt
 
     spec = load_spec(spec_path("pima"))
     train = split_real(load_real(spec), spec, 0.25, 0.15, seed=1)["train"]
-    prompt = build_prompt(spec, train, "C", seed=1, n_examples=3, rows_per_call=5).to_dict()
+    prompt = build_prompt(spec, train, "C", seed=1, n_examples=3, rows_per_call=5)
     settings = generation_settings("grammar", free_max_tokens=100)
     out = tmp_path / "raw.jsonl"
     with pytest.raises(GenerationError) as exc:
         run_generation(LlamaBackend(smollm2_path, n_ctx=256, n_threads=1), spec, prompt, "template", settings,
-                       ("pima", "C", "grammar", 1), out, log=lambda m: None, checkpoint=tmp_path / "ckpt")
+                       Run("smollm2", "pima", "C", "grammar", "default", 1), out, log=lambda m: None,
+                       checkpoint=tmp_path / "ckpt")
     msg = str(exc.value)
     assert msg.startswith("prompt pima/C needs ") and "more than the model's n_ctx=256" in msg
     assert msg.endswith("raise n_ctx for this model, lower prompts.n_examples or generation.rows_per_call")

@@ -18,6 +18,7 @@ import yaml
 
 from conftest import generation_settings, repo_config, run_snakemake, snakemake_cmd, spec_path
 from medsyn.checkpoint import read as read_checkpoint
+from medsyn.config import Run
 from medsyn.data import load_real
 from medsyn.generate import run_generation
 from medsyn.llm.decode import CallResult
@@ -26,6 +27,7 @@ from medsyn.spec import load_spec
 from medsyn.split import split_train_holdout
 
 RUN = "results/models/smollm2-135m-instruct/pima/A/grammar/default/seed1"
+FREE_RUN = Run("fake", "pima", "A", "free", "default", 1)  # the function-level tests' run (no model)
 
 
 # --- function level: a fake backend that counts its calls -----------------------------------------------------
@@ -61,7 +63,7 @@ class FakeBackend:
 def pima_prompt():
     spec = load_spec(spec_path("pima"))
     train, _ = split_train_holdout(load_real(spec), spec, 0.3, seed=1)
-    prompt = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=2).to_dict()
+    prompt = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=2)
     return spec, prompt
 
 
@@ -78,7 +80,7 @@ def test_checkpoint_replays_completed_calls_and_drops_a_torn_line(pima_prompt, t
     spec, prompt = pima_prompt
     ckpt = tmp_path / "raw.jsonl.checkpoint"
     full = FakeBackend(_texts())
-    run_generation(full, spec, prompt, "completion", _settings(), ("pima", "A", "free", 1), tmp_path / "a.jsonl",
+    run_generation(full, spec, prompt, "completion", _settings(), FREE_RUN, tmp_path / "a.jsonl",
                    log=lambda m: None, checkpoint=ckpt, fingerprint="f1")
     assert len(full.called) == 4 and len(read_checkpoint(ckpt, "f1")) == 4
     # simulate a kill during call 3: keep header + 2 records + half a line
@@ -86,7 +88,7 @@ def test_checkpoint_replays_completed_calls_and_drops_a_torn_line(pima_prompt, t
     ckpt.write_text("".join(lines[:3]) + lines[3][: len(lines[3]) // 2])
     assert [r["call"] for r in read_checkpoint(ckpt, "f1")] == [0, 1]
     resumed = FakeBackend(_texts())
-    summary = run_generation(resumed, spec, prompt, "completion", _settings(), ("pima", "A", "free", 1),
+    summary = run_generation(resumed, spec, prompt, "completion", _settings(), FREE_RUN,
                              tmp_path / "b.jsonl", log=lambda m: None, checkpoint=ckpt, fingerprint="f1")
     assert summary["resumed_calls"] == 2 and len(resumed.called) == 2  # only calls 2 and 3 were generated
     assert resumed.called == full.called[2:]
@@ -101,21 +103,20 @@ def test_a_group_cut_short_by_a_kill_is_decoded_again_whole(pima_prompt, tmp_pat
     piecemeal (the group's calls are decoded together, so they are redone together); whole groups are replayed."""
     spec, prompt = pima_prompt
     ckpt = tmp_path / "raw.jsonl.checkpoint"
-    run = ("pima", "A", "free", 1)
     full = FakeBackend(_texts())
-    run_generation(full, spec, prompt, "completion", _settings(parallel=3), run, tmp_path / "a.jsonl",
+    run_generation(full, spec, prompt, "completion", _settings(parallel=3), FREE_RUN, tmp_path / "a.jsonl",
                    log=lambda m: None, checkpoint=ckpt, fingerprint="f1")
     assert full.groups == [3, 1] and len(full.called) == 4
     lines = ckpt.read_text().splitlines(keepends=True)
     ckpt.write_text("".join(lines[:3]))  # header + calls 0 and 1 of the group 0-2
     cut = FakeBackend(_texts())
-    summary = run_generation(cut, spec, prompt, "completion", _settings(parallel=3), run, tmp_path / "b.jsonl",
+    summary = run_generation(cut, spec, prompt, "completion", _settings(parallel=3), FREE_RUN, tmp_path / "b.jsonl",
                              log=lambda m: None, checkpoint=ckpt, fingerprint="f1")
     assert summary["resumed_calls"] == 0 and cut.groups == [3, 1] and cut.called == full.called
     assert [r["call"] for r in read_checkpoint(ckpt, "f1")] == [0, 1, 2, 3]
     ckpt.write_text("".join(ckpt.read_text().splitlines(keepends=True)[:4]))  # the whole first group
     whole = FakeBackend(_texts())
-    summary = run_generation(whole, spec, prompt, "completion", _settings(parallel=3), run, tmp_path / "c.jsonl",
+    summary = run_generation(whole, spec, prompt, "completion", _settings(parallel=3), FREE_RUN, tmp_path / "c.jsonl",
                              log=lambda m: None, checkpoint=ckpt, fingerprint="f1")
     assert summary["resumed_calls"] == 3 and whole.groups == [1] and whole.called == full.called[3:]
     texts = [[json.loads(x)["text"] for x in (tmp_path / f).read_text().splitlines()] for f in ("a.jsonl", "b.jsonl",
@@ -137,10 +138,10 @@ def test_stale_checkpoint_from_another_config_is_discarded(pima_prompt, tmp_path
     spec, prompt = pima_prompt
     ckpt = tmp_path / "raw.jsonl.checkpoint"
     run_generation(FakeBackend(_texts()), spec, prompt, "completion", _settings(max_calls=2),
-                   ("pima", "A", "free", 1), tmp_path / "a.jsonl", log=lambda m: None, checkpoint=ckpt,
+                   FREE_RUN, tmp_path / "a.jsonl", log=lambda m: None, checkpoint=ckpt,
                    fingerprint="old")
     again = FakeBackend(_texts())
-    summary = run_generation(again, spec, prompt, "completion", _settings(max_calls=2), ("pima", "A", "free", 1),
+    summary = run_generation(again, spec, prompt, "completion", _settings(max_calls=2), FREE_RUN,
                              tmp_path / "b.jsonl", log=lambda m: None, checkpoint=ckpt, fingerprint="new")
     assert summary["resumed_calls"] == 0 and len(again.called) == 2
     assert json.loads(ckpt.read_text().splitlines()[0]) == {"medsyn_checkpoint": "new"}

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from conftest import generation_settings, spec_path
+from medsyn.config import Run
 from medsyn.data import load_real
 from medsyn.generate import run_generation
 from medsyn.grammar import row_regex
@@ -29,12 +30,13 @@ def _settings(mode="grammar", **kw):
 def pima():
     spec = load_spec(spec_path("pima"))
     train, _ = split_train_holdout(load_real(spec), spec, 0.3, seed=1)
-    prompt = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=3).to_dict()
+    prompt = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=3)
     return spec, prompt
 
 
 def _texts(backend, spec, prompt, st, path):
-    run_generation(backend, spec, prompt, "template", st, ("pima", "A", st.mode, 1), path, log=lambda m: None)
+    run = Run("smollm2", "pima", "A", st.mode, "default", 1)
+    run_generation(backend, spec, prompt, "template", st, run, path, log=lambda m: None)
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -59,8 +61,8 @@ def _complete_call(backend, spec, prompt, call):
                              backend.special_text(backend.eos_token), True)
     tokens = backend.tokenize(text)
     calls = [Call(derive_seed("pima", "A", "grammar", 1, call))]
-    return backend.complete_many(tokens, calls, prompt["grammar"],
-                                 row_token_budget(backend, prompt, prompt["rows_per_call"]), st)[0]
+    return backend.complete_many(tokens, calls, prompt.grammar,
+                                 row_token_budget(backend, prompt, prompt.rows_per_call), st)[0]
 
 
 def _assert_grammar_rows(calls, spec, prompt):
@@ -69,7 +71,7 @@ def _assert_grammar_rows(calls, spec, prompt):
     for call in calls:
         assert call["finish_reason"] == "stop"
         lines = call["text"].split("\n")
-        assert lines[-1] == "" and len(lines) == prompt["rows_per_call"] + 1
+        assert lines[-1] == "" and len(lines) == prompt.rows_per_call + 1
         assert all(pattern.fullmatch(line) for line in lines[:-1]), call["text"]
 
 
@@ -95,7 +97,7 @@ def test_grammar_over_its_candidate_tokens_samples_what_the_whole_vocabulary_doe
     whole.grammar_candidates = lambda grammar_text: None  # the whole vocabulary, as before
     calls = _texts(fast, spec, prompt, st, tmp_path / "fast.jsonl")
     assert [c["text"] for c in calls] == [c["text"] for c in _texts(whole, spec, prompt, st, tmp_path / "whole.jsonl")]
-    candidates = fast.grammar_candidates(prompt["grammar"])
+    candidates = fast.grammar_candidates(prompt.grammar)
     assert fast.eos_token in set(candidates.tolist()) and len(candidates) < fast.n_vocab / 4
 
 

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from conftest import generation_settings, spec_path
+from medsyn.config import Run
 from medsyn.data import load_real
 from medsyn.errors import GenerationError
 from medsyn.generate import run_generation
@@ -35,28 +36,28 @@ def pima():
 
 
 def _run(backend, spec, prompt, st, path):
-    run_generation(backend, spec, prompt, "template", st, ("pima", prompt["prompt_type"], st.mode, 1), path,
-                   log=lambda m: None)
+    run = Run("smollm2", "pima", prompt.prompt_type, st.mode, "default", 1)
+    run_generation(backend, spec, prompt, "template", st, run, path, log=lambda m: None)
     with open(path) as fh:
         return [json.loads(line) for line in fh]
 
 
 def test_grammar_rows_are_all_valid(backend, pima, tmp_path):
     spec, train = pima
-    prompt = build_prompt(spec, train, "A", seed=1, n_examples=3, rows_per_call=5).to_dict()
+    prompt = build_prompt(spec, train, "A", seed=1, n_examples=3, rows_per_call=5)
     calls = _run(backend, spec, prompt, settings(), tmp_path / "raw.jsonl")
     assert calls[0]["finish_reason"] == "stop"
     assert calls[0]["prompt_tokens"] > 100 and calls[0]["completion_tokens"] > 20
-    _, report = parse_calls(calls, spec, prompt["example_rows"], prompt["user"])
+    _, report = parse_calls(calls, spec, prompt.example_rows, prompt.user)
     assert report["candidate_rows"] == 5  # the grammar asks for exactly 5 rows
     assert report["spec_valid_share"] == 1.0
     # only new tokens are kept: the prompt's examples are not echoed into the output
-    assert prompt["prefill"] not in calls[0]["text"]
+    assert prompt.prefill not in calls[0]["text"]
 
 
 def test_same_seed_same_text(smollm2_path, pima, tmp_path):
     spec, train = pima
-    prompt = build_prompt(spec, train, "D", seed=1, n_examples=0, rows_per_call=3).to_dict()
+    prompt = build_prompt(spec, train, "D", seed=1, n_examples=0, rows_per_call=3)
     texts = []
     for i in range(2):
         fresh = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=2)
@@ -66,16 +67,16 @@ def test_same_seed_same_text(smollm2_path, pima, tmp_path):
 
 def test_free_mode_runs_without_grammar(backend, pima, tmp_path):
     spec, train = pima
-    prompt = build_prompt(spec, train, "A", seed=1, n_examples=3, rows_per_call=5).to_dict()
+    prompt = build_prompt(spec, train, "A", seed=1, n_examples=3, rows_per_call=5)
     calls = _run(backend, spec, prompt, settings("free"), tmp_path / "free.jsonl")
     assert calls[0]["completion_tokens"] <= 200
-    parse_calls(calls, spec, prompt["example_rows"], prompt["user"])  # never raises on free text
+    parse_calls(calls, spec, prompt.example_rows, prompt.user)  # never raises on free text
 
 
 def test_prompt_longer_than_context_fails_clearly(smollm2_path, pima, tmp_path):
     spec, train = pima
     small = LlamaBackend(smollm2_path, n_ctx=256, n_threads=2)
-    prompt = build_prompt(spec, train, "C", seed=1, n_examples=3, rows_per_call=5).to_dict()
+    prompt = build_prompt(spec, train, "C", seed=1, n_examples=3, rows_per_call=5)
     with pytest.raises(GenerationError, match=r"more than the model's n_ctx=256; raise n_ctx"):
         _run(small, spec, prompt, settings(), tmp_path / "x.jsonl")
 

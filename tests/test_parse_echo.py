@@ -61,8 +61,8 @@ def test_repeats_right_after_an_echo_are_copies(spec):
 
 def test_echo_kept_when_asked_and_counted(spec):
     calls = [{"text": PROMPT + "\n" + NEW}, {"text": PROMPT}]
-    p = parser_for(spec, {"example_rows": EXAMPLES, "user": PROMPT},
-                   {"keep_example_copies": True, "reject_duplicates": False, "keep_prompt_echo": True})
+    p = parser_for(spec, {"keep_example_copies": True, "reject_duplicates": False, "keep_prompt_echo": True},
+                   examples=EXAMPLES, prompt_text=PROMPT)
     report = read_calls(p, calls)
     assert report["accepted"] == 5 and report["prompt_echo_rows"] == report["prompt_echo_rows_kept"] == 4
     assert report["example_copies"] == 0  # the model copied nothing
@@ -108,9 +108,9 @@ def test_parse_options_from_the_config_block():
         parse_options({"reject_duplicates": "yes"})
 
 
-def test_parser_for_builds_the_parser_of_a_prompt_record(spec):
-    p = parser_for(spec, {"example_rows": EXAMPLES, "user": PROMPT, "system": "ignored"},
-                   {"keep_example_copies": True, "reject_duplicates": False})
+def test_parser_for_builds_the_parser_of_examples_and_a_prompt_text(spec):
+    p = parser_for(spec, {"keep_example_copies": True, "reject_duplicates": False}, examples=EXAMPLES,
+                   prompt_text=PROMPT)
     assert (p.keep_example_copies, p.reject_duplicates, p.keep_prompt_echo) == (True, False, False)
     assert p.examples == set(EXAMPLES) and p.echo is not None
     bare = parser_for(spec)

@@ -99,3 +99,81 @@ def test_prompt_d_of_a_spec_without_rules_says_so():
     without = build_prompt(dataclasses.replace(spec, rules=()), train, "D", seed=1, n_examples=0, rows_per_call=3).user
     assert "Clinical rules the records must respect:" in with_rules and "No clinical rules" not in with_rules
     assert "No clinical rules are given for this table" in without and "Clinical rules the" not in without
+
+
+def test_prompt_file_reads_back_as_the_artifact_it_was_written_from(setup, tmp_path):
+    """``read_prompt`` gives back the artifact ``to_dict`` wrote (and writing it again gives the same bytes)."""
+    from medsyn.prompts import PromptArtifact, read_prompt
+    from medsyn.step import write_json
+
+    spec, train, _ = setup
+    prompt = build_prompt(spec, train, "B", seed=1, n_examples=3, rows_per_call=5, column_order=["Stage"])
+    write_json(tmp_path / "seed1.json", prompt.to_dict())
+    back = read_prompt(tmp_path / "seed1.json")
+    assert back == prompt and PromptArtifact.from_dict(prompt.to_dict()) == prompt
+    write_json(tmp_path / "again.json", back.to_dict())
+    assert (tmp_path / "again.json").read_bytes() == (tmp_path / "seed1.json").read_bytes()
+
+
+@pytest.mark.parametrize("change, named", [
+    (lambda d: d.pop("grammar"), "missing key(s) ['grammar']"),
+    (lambda d: d.update(recipe="default"), "unknown key(s) ['recipe']"),
+    (lambda d: d.update(seed="1"), "key 'seed' must be int"),
+    (lambda d: d.update(example_rows="1,2"), "key 'example_rows' must be list[str]"),
+])
+def test_a_prompt_file_with_a_missing_unknown_or_mistyped_key_is_an_error_naming_file_and_key(
+        setup, tmp_path, change, named):
+    import json
+
+    from medsyn.errors import PromptError
+    from medsyn.prompts import read_prompt
+
+    spec, train, _ = setup
+    data = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=5).to_dict()
+    change(data)
+    path = tmp_path / "seed1.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(PromptError) as exc:
+        read_prompt(path)
+    assert str(exc.value).startswith(f"{path}: ") and named in str(exc.value)
+
+
+def test_a_prompt_of_another_run_is_refused(setup, tmp_path):
+    from medsyn.config import Run
+    from medsyn.errors import PromptError
+    from medsyn.prompts import read_prompt
+    from medsyn.step import write_json
+
+    spec, train, _ = setup
+    write_json(tmp_path / "seed1.json", build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=5).to_dict())
+    assert read_prompt(tmp_path / "seed1.json", Run("m", "cirrhosis", "A", "grammar", "default", 1)).seed == 1
+    with pytest.raises(PromptError, match="is not the prompt of run cirrhosis/A/seed2"):
+        read_prompt(tmp_path / "seed1.json", Run("m", "cirrhosis", "A", "grammar", "default", 2))
+
+
+def test_rows_are_generated_and_parsed_in_the_prompts_column_order(setup):
+    """The column order is the prompt's: its header, its grammar's row spec and the run's parser agree."""
+    from medsyn.parse import prompt_parser
+
+    spec, train, _ = setup
+    prompt = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=5, column_order=["Stage", "Sex"])
+    order = prompt.row_spec(spec)
+    assert order.column_names[:2] == ["Stage", "Sex"] and sorted(order.column_names) == sorted(spec.column_names)
+    assert prompt.header == ",".join(order.column_names) == ",".join(prompt.columns)
+    parser = prompt_parser(prompt, spec, {"reject_duplicates": False})
+    assert parser.spec.column_names == order.column_names and parser.examples == set(prompt.example_rows)
+    assert not parser.reject_duplicates and parser.echo is not None
+    assert build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=5).row_spec(spec) == spec
+
+
+def test_with_examples_replaces_the_shown_rows(setup):
+    spec, train, _ = setup
+    prompt = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=5)
+    rows = ["x,y", "z,w"]
+    other = prompt.with_examples(rows)
+    assert other.example_rows == rows and "x,y\nz,w" in other.user and other.prefill.endswith("x,y\nz,w\n")
+    assert other.system == prompt.system and not any(r in other.user for r in prompt.example_rows)
+    bare = prompt.with_examples(rows, in_user=False)
+    assert "x,y" not in bare.user and bare.prefill == other.prefill
+    with pytest.raises(ValueError, match="shows no example rows"):
+        build_prompt(spec, train, "D", seed=1, n_examples=0, rows_per_call=5).with_examples(rows)

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import generation_settings, spec_path
 from medsyn import checkpoint
+from medsyn.config import Run
 from medsyn.data import load_real
 from medsyn.generate import RealRows, row_token_budget, run_generation
 from medsyn.grammar import row_regex
@@ -32,7 +33,7 @@ ORDER = ["Glucose", "Outcome"]
 def pima():
     spec = load_spec(spec_path("pima"))
     train, holdout = split_train_holdout(load_real(spec), spec, 0.3, seed=1)
-    prompt = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=4, column_order=ORDER).to_dict()
+    prompt = build_prompt(spec, train, "A", seed=1, n_examples=2, rows_per_call=4, column_order=ORDER)
     return spec, train, holdout, prompt
 
 
@@ -52,8 +53,9 @@ def _all_on(**kw):
 def _run(backend, pima, settings, path, ckpt=None):
     spec, train, holdout, prompt = pima
     fingerprint = "f" if ckpt else ""
-    run_generation(backend, spec, prompt, "template", settings, ("pima", "A", "grammar", 1), path,
-                   log=lambda m: None, checkpoint=ckpt, fingerprint=fingerprint, real=RealRows(train, holdout))
+    run = Run("smollm2", "pima", "A", "grammar", "default", 1)
+    run_generation(backend, spec, prompt, "template", settings, run, path, log=lambda m: None, checkpoint=ckpt,
+                   fingerprint=fingerprint, real=RealRows(train, holdout))
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -98,7 +100,7 @@ def test_examples_shown_only_in_the_prefill_are_each_calls_only_own_tokens(backe
     from medsyn.generate import _Prompts
 
     spec, train, holdout, prompt = pima
-    rows = prompt["example_rows"]
+    rows = prompt.example_rows
 
     def examples(placement):
         return generation_settings("grammar", target_rows=8, max_calls=2, temperature=1.0, top_p=1.0,
@@ -153,19 +155,19 @@ def test_rolled_back_rows_are_resampled_in_place(backend, pima):
     text = build_prompt_text(prompt, "template", backend.chat_template, backend.special_text(backend.bos_token),
                              backend.special_text(backend.eos_token), True)
     tokens = backend.tokenize(text)
-    budget = row_token_budget(backend, prompt, prompt["rows_per_call"]) * 3
+    budget = row_token_budget(backend, prompt, prompt.rows_per_call) * 3
     backend.use_sequences(2)
     hooks = RejectFirstAttempt()
-    results = backend.complete_many(tokens, [Call(11), Call(12)], prompt["grammar"], budget, settings, hooks)
+    results = backend.complete_many(tokens, [Call(11), Call(12)], prompt.grammar, budget, settings, hooks)
     pattern = row_regex(spec.in_order(ORDER))
     for result in results:
         lines = result.text.split("\n")
-        assert result.finish == "stop" and lines[-1] == "" and len(lines) == prompt["rows_per_call"] + 1
+        assert result.finish == "stop" and lines[-1] == "" and len(lines) == prompt.rows_per_call + 1
         assert all(pattern.fullmatch(line) for line in lines[:-1]), result.text
-        assert result.rejected_rows == {"test": prompt["rows_per_call"]}
+        assert result.rejected_rows == {"test": prompt.rows_per_call}
         assert result.decoded_tokens > result.completion_tokens  # the rolled-back attempts were decoded too
     assert [hooks.kept[i] for i in range(2)] == [r.text.split("\n")[:-1] for r in results]
-    plain = backend.complete_many(tokens, [Call(11), Call(12)], prompt["grammar"], budget, settings)
+    plain = backend.complete_many(tokens, [Call(11), Call(12)], prompt.grammar, budget, settings)
     assert [r.text for r in plain] != [r.text for r in results]  # the resampled rows differ from the first tries
 
 
@@ -197,20 +199,21 @@ def test_default_recipe_writes_signed_values_in_range(backend, tmp_path):
              {"M": "malignant", "B": "benign"}, "definition": "Diagnosis"},
         ]})
     train, holdout = split_train_holdout(frame, spec, 0.3, seed=1)
-    prompt = build_prompt(spec, train, "C", seed=1, n_examples=3, rows_per_call=6).to_dict()
-    assert "[number with 2 decimals, -10 to 25]" in prompt["user"]
+    prompt = build_prompt(spec, train, "C", seed=1, n_examples=3, rows_per_call=6)
+    assert "[number with 2 decimals, -10 to 25]" in prompt.user
     gen = load_config(repo_config())["generation"]
     settings = dataclasses.replace(settings_from_config(gen, "grammar", 1), target_rows=12, max_calls=2,
                                    parallel_sequences=2)
     assert settings.steering.strength > 0 and settings.novelty.reject and settings.examples.per_call
     path = tmp_path / "signed.jsonl"
-    run_generation(backend, spec, prompt, "template", settings, ("radius_change", "C", "grammar", 1), path,
-                   log=lambda m: None, real=RealRows(train, holdout))
+    run = Run("smollm2", "radius_change", "C", "grammar", "default", 1)
+    run_generation(backend, spec, prompt, "template", settings, run, path, log=lambda m: None,
+                   real=RealRows(train, holdout))
     calls = [json.loads(line) for line in path.read_text().splitlines()]
     pattern = row_regex(spec)
     lines = [line for call in calls for line in call["text"].split("\n")[:-1]]
     assert len(lines) >= 6 and all(pattern.fullmatch(line) for line in lines), lines
-    parser, report = parse_calls(calls, spec, [], prompt["user"])
+    parser, report = parse_calls(calls, spec, [], prompt.user)
     assert [",".join(r) for r in parser.result.rows] == lines and report["spec_valid_share"] == 1.0
     values = [float(r[0]) for r in parser.result.rows]
     assert all(-10 <= v <= 25 for v in values)

@@ -13,15 +13,20 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from medsyn.atomic import atomic_open
+
+if TYPE_CHECKING:
+    from medsyn.config import Run
+    from medsyn.prompts import PromptArtifact
 
 CHECKPOINT_HEADER = "medsyn_checkpoint"
 
 
-def fingerprint(model_entry: dict, prompt: dict, settings, run_key: tuple) -> str:
-    """What a run's calls depend on: model bytes and handling, the exact prompt, the settings and the run key.
+def fingerprint(model_entry: dict, prompt: PromptArtifact, settings, run: Run) -> str:
+    """What a run's calls depend on: model bytes and handling, the exact prompt, the settings and the run's call
+    key.
 
     Not the thread count: llama.cpp's CPU output does not depend on it (checked byte for byte with 1 and 2
     threads, README "Determinism"), so a run resumed under another ``--cores`` reuses its calls.
@@ -31,9 +36,9 @@ def fingerprint(model_entry: dict, prompt: dict, settings, run_key: tuple) -> st
         "chat": model_entry.get("chat"),
         "n_ctx": model_entry.get("n_ctx"),
         "n_gpu_layers": model_entry.get("n_gpu_layers"),
-        "prompt_sha256": hashlib.sha256(json.dumps(prompt, sort_keys=True).encode()).hexdigest(),
+        "prompt_sha256": hashlib.sha256(json.dumps(prompt.to_dict(), sort_keys=True).encode()).hexdigest(),
         "settings": dataclasses.asdict(settings),
-        "run_key": [str(k) for k in run_key],
+        "run_key": [str(k) for k in run.call_key],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 

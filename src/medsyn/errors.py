@@ -27,3 +27,7 @@ class GenerationError(MedsynError):
 
 class BackendError(MedsynError):
     """llama.cpp crashes, hangs or computes wrong results with a model on this machine (the backend preflight)."""
+
+
+class PromptError(MedsynError):
+    """A prompt file is unreadable, lacks a key or has one it should not, or belongs to another run."""

@@ -14,7 +14,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import pandas as pd
 
@@ -22,8 +22,7 @@ from medsyn import checkpoint as ckpt
 from medsyn.errors import GenerationError
 from medsyn.llm.chat_template import build_prompt_text
 from medsyn.llm.decode import Call, CallResult, RowHooks
-from medsyn.parse import RowParser, parser_for
-from medsyn.prompts import with_examples
+from medsyn.parse import RowParser, prompt_parser
 from medsyn.recipes.examples import ExampleSource
 from medsyn.recipes.hooks import RecipeHooks, RunRows
 from medsyn.recipes.novelty import NoveltyJudge
@@ -33,6 +32,10 @@ from medsyn.recipes.steering import MarginalSteering
 from medsyn.seeds import derive_seed
 from medsyn.settings import GenerationSettings
 from medsyn.spec import DatasetSpec
+
+if TYPE_CHECKING:
+    from medsyn.config import Run
+    from medsyn.prompts import PromptArtifact
 
 EXAMPLE_MARKER = "\x00medsyn-example\x00"
 
@@ -61,12 +64,12 @@ class RealRows:
     holdout: pd.DataFrame | None = None
 
 
-def row_token_budget(backend: Backend, prompt: dict, rows: int) -> int:
+def row_token_budget(backend: Backend, prompt: PromptArtifact, rows: int) -> int:
     """Completion tokens for ``rows`` grammar rows: 1.25x the tokens of the widest row the spec allows.
 
     Too small a budget cuts the last row (counted as 'truncated'); too large only reserves context.
     """
-    samples = [prompt["widest_row"]] + prompt["example_rows"]
+    samples = [prompt.widest_row] + prompt.example_rows
     longest = max(len(backend.tokenize(r + "\n", add_bos=False)) for r in samples)
     return int(math.ceil(1.25 * longest * rows)) + 16
 
@@ -91,29 +94,29 @@ class _Prompts:
     """The prompt as tokens: the part every call shares (evaluated once, its state cached) and, with examples of
     its own per call, each call's rest (``suffix``)."""
 
-    def __init__(self, backend: Backend, prompt: dict, chat: str, settings: GenerationSettings):
+    def __init__(self, backend: Backend, prompt: PromptArtifact, chat: str, settings: GenerationSettings):
         self.backend, self.prompt, self.chat, self.settings = backend, prompt, chat, settings
-        shows = bool(prompt["example_rows"])
+        shows = bool(prompt.example_rows)
         self.per_call = settings.examples.per_call and shows
         # examples.placement "prefill": the rows only as the first rows of the prefilled table, not in the user
         # message too (a mode without prefill keeps them there, or they would not be shown at all)
         self.in_user = not (shows and settings.prefill and settings.examples.placement == "prefill")
-        self.text = self._render(prompt if self.in_user else with_examples(prompt, prompt["example_rows"], False))
+        self.text = self._render(prompt if self.in_user else prompt.with_examples(prompt.example_rows, False))
         self.static_text = self.text
         if self.per_call:
-            marked = self._render(with_examples(prompt, [EXAMPLE_MARKER], self.in_user))
+            marked = self._render(prompt.with_examples([EXAMPLE_MARKER], self.in_user))
             self.static_text = marked[: marked.index(EXAMPLE_MARKER)]
         self.tokens = backend.tokenize(self.static_text)
-        widest = [prompt["widest_row"]] * len(prompt["example_rows"])
+        widest = [prompt.widest_row] * len(prompt.example_rows)
         self.suffix_budget = int(1.25 * len(self.suffix(widest))) + 16 if self.per_call else 0
 
-    def _render(self, prompt: dict) -> str:
+    def _render(self, prompt: PromptArtifact) -> str:
         b = self.backend
         return build_prompt_text(prompt, self.chat, b.chat_template, b.special_text(b.bos_token),
                                  b.special_text(b.eos_token), self.settings.prefill)
 
     def suffix(self, rows: list[str]) -> list[int]:
-        text = self._render(with_examples(self.prompt, rows, self.in_user))
+        text = self._render(self.prompt.with_examples(rows, self.in_user))
         if not text.startswith(self.static_text):
             raise GenerationError("the chat template renders the instructions differently per example set")
         return self.backend.tokenize(text[len(self.static_text):], add_bos=False)
@@ -122,18 +125,18 @@ class _Prompts:
 class _Recipe:
     """What the run's recipe needs across groups: example draws, outside draws, the run-wide row state."""
 
-    def __init__(self, backend, spec: DatasetSpec, prompt: dict, settings: GenerationSettings, run_key: tuple,
+    def __init__(self, backend, spec: DatasetSpec, prompt: PromptArtifact, settings: GenerationSettings, run: Run,
                  real: RealRows | None):
         s = settings
-        self.spec = spec.in_order(prompt.get("columns") or [])  # the order rows are written in
+        self.spec = prompt.row_spec(spec)
         needs_real = s.examples.per_call or s.uses_row_hooks
         if needs_real and real is None:
             raise GenerationError("this recipe (per-call examples, novelty, outside draws or steering) needs the "
                                   "train rows; pass RealRows")
-        self.examples = ExampleSource(real.train, spec, len(prompt["example_rows"]), s.seed, s.examples.stratify,
+        self.examples = ExampleSource(real.train, spec, len(prompt.example_rows), s.seed, s.examples.stratify,
                                       s.examples.residual, s.examples.neighbors) if s.examples.per_call else None
         self.outside = OutsideDraws(self.spec, real.train, s.outside.method, s.outside.columns,
-                                    derive_seed("outside-fit", *run_key)) if s.outside.method != "none" else None
+                                    derive_seed("outside-fit", *run.call_key)) if s.outside.method != "none" else None
         self.rows = None
         if s.uses_row_hooks:
             novelty = NoveltyJudge(self.spec, s.novelty.reject, real.train, real.holdout,
@@ -156,18 +159,18 @@ class _Recipe:
         return RecipeHooks(self.rows, [frozenset(e) for e in examples], prefixes, self.max_retries)
 
 
-def _max_tokens(backend: Backend, prompt: dict, s: GenerationSettings, n_prompt: int) -> int:
+def _max_tokens(backend: Backend, prompt: PromptArtifact, s: GenerationSettings, n_prompt: int) -> int:
     """Completion tokens per call: the configured number, or in grammar mode the budget of ``rows_per_call`` rows;
     a prompt and completion that do not fit the model's context are an error naming the way out."""
     if s.max_tokens:
         max_tokens = s.max_tokens
     elif s.mode == "grammar":
-        max_tokens = row_token_budget(backend, prompt, prompt["rows_per_call"])
+        max_tokens = row_token_budget(backend, prompt, prompt.rows_per_call)
     else:
         max_tokens = s.free_max_tokens
     if n_prompt + max_tokens > backend.n_ctx:
         raise GenerationError(
-            f"prompt {prompt['dataset']}/{prompt['prompt_type']} needs {n_prompt} prompt tokens + {max_tokens} "
+            f"prompt {prompt.dataset}/{prompt.prompt_type} needs {n_prompt} prompt tokens + {max_tokens} "
             f"completion tokens, more than the model's n_ctx={backend.n_ctx}; raise n_ctx for this model, lower "
             "prompts.n_examples or generation.rows_per_call"
         )
@@ -209,7 +212,7 @@ class _Progress:
             log(f"call {self.calls}/{s.max_calls}: replayed from checkpoint, {len(accepted)} valid rows "
                 f"(total {self.valid}/{s.target_rows})")
 
-    def decode(self, backend: Backend, prompts: _Prompts, prompt: dict, grammar: str | None, max_tokens: int,
+    def decode(self, backend: Backend, prompts: _Prompts, prompt: PromptArtifact, grammar: str | None, max_tokens: int,
                seeds: list[int]) -> list[str]:
         """Decode one group of calls together; returns their JSONL records."""
         s, parser, recipe, log = self.settings, self.parser, self.recipe, self.log
@@ -217,7 +220,7 @@ class _Progress:
         shown = [recipe.call_examples(self.calls + k, parser) for k in range(group)] if prompts.per_call else []
         batch = [Call(seed, prompts.suffix(rows) if prompts.per_call else [])
                  for seed, (_, rows) in zip(seeds, shown or [(None, None)] * group)]
-        hooks = recipe.hooks([rows for _, rows in shown] or [prompt["example_rows"]] * group, seeds)
+        hooks = recipe.hooks([rows for _, rows in shown] or [prompt.example_rows] * group, seeds)
         t0 = time.perf_counter()
         results = backend.complete_many(prompts.tokens, batch, grammar, max_tokens, s, hooks)
         seconds = time.perf_counter() - t0
@@ -227,8 +230,8 @@ class _Progress:
             accepted = parser.feed(result.text, call=self.calls, truncated=result.finish == "length",
                                    examples=examples)
             self.valid += len(accepted)
-            record = {"call": self.calls, "prompt_id": f"{prompt['dataset']}/{prompt['prompt_type']}/seed"
-                      f"{prompt['seed']}", "seed": seed, "text": result.text, "finish_reason": result.finish,
+            record = {"call": self.calls, "prompt_id": prompt.id, "seed": seed, "text": result.text,
+                      "finish_reason": result.finish,
                       "prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
                       "seconds": round(seconds / group, 4),  # the group's wall time, shared equally
                       "parallel": group, "rows_accepted": len(accepted)}
@@ -250,10 +253,10 @@ class _Progress:
 def run_generation(
     backend: Backend,
     spec: DatasetSpec,
-    prompt: dict,
+    prompt: PromptArtifact,
     chat: str,
     settings: GenerationSettings,
-    run_key: tuple,
+    run: Run,
     out_jsonl: str | Path,
     log: Callable[[str], None] = print,
     checkpoint: str | Path | None = None,
@@ -267,37 +270,38 @@ def run_generation(
     holding ``fingerprint``; a rerun with the same fingerprint replays those calls instead of generating them
     again, so a killed job loses at most the group in progress and duplicates nothing. The caller removes the
     checkpoint once ``out_jsonl`` is published. ``parser`` counts the valid rows (the parse step's, so that both
-    agree; default: ``parser_for`` with the default parse options). ``real``: the train/holdout rows the recipe needs.
+    agree; default: ``prompt_parser`` with the default parse options). ``real``: the train/holdout rows the recipe
+    needs. ``run``: the run's identity, whose ``call_key`` seeds the calls.
     """
     s = settings
     prompts = _Prompts(backend, prompt, chat, s)
-    recipe = _Recipe(backend, spec, prompt, s, run_key, real)
-    grammar = prompt["grammar"] if s.mode == "grammar" else None
+    recipe = _Recipe(backend, spec, prompt, s, run, real)
+    grammar = prompt.grammar if s.mode == "grammar" else None
     n_prompt = len(prompts.tokens) + prompts.suffix_budget
     max_tokens = _max_tokens(backend, prompt, s, n_prompt)
     if parser is None:
-        parser = parser_for(recipe.spec, prompt)
+        parser = prompt_parser(prompt, spec)
     done = ckpt.read(checkpoint, fingerprint) if checkpoint is not None else []
     if checkpoint is not None and Path(checkpoint).exists() and not done:
         log(f"checkpoint {checkpoint}: no usable calls (other config or empty); starting afresh")
     saver = ckpt.Checkpoint(checkpoint, fingerprint, done) if checkpoint is not None else None
     parallel = parallel_sequences(backend, s, n_prompt, max_tokens)
     backend.use_sequences(parallel)
-    run = _Progress(parser, recipe, s, log, set() if prompts.per_call else set(prompt["example_row_ids"]))
+    progress = _Progress(parser, recipe, s, log, set() if prompts.per_call else set(prompt.example_row_ids))
     started = time.perf_counter()
     try:
         with open(out_jsonl, "w") as fh:
-            while run.valid < s.target_rows and run.calls < s.max_calls:
-                group = group_size(parallel, s.max_calls - run.calls, s.target_rows - run.valid,
-                                   run.valid / run.calls if run.calls else prompt.get("rows_per_call") or 1)
-                seeds = [derive_seed(*run_key, run.calls + k) for k in range(group)]
-                if run.calls + group <= len(done):  # completed before the job was killed: replay, do not regenerate
-                    run.replay(done, seeds, fh, checkpoint)
+            while progress.valid < s.target_rows and progress.calls < s.max_calls:
+                group = group_size(parallel, s.max_calls - progress.calls, s.target_rows - progress.valid,
+                                   progress.valid / progress.calls if progress.calls else prompt.rows_per_call or 1)
+                seeds = [derive_seed(*run.call_key, progress.calls + k) for k in range(group)]
+                if progress.calls + group <= len(done):  # done before the job was killed: replay, do not regenerate
+                    progress.replay(done, seeds, fh, checkpoint)
                     continue
-                if saver is not None and run.calls < len(done):  # a group the kill cut short: decoded again whole
-                    done = done[:run.calls]
+                if saver is not None and progress.calls < len(done):  # a group the kill cut short: decoded again whole
+                    done = done[:progress.calls]
                     saver.restart(done)
-                lines = run.decode(backend, prompts, prompt, grammar, max_tokens, seeds)
+                lines = progress.decode(backend, prompts, prompt, grammar, max_tokens, seeds)
                 if saver is not None:  # the whole group at once: a resumed run replays whole groups only
                     saver.append(lines)
                 fh.write("".join(lines))
@@ -306,14 +310,14 @@ def run_generation(
         if saver is not None:
             saver.close()
     return {
-        "calls": run.calls,
-        "resumed_calls": run.resumed,
-        "valid_rows_seen": run.valid,
+        "calls": progress.calls,
+        "resumed_calls": progress.resumed,
+        "valid_rows_seen": progress.valid,
         "prompt_tokens": len(prompts.tokens),
         "max_tokens": max_tokens,
         "parallel_sequences": parallel,
-        "exposed_train_rows": len(run.exposed),  # distinct train patients the prompts showed
-        "exposed_train_row_ids": sorted(run.exposed),
+        "exposed_train_rows": len(progress.exposed),  # distinct train patients the prompts showed
+        "exposed_train_row_ids": sorted(progress.exposed),
         "near_copy_threshold": recipe.rows.novelty.near_threshold if recipe.rows and recipe.rows.novelty else None,
         "seconds": round(time.perf_counter() - started, 3),
         "prompt_text": prompts.text,

@@ -38,7 +38,7 @@ def import_text(
     examples = prompt_examples(spec, prompt_text) if prompt_text else []
     options = {"keep_example_copies": keep_example_copies, "reject_duplicates": reject_duplicates,
                "keep_prompt_echo": keep_prompt_echo}
-    parser = parser_for(spec, {"example_rows": examples, "user": prompt_text}, options)
+    parser = parser_for(spec, options, examples=examples, prompt_text=prompt_text)
     report = read_calls(parser, [{"text": text}])
     report["prompt_example_rows"] = len(examples)
     return parser, report, examples

@@ -12,11 +12,15 @@ a table instead of starting a chat answer; prefilling measurably stops models fr
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from medsyn.errors import PromptError
 from medsyn.grammar import spec_to_gbnf
 from medsyn.seeds import derive_seed
 from medsyn.spec import MISSING_TEXT, Column, DatasetSpec
@@ -31,6 +35,9 @@ PROMPT_TYPES = {
 
 @dataclass
 class PromptArtifact:
+    """One prompt of a run, as its prompt file holds it (``to_dict``); steps read a file back only through
+    ``read_prompt`` / ``from_dict``, which want every field and no other key."""
+
     dataset: str
     prompt_type: str
     prompt_name: str
@@ -44,7 +51,7 @@ class PromptArtifact:
     rows_per_call: int
     grammar: str
     widest_row: str = ""  # the longest row the grammar allows: sizes the completion budget
-    columns: list[str] = field(default_factory=list)  # the order rows are written in (generation.column_order)
+    columns: list[str] = field(default_factory=list)  # the order rows are written in (``row_spec``)
     # user = user_head + example rows (one a line) + user_tail; prefill = prefill_head + example rows + "\n" each.
     # A call with examples of its own (generation.examples.per_call) is rendered from these (``with_examples``).
     user_head: str = ""
@@ -54,6 +61,59 @@ class PromptArtifact:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "prompt") -> "PromptArtifact":
+        """The artifact ``to_dict`` wrote; ``source`` (the file) names where a missing, unknown or mistyped key is."""
+        if not isinstance(data, dict):
+            raise PromptError(f"{source}: a prompt is a JSON object, got {type(data).__name__}")
+        known = [f.name for f in dataclasses.fields(cls)]
+        missing = [k for k in known if k not in data]
+        unknown = sorted(set(data) - set(known))
+        problems = [f"{what} key(s) {keys}" for what, keys in (("missing", missing), ("unknown", unknown)) if keys]
+        if problems:
+            raise PromptError(f"{source}: " + "; ".join(problems))
+        for f in dataclasses.fields(cls):
+            kind = _FIELD_KINDS[f.type]
+            if not isinstance(data[f.name], kind) or (kind is int and isinstance(data[f.name], bool)):
+                raise PromptError(f"{source}: key '{f.name}' must be {f.type}, got {data[f.name]!r:.80}")
+        return cls(**data)
+
+    @property
+    def id(self) -> str:
+        """'pima/A/seed1': the prompt a call record names."""
+        return f"{self.dataset}/{self.prompt_type}/seed{self.seed}"
+
+    def row_spec(self, spec: DatasetSpec) -> DatasetSpec:
+        """``spec`` with its columns in the order this prompt's rows are written in (generation.column_order):
+        the order generation, the row hooks and the parser read rows in."""
+        return spec.in_order(self.columns)
+
+    def with_examples(self, rows: list[str], in_user: bool = True) -> "PromptArtifact":
+        """The prompt with other example rows in place of its own (same instructions, same header); with
+        ``in_user`` false they are shown only in the prefill, the user message words the task without them."""
+        if not self.user_head:
+            raise ValueError(f"prompt {self.dataset}/{self.prompt_type} shows no example rows to replace")
+        user = self.user_head + "\n".join(rows) + self.user_tail if in_user else self.user_bare
+        prefill = self.prefill_head + "".join(r + "\n" for r in rows)
+        return dataclasses.replace(self, user=user, prefill=prefill, example_rows=list(rows))
+
+
+_FIELD_KINDS = {"str": str, "int": int, "list[int]": list, "list[str]": list}  # PromptArtifact's annotations
+
+
+def read_prompt(path: str | Path, run=None) -> PromptArtifact:
+    """The prompt artifact of a prompt file; with ``run`` (a ``medsyn.config.Run``), a prompt of another dataset,
+    prompt type or seed than the run's is an error naming the file."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PromptError(f"cannot read prompt file {path}: {exc}") from None
+    prompt = PromptArtifact.from_dict(data, str(path))
+    if run is not None and (prompt.dataset, prompt.prompt_type, prompt.seed) != (run.dataset, run.prompt, run.seed):
+        raise PromptError(f"{path}: prompt {prompt.id} is not the prompt of run {run.dataset}/{run.prompt}/seed"
+                          f"{run.seed}")
+    return prompt
 
 
 def format_row(row: pd.Series, spec: DatasetSpec) -> str:
@@ -228,13 +288,3 @@ def build_prompt(
         prefill_head=header + "\n",
         user_bare=bare if example_rows else "",
     )
-
-
-def with_examples(prompt: dict, rows: list[str], in_user: bool = True) -> dict:
-    """The prompt with other example rows in place of its own (same instructions, same header); with ``in_user``
-    false they are shown only in the prefill, the user message words the task without them."""
-    if not prompt.get("user_head"):
-        raise ValueError(f"prompt {prompt['dataset']}/{prompt['prompt_type']} shows no example rows to replace")
-    user = prompt["user_head"] + "\n".join(rows) + prompt["user_tail"] if in_user else prompt["user_bare"]
-    prefill = prompt["prefill_head"] + "".join(r + "\n" for r in rows)
-    return {**prompt, "user": user, "prefill": prefill, "example_rows": list(rows)}

@@ -11,11 +11,15 @@ import datetime
 import signal
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from medsyn.errors import ModelError
+
+if TYPE_CHECKING:
+    from medsyn.prompts import PromptArtifact
 
 MAX_TEMPLATE_OUTPUT = 1_000_000  # characters a chat template may produce (a real prompt is a few thousand)
 MAX_TEMPLATE_SECONDS = 10.0
@@ -92,8 +96,9 @@ def _render_capped(env, template: str, deadline: float, **variables) -> str:
     return "".join(chunks)
 
 
-def build_prompt_text(prompt: dict, chat: str, template: str | None, bos: str, eos: str, prefill: bool) -> str:
-    messages = [{"role": "system", "content": prompt["system"]}, {"role": "user", "content": prompt["user"]}]
+def build_prompt_text(prompt: PromptArtifact, chat: str, template: str | None, bos: str, eos: str,
+                      prefill: bool) -> str:
+    messages = [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
     if chat == "template":
         if not template:
             raise ModelError(
@@ -101,7 +106,7 @@ def build_prompt_text(prompt: dict, chat: str, template: str | None, bos: str, e
             )
         text = render_chat_template(template, messages, bos, eos)
     elif chat == "completion":
-        text = f"{prompt['system']}\n\n{prompt['user']}\n\n"
+        text = f"{prompt.system}\n\n{prompt.user}\n\n"
     else:
         raise ModelError(f"unknown chat handling {chat!r}; expected 'template' or 'completion'")
-    return text + (prompt["prefill"] if prefill else "")
+    return text + (prompt.prefill if prefill else "")

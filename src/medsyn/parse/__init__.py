@@ -6,7 +6,7 @@ prompts), ``parser`` (RowParser: records -> rows, copies, duplicates), ``report`
 parse step writes, the example-copy share) and ``options`` (one RowParser configuration from config).
 """
 
-from medsyn.parse.options import ParseOptions, parse_options, parser_for
+from medsyn.parse.options import ParseOptions, parse_options, parser_for, prompt_parser
 from medsyn.parse.parser import COPY_REASONS, MISSING_WORDS, REASONS, ParseResult, Reject, RowParser
 from medsyn.parse.report import (
     example_copy_rate,
@@ -20,6 +20,6 @@ from medsyn.parse.report import (
 
 __all__ = [
     "COPY_REASONS", "MISSING_WORDS", "REASONS", "ParseOptions", "ParseResult", "Reject", "RowParser",
-    "example_copy_rate", "example_copy_share", "parse_calls", "parse_options", "parser_for", "read_calls",
-    "rows_to_frame", "write_rejects", "write_rows",
+    "example_copy_rate", "example_copy_share", "parse_calls", "parse_options", "parser_for", "prompt_parser",
+    "read_calls", "rows_to_frame", "write_rejects", "write_rows",
 ]

@@ -6,12 +6,16 @@ the same everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING
 
 from medsyn.errors import ConfigError
 from medsyn.parse.parser import RowParser
 from medsyn.spec import DatasetSpec
+
+if TYPE_CHECKING:
+    from medsyn.prompts import PromptArtifact
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,16 @@ def parse_options(block: Mapping | None = None) -> ParseOptions:
     return ParseOptions(**block)
 
 
-def parser_for(spec: DatasetSpec, prompt: Mapping | None = None, parse_config: Mapping | None = None) -> RowParser:
-    """The parser of one run: ``prompt`` is a prompt record (``example_rows``: canonical rows, ``user``: the prompt
-    text whose echo is recognised), None for none; ``parse_config`` the config's ``parse:`` block (None: defaults)."""
-    prompt = prompt or {}
+def parser_for(spec: DatasetSpec, parse_config: Mapping | ParseOptions | None = None, *,
+               examples: Sequence[str] = (), prompt_text: str = "") -> RowParser:
+    """A parser of rows in ``spec``'s column order: ``parse_config`` is the config's ``parse:`` block (None:
+    defaults), ``examples`` the canonical rows the prompt showed, ``prompt_text`` the text whose echo is
+    recognised."""
     options = parse_options(parse_config) if not isinstance(parse_config, ParseOptions) else parse_config
-    return RowParser(spec, list(prompt.get("example_rows", ())), prompt.get("user", ""), **asdict(options))
+    return RowParser(spec, list(examples), prompt_text, **asdict(options))
+
+
+def prompt_parser(prompt: PromptArtifact, spec: DatasetSpec, parse_config: Mapping | None = None) -> RowParser:
+    """The parser of one LLM run: rows in the prompt's column order, copies of its example rows, echoes of its
+    user message. Generation (to count valid rows) and the parse step build the same one here."""
+    return parser_for(prompt.row_spec(spec), parse_config, examples=prompt.example_rows, prompt_text=prompt.user)

@@ -17,6 +17,7 @@ import jinja2
 import pandas as pd
 
 from medsyn.data import read_table
+from medsyn.prompts import PromptArtifact
 from medsyn.report import context as ctx
 from medsyn.report import figures as figs
 from medsyn.report import overview as ov
@@ -92,7 +93,7 @@ def data_uri(path: str | Path) -> str:
 
 def dataset_section(spec: DatasetSpec, *, config: dict, split: dict, board: pd.DataFrame, metrics: pd.DataFrame,
                     recommendation: pd.DataFrame, figure_dir: str | Path, metas: dict[tuple, dict],
-                    prompts: list[dict], real_frames: list[pd.DataFrame], gate: pd.DataFrame,
+                    prompts: list[PromptArtifact], real_frames: list[pd.DataFrame], gate: pd.DataFrame,
                     paper: dict | None = None) -> dict:
     """All that the report shows for one dataset; ``gate``: the privacy gate's rows of its tables; ``paper`` holds
     the paper-audit tables when configured."""
@@ -129,8 +130,8 @@ def dataset_section(spec: DatasetSpec, *, config: dict, split: dict, board: pd.D
 
 def build(config: dict, specs: dict[str, DatasetSpec], *, splits: dict[str, dict], leaderboard: pd.DataFrame,
           metrics: pd.DataFrame, recommendation: pd.DataFrame, figure_dirs: dict[str, str],
-          metas: dict[tuple, dict], prompts: dict[str, list[dict]], real_frames: dict[str, list[pd.DataFrame]],
-          gate: pd.DataFrame, paper: dict[str, pd.DataFrame] | None = None) -> dict:
+          metas: dict[tuple, dict], prompts: dict[str, list[PromptArtifact]],
+          real_frames: dict[str, list[pd.DataFrame]], gate: pd.DataFrame, paper: dict[str, pd.DataFrame] | None = None) -> dict:
     """The whole template context. ``gate``: results/tables/release_gate.tsv; ``paper``: the paper-audit tables
     (comparison, rankings, copies) or None."""
     datasets = []

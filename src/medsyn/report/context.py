@@ -18,6 +18,7 @@ from medsyn.data import read_table
 from medsyn.errors import MedsynError
 from medsyn.evaluate.aggregate import GROUP, KEY_METRICS
 from medsyn.evaluate.encoding import row_keys
+from medsyn.prompts import PromptArtifact
 from medsyn.report.scores import REFERENCE_BASELINE, RULES_TEXT, SCORES, USE_CASES, label
 from medsyn.spec import DatasetSpec
 
@@ -107,15 +108,15 @@ def leaderboard_rows(board: pd.DataFrame, metrics: list[str]) -> list[dict]:
     ]
 
 
-def redact_prompt(prompt: dict, show_real_rows: bool) -> dict:
+def redact_prompt(prompt: PromptArtifact, show_real_rows: bool) -> dict:
     """The prompt as the model saw it (system, user, assistant prefill), example rows hidden unless asked."""
-    texts = {k: prompt.get(k) or "" for k in ("system", "user", "prefill")}
+    texts = {"system": prompt.system, "user": prompt.user, "prefill": prompt.prefill}
     if not show_real_rows:
-        for row in prompt.get("example_rows", []):
+        for row in prompt.example_rows:
             for k in texts:
                 texts[k] = texts[k].replace(row, HIDDEN_ROW)
-    return {"type": prompt["prompt_type"], "name": prompt.get("prompt_name", ""), "seed": prompt["seed"],
-            "n_examples": len(prompt.get("example_rows", [])), **texts}
+    return {"type": prompt.prompt_type, "name": prompt.prompt_name, "seed": prompt.seed,
+            "n_examples": len(prompt.example_rows), **texts}
 
 
 def sample_rows(spec: DatasetSpec, paths: list[str], real: list[pd.DataFrame], n: int) -> tuple[list, list, int]:

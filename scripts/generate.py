@@ -4,7 +4,7 @@ import hashlib
 from pathlib import Path
 
 from medsyn import checkpoint
-from medsyn.config import Run
+from medsyn.run import Run
 from medsyn.data import read_table
 from medsyn.generate import RealRows, run_generation
 from medsyn.llm.backend import LlamaBackend

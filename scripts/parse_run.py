@@ -2,7 +2,7 @@
 
 import json
 
-from medsyn.config import Run
+from medsyn.run import Run
 from medsyn.generation_costs import generation_costs
 from medsyn.parse import prompt_parser, read_calls, write_rejects, write_rows
 from medsyn.parse.report import run_table

@@ -371,7 +371,7 @@ def test_cuda_requested_on_this_cpu_only_build_stops_before_loading(smollm2_path
 
 @pytest.mark.llm
 def test_prompt_longer_than_context(smollm2_path, tmp_path):
-    from medsyn.config import Run
+    from medsyn.run import Run
     from medsyn.generate import run_generation
     from medsyn.llm.backend import LlamaBackend
     from medsyn.prompts import build_prompt

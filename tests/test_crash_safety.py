@@ -18,7 +18,7 @@ import yaml
 
 from conftest import generation_settings, repo_config, run_snakemake, snakemake_cmd, spec_path
 from medsyn.checkpoint import read as read_checkpoint
-from medsyn.config import Run
+from medsyn.run import Run
 from medsyn.data import load_real
 from medsyn.generate import run_generation
 from medsyn.llm.decode import CallResult

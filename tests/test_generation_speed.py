@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conftest import generation_settings, spec_path
-from medsyn.config import Run
+from medsyn.run import Run
 from medsyn.data import load_real
 from medsyn.generate import run_generation
 from medsyn.grammar import row_regex

@@ -139,7 +139,7 @@ def test_a_prompt_file_with_a_missing_unknown_or_mistyped_key_is_an_error_naming
 
 
 def test_a_prompt_of_another_run_is_refused(setup, tmp_path):
-    from medsyn.config import Run
+    from medsyn.run import Run
     from medsyn.errors import PromptError
     from medsyn.prompts import read_prompt
     from medsyn.step import write_json

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import generation_settings, spec_path
 from medsyn import checkpoint
-from medsyn.config import Run
+from medsyn.run import Run
 from medsyn.data import load_real
 from medsyn.generate import RealRows, row_token_budget, run_generation
 from medsyn.grammar import row_regex

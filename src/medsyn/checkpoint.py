@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING
 from medsyn.atomic import atomic_open
 
 if TYPE_CHECKING:
-    from medsyn.config import Run
+    from medsyn.run import Run
     from medsyn.prompts import PromptArtifact
 
 CHECKPOINT_HEADER = "medsyn_checkpoint"

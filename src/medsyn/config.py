@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import itertools
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
@@ -13,6 +12,7 @@ import yaml
 
 from medsyn import layout, paths
 from medsyn.errors import ConfigError
+from medsyn.run import Run
 from medsyn.spec import load_spec
 
 def _schema() -> dict:
@@ -187,31 +187,6 @@ def resolve_column_order(order: list[str], target: str) -> list[str]:
     """A recipe's ``column_order`` for one dataset: the word ``target`` stands for the dataset's target column.
     Resolved by the steps that read the spec (a drafted spec does not exist when the workflow is parsed)."""
     return [target if name == "target" else name for name in order]
-
-
-@dataclass(frozen=True)
-class Run:
-    model: str
-    dataset: str
-    prompt: str
-    mode: str
-    recipe: str
-    seed: int
-
-    @classmethod
-    def from_wildcards(cls, wc) -> "Run":
-        """The run of a job's wildcards ({model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed})."""
-        return cls(wc.model, wc.dataset, wc.prompt, wc.mode, wc.recipe, int(wc.seed))
-
-    @property
-    def dir(self) -> str:
-        return layout.run_dir(self.model, self.dataset, self.prompt, self.mode, self.recipe, self.seed)
-
-    @property
-    def call_key(self) -> tuple:
-        """What its calls' seeds derive from. No model and no recipe: every model and recipe of a run gets the
-        same call seeds (common random numbers for comparisons and ablations)."""
-        return self.dataset, self.prompt, self.mode, self.seed
 
 
 def baseline_names(config: dict) -> list[str]:

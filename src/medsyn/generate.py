@@ -34,7 +34,7 @@ from medsyn.settings import GenerationSettings
 from medsyn.spec import DatasetSpec
 
 if TYPE_CHECKING:
-    from medsyn.config import Run
+    from medsyn.run import Run
     from medsyn.prompts import PromptArtifact
 
 EXAMPLE_MARKER = "\x00medsyn-example\x00"

@@ -151,9 +151,9 @@ def paper_report_tables(wildcards):
     if not CONFIG.get("paper_raw"):
         return {}
     return {
-        "paper_comparison": "results/tables/paper_comparison.tsv",
-        "paper_rankings": "results/tables/paper_rankings.tsv",
-        "paper_copies": "results/tables/paper_copy_shares.tsv",
+        "paper_comparison": layout.table("paper_comparison"),
+        "paper_rankings": layout.table("paper_rankings"),
+        "paper_copies": layout.table("paper_copy_shares"),
     }
 
 

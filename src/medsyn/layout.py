@@ -43,7 +43,7 @@ REPORT = f"{RESULTS}/report.html"
 MODEL_FILE = "resources/models/{model}.gguf"
 BACKEND_CHECK = f"{RESULTS}/backend/{{model}}.json"  # llama.cpp decoded this model correctly here (check_backend)
 # relative to the workflow's checkout, not the working directory: the one committed input file of the workflow
-PAPER_SCORES = "resources/synllm_paper_scores.tsv"
+PAPER_SCORES = "workflow/resources/synllm_paper_scores.tsv"
 
 # the files of a table folder (LLM run, baseline, import), of a dataset's data and evaluation folders, and the
 # siblings a step keeps beside one; the in_* helpers refuse a name not listed here

@@ -6,8 +6,8 @@ outputs, logs and benchmarks, the tables under results/tables/, the siblings a s
 of the workflow. Paths are relative to the working directory (``snakemake --directory``) unless said otherwise;
 medsyn's own files (schemas, shipped dataset specs) are package data (``medsyn.paths``).
 
-``TREE`` and ``FILES`` describe every path; results/README.md is generated from them (``python -m medsyn.layout
-> results/README.md``) and tests/test_layout.py fails when the two disagree.
+``TREE``, ``FILES`` and ``TABLES`` describe every path; results/README.md is generated from them
+(``python -m medsyn.layout > results/README.md``) and tests/test_layout.py fails when the two disagree.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ BACKEND_CHECK = f"{RESULTS}/backend/{{model}}.json"  # llama.cpp decoded this mo
 # relative to the workflow's checkout, not the working directory: the one committed input file of the workflow
 PAPER_SCORES = "workflow/resources/synllm_paper_scores.tsv"
 
-# the files of a table folder (LLM run, baseline, import), of a dataset's data and evaluation folders, and the
-# siblings a step keeps beside one; the in_* helpers refuse a name not listed here
+# the files of a table folder (LLM run, baseline, import) and of a dataset's data and evaluation folders; the in_*
+# helpers refuse a name not listed here
 FILES = {
     "raw.jsonl": "the model's raw text, one record per call (LLM runs)",
     "generation.json": "provenance: model, settings, llama.cpp build, counts and seconds (LLM runs)",
@@ -207,10 +207,6 @@ def external_dir(generator: str, dataset: str, label: str) -> str:
 
 def model_file(model: str) -> str:
     return MODEL_FILE.format(model=model)
-
-
-def figures_dir(dataset: str) -> str:
-    return FIGURES_DIR.format(dataset=dataset)
 
 
 def _pattern(template: str) -> re.Pattern:

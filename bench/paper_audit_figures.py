@@ -134,6 +134,7 @@ def main() -> None:
     from medsyn.data import read_table
     from medsyn.evaluate import EvalInputs
     from medsyn.importing import import_text
+    from medsyn.layout import PAPER_SCORES
     from medsyn.paper_audit import (
         comparison_table,
         copy_share_row,
@@ -180,7 +181,7 @@ def main() -> None:
             records.append(record)
         print(f"[{i + 1}/{len(runs)}] {ds} {run['model']} {run['label']}: {len(parser.result.rows)} rows with echo, "
               f"{report['prompt_echo_rows']} of them echo", file=sys.stderr)
-    scores = read_paper_scores(REPO / "resources" / "synllm_paper_scores.tsv")
+    scores = read_paper_scores(REPO / PAPER_SCORES)
     tables = {}
     for keep_echo, (rows, records) in passes.items():
         copies = copy_share_table(rows)

@@ -1,5 +1,6 @@
 """Draft a dataset spec from the dataset's CSV (no spec file exists for it) and write it where the user can keep it."""
 
+from medsyn import layout
 from medsyn.atomic import atomic_open
 from medsyn.draft import draft_spec, summary
 from medsyn.step import run_step
@@ -12,7 +13,7 @@ def main(snakemake, log):
         fh.write(text)
     report = summary(draft, snakemake.output[0])
     log(report)
-    print(report + f"\n  review it, and keep it as config/datasets/{dataset}.yaml to edit it", flush=True)
+    print(report + f"\n  review it, and keep it as {layout.spec_file(dataset)} to edit it", flush=True)
 
 
 if "snakemake" in globals():

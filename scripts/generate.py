@@ -1,9 +1,8 @@
 """Run one model on one prompt (Snakemake adapter over medsyn.generate)."""
 
 import hashlib
-from pathlib import Path
 
-from medsyn import checkpoint
+from medsyn import checkpoint, layout
 from medsyn.run import Run
 from medsyn.data import read_table
 from medsyn.generate import RealRows, run_generation
@@ -35,9 +34,9 @@ def main(snakemake, log):
     log(f"extra buffer types {'on' if info['extra_buffer_types'] else 'off'}: {info['extra_buffer_types_reason']}")
     # the parse step's parser (same options, same column order): the valid rows counted here are the ones it keeps
     parser = prompt_parser(prompt, spec, snakemake.params.parse)
-    tmp = Path(snakemake.output.raw + ".tmp")
+    tmp = layout.temporary(snakemake.output.raw)
     # Not a declared output: Snakemake deletes those when a job is killed, the checkpoint must survive it.
-    ckpt = Path(snakemake.output.raw + ".checkpoint")
+    ckpt = layout.checkpoint(snakemake.output.raw)
     fingerprint = checkpoint.fingerprint(entry, prompt, settings, run)
     summary = run_generation(backend, spec, prompt, chat=entry["chat"], settings=settings, run=run,
                              out_jsonl=tmp, log=log, checkpoint=ckpt, fingerprint=fingerprint, real=real,

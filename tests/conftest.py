@@ -70,7 +70,10 @@ def shared_data() -> Path:
 
 
 def spec_path(name: str) -> Path:
-    return REPO / "config" / "datasets" / f"{name}.yaml"
+    """A dataset spec shipped with medsyn (package data: src/medsyn/datasets)."""
+    from medsyn import paths
+
+    return paths.shipped_spec(name)
 
 
 def signed_spec():

@@ -264,7 +264,7 @@ def test_unknown_dataset_id():
     with pytest.raises(ConfigError) as exc:
         check_dataset_specs(load_config(cfg))
     assert str(exc.value) == ("config key 'datasets': unknown dataset id 'heart_failure'; no spec file "
-                              f"{REPO}/config/datasets/heart_failure.yaml (add one, set "
+                              "config/datasets/heart_failure.yaml, and medsyn ships none of that id (add one, set "
                               "dataset_options.heart_failure.spec, or set dataset_options.heart_failure.csv to draft "
                               "one from a CSV)")
 

@@ -1,6 +1,7 @@
 import pytest
 
 from conftest import repo_config
+from medsyn import paths
 from medsyn.config import load_config, runs, validate_config
 from medsyn.errors import ConfigError
 
@@ -53,7 +54,7 @@ def test_csv_override_reaches_dataset_options():
     cfg["dataset_options"] = {"stroke": {"csv": "data/stroke.csv"}}
     out = load_config(cfg)
     assert out["dataset_options"]["stroke"]["csv"] == "data/stroke.csv"
-    assert out["dataset_options"]["stroke"]["spec"].endswith("config/datasets/stroke.yaml")
+    assert out["dataset_options"]["stroke"]["spec"] == str(paths.shipped_spec("stroke"))  # a spec beats a draft
 
 
 def test_validation_reads_no_files(tmp_path):

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, spec_path, stanford_heart_csv
+from conftest import spec_path, stanford_heart_csv
+from medsyn import paths
 from medsyn.data import load_real
 from medsyn.draft import draft_spec
 from medsyn.errors import SpecError
@@ -294,7 +295,7 @@ def test_drafting_is_deterministic():
 
 
 def test_shipped_specs_stay_hand_written():
-    for path in sorted((REPO / "config" / "datasets").glob("*.yaml")):
+    for path in sorted(paths.shipped_specs().glob("*.yaml")):
         assert not load_spec(path).drafted
 
 

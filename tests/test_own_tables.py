@@ -67,7 +67,7 @@ def test_a_hand_written_spec_wins_and_a_bad_csv_leaves_no_draft(tmp_path, shared
     cfg["datasets"] = ["stroke", "single"]
     cfg["dataset_options"] = {"stroke": {"csv": str(shared_data / "stroke.csv")}, "single": {"csv": str(bad)}}
     dry = run_snakemake(tmp_path, "-n", "results/data/stroke/split.json", config=cfg)
-    assert "draft_spec" not in job_counts(dry.stdout)  # config/datasets/stroke.yaml is used
+    assert "draft_spec" not in job_counts(dry.stdout)  # the shipped stroke spec is used
     proc = run_snakemake(tmp_path, "results/data/single/split.json", config=cfg, check=False, cores=1)
     assert proc.returncode != 0
     assert f"ERROR (DataError): {bad}: only one column found ('age')" in proc.stdout + proc.stderr

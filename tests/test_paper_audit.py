@@ -11,6 +11,7 @@ from conftest import REPO, merged_config
 from medsyn.config import (expand_paper_raw, external_dirs, external_entry, load_config, paper_runs, runs,
                            uses_row_hooks)
 from medsyn.errors import ConfigError
+from medsyn.layout import PAPER_SCORES
 from medsyn.paper_audit import (
     COMPARISON_COLUMNS,
     COPY_COLUMNS,
@@ -21,7 +22,7 @@ from medsyn.paper_audit import (
     read_paper_scores,
 )
 
-SCORES = REPO / "resources" / "synllm_paper_scores.tsv"
+SCORES = REPO / PAPER_SCORES
 
 
 def _raw_tree(root, layout):

@@ -14,11 +14,12 @@ import shutil
 from pathlib import Path
 from typing import IO, Iterator
 
+from medsyn import layout
+
 
 def temporary_for(path: str | Path) -> Path:
     """The temporary name a write of ``path`` uses: ``<name>.tmp`` in the same folder."""
-    path = Path(path)
-    return path.with_name(path.name + ".tmp")
+    return layout.temporary(path)
 
 
 @contextlib.contextmanager

@@ -97,17 +97,17 @@ def resolve_files(config: dict) -> dict:
 
 def find_spec(name: str, entry: dict) -> str:
     """The spec of a dataset, the first of: ``dataset_options.<id>.spec``; config/datasets/<id>.yaml of the
-    working directory; the one shipped with the workflow (so ``--directory`` runs need no copies); else, when
-    the dataset names a CSV, the spec the ``draft_spec`` rule drafts from it (``layout.drafted_spec``). A
-    hand-written spec always wins over a drafted one."""
+    working directory (``layout.spec_file``); the one shipped with medsyn (``medsyn.paths.shipped_spec``, so
+    ``--directory`` runs need no copies); else, when the dataset names a CSV, the spec the ``draft_spec`` rule
+    drafts from it (``layout.drafted_spec``). A hand-written spec always wins over a drafted one."""
     if "spec" in entry:
         return str(entry["spec"])
-    for spec in (Path(f"config/datasets/{name}.yaml"), paths.shipped_specs() / f"{name}.yaml"):
+    for spec in (Path(layout.spec_file(name)), paths.shipped_spec(name)):
         if spec.is_file():
             return str(spec)
     if entry.get("csv"):
         return layout.drafted_spec(name)
-    return str(paths.shipped_specs() / f"{name}.yaml")  # absent: check_dataset_specs names it
+    return layout.spec_file(name)  # absent: check_dataset_specs names it, where the user would add it
 
 
 def is_drafted(config: dict, dataset: str) -> bool:
@@ -126,8 +126,9 @@ def check_dataset_specs(config: dict) -> None:
             raise ConfigError(f"config key 'dataset_options.{name}.target': only a drafted spec takes its target "
                               f"from the config; '{name}' uses the spec {entry['spec']}, whose 'target' decides")
         if not Path(entry["spec"]).is_file():
+            shipped = ", and medsyn ships none of that id" if entry["spec"] == layout.spec_file(name) else ""
             raise ConfigError(
-                f"config key 'datasets': unknown dataset id '{name}'; no spec file {entry['spec']} "
+                f"config key 'datasets': unknown dataset id '{name}'; no spec file {entry['spec']}{shipped} "
                 f"(add one, set dataset_options.{name}.spec, or set dataset_options.{name}.csv to draft one from "
                 "a CSV)"
             )

@@ -30,6 +30,7 @@ import math
 import shutil
 from pathlib import Path
 
+from medsyn import layout
 from medsyn.atomic import atomic_dir, atomic_open
 from medsyn.errors import MedsynError
 from medsyn.models import sha256_file
@@ -185,7 +186,7 @@ def build_release(rows: list[dict], thresholds: dict, out_dir: str | Path, root:
         for row in releasable:
             src = root / row["synthetic"]
             rel = Path(row["synthetic"])
-            rel = rel.relative_to("results") if rel.parts and rel.parts[0] == "results" else rel
+            rel = rel.relative_to(layout.RESULTS) if rel.parts and rel.parts[0] == layout.RESULTS else rel
             dest = tmp / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest)

@@ -2,7 +2,7 @@
 
 Inputs are what the workflow already wrote for every imported paper run (``results/external/paper-<model>/...``):
 the parse report, the metrics record, the kept table and the prompt's example rows. The paper's published
-harmonic scores are in resources/synllm_paper_scores.tsv (transcribed from synllm-reference.md section 9.3).
+harmonic scores are in workflow/resources/synllm_paper_scores.tsv (transcribed from synllm-reference.md section 9.3).
 
 Tables (column meanings are in ``COPY_COLUMNS`` / ``COMPARISON_COLUMNS`` / ``RANKING_COLUMNS``):
 - ``copy_share_table``  -> results/tables/paper_copy_shares.tsv, one row per imported run;

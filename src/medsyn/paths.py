@@ -1,42 +1,44 @@
-"""The one root medsyn reads its own files from: the config schemas (workflow/schemas) and the shipped dataset
-specs (config/datasets).
+"""Where medsyn's own files are: the JSON schemas of the config and of dataset specs (``medsyn/schemas``) and
+the dataset specs shipped with medsyn (``medsyn/datasets``).
 
-``MEDSYN_ROOT`` names it when set; the workflow sets it to its own checkout (workflow/rules/common.smk), so every
-job, also one in a per-rule conda env with a non-editable install of the package, reads the schemas of the
-workflow that runs it. Without it, the checkout this package was imported from is the root (an editable install,
-tests, benchmarks).
+Both are package data, found with ``importlib.resources`` inside the imported package itself: an editable
+install, a wheel (``pip install .``), a per-rule conda env and a plain ``PYTHONPATH=src`` all read the files that
+belong to the code reading them, from any working directory, with no checkout and no environment variable.
+
+The working directory's own files (a user's ``config/datasets/<id>.yaml``, results/, logs/) are the layout's
+(``medsyn.layout``).
 """
 
 from __future__ import annotations
 
-import os
+from importlib import resources
 from pathlib import Path
 
 from medsyn.errors import ConfigError
 
-ENV = "MEDSYN_ROOT"
+SCHEMAS = "schemas"
+DATASETS = "datasets"
 
 
-def root() -> Path:
-    if os.environ.get(ENV):
-        path = Path(os.environ[ENV])
-        if not (path / "workflow" / "schemas").is_dir():
-            raise ConfigError(f"{ENV}={path} is not a medsyn checkout (no workflow/schemas there)")
-        return path
-    checkout = Path(__file__).resolve().parents[2]
-    if (checkout / "workflow" / "schemas").is_dir():
-        return checkout
-    raise ConfigError(
-        f"cannot find medsyn's schemas: set {ENV} to the medsyn checkout (the folder with workflow/ and config/); "
-        "the workflow sets it for its own jobs"
-    )
+def _package_dir(name: str) -> Path:
+    folder = resources.files("medsyn") / name
+    if not isinstance(folder, Path) or not folder.is_dir():
+        # a zipped install: the workflow passes spec paths to its jobs, so the files must be on disk
+        raise ConfigError(f"medsyn's package data folder '{name}' is not a folder on disk ({folder}); install "
+                          "medsyn from a wheel or a checkout (pip install .), not as a zip")
+    return folder
 
 
 def schema(name: str) -> Path:
-    """``workflow/schemas/<name>.schema.yaml`` of the root."""
-    return root() / "workflow" / "schemas" / f"{name}.schema.yaml"
+    """``medsyn/schemas/<name>.schema.yaml``: ``config`` or ``dataset``."""
+    return _package_dir(SCHEMAS) / f"{name}.schema.yaml"
 
 
 def shipped_specs() -> Path:
-    """The dataset specs shipped with the workflow (``config/datasets``)."""
-    return root() / "config" / "datasets"
+    """The folder of the dataset specs shipped with medsyn (``medsyn/datasets/<id>.yaml``); a spec of the same id
+    in the working directory's ``config/datasets/`` wins over them (``medsyn.config.find_spec``)."""
+    return _package_dir(DATASETS)
+
+
+def shipped_spec(dataset: str) -> Path:
+    return shipped_specs() / f"{dataset}.yaml"

@@ -1,11 +1,10 @@
 # Pure Python helpers: config loading (load_config: validate the keys, then resolve the files they name), the run
 # grid, wildcard constraints and parameter lookups.
 # The logic lives in src/medsyn/config.py so tests import it directly.
-import os
 import re
 from pathlib import Path
 
-from medsyn import layout, paths
+from medsyn import layout
 from medsyn.config import (
     baseline_dirs,
     baseline_names,
@@ -20,7 +19,6 @@ from medsyn.config import (
     runs,
 )
 
-os.environ[paths.ENV] = str(Path(workflow.basedir).parent)  # jobs read this checkout's schemas (medsyn.paths)
 CONFIG = load_config(config)
 check_dataset_specs(CONFIG)
 RUNS = runs(CONFIG)
@@ -153,9 +151,9 @@ def paper_report_tables(wildcards):
     if not CONFIG.get("paper_raw"):
         return {}
     return {
-        "paper_comparison": "results/tables/paper_comparison.tsv",
-        "paper_rankings": "results/tables/paper_rankings.tsv",
-        "paper_copies": "results/tables/paper_copy_shares.tsv",
+        "paper_comparison": layout.table("paper_comparison"),
+        "paper_rankings": layout.table("paper_rankings"),
+        "paper_copies": layout.table("paper_copy_shares"),
     }
 
 

@@ -6,9 +6,9 @@ rule draft_spec:
     output:
         layout.DRAFTED_SPEC,
     log:
-        "logs/draft_spec/{dataset}.log",
+        layout.log("draft_spec", "{dataset}"),
     benchmark:
-        "benchmarks/draft_spec/{dataset}.tsv"
+        layout.benchmark("draft_spec", "{dataset}")
     conda:
         "../envs/tables.yaml"
     params:
@@ -29,7 +29,7 @@ rule prepare_data:
         split=layout.in_data("split.json"),
         groups=layout.GROUPS,  # read by the evaluation only, never by a generator
     log:
-        "logs/prepare_data/{dataset}.log",
+        layout.log("prepare_data", "{dataset}"),
     conda:
         "../envs/tables.yaml"
     params:

@@ -5,7 +5,7 @@ rule make_baseline:
     output:
         layout.in_baseline("synthetic.csv"),
     log:
-        "logs/make_baseline/{baseline}/{dataset}/seed{seed}.log",
+        layout.log("make_baseline", layout.BASELINE_KEY),
     conda:
         "../envs/tables.yaml"
     params:
@@ -26,7 +26,7 @@ rule import_external:
         rejects=layout.in_external("rejects.tsv"),
         examples=layout.in_external("examples.csv"),
     log:
-        "logs/import_external/{generator}/{dataset}/{label}.log",
+        layout.log("import_external", layout.EXTERNAL_KEY),
     conda:
         "../envs/tables.yaml"
     params:
@@ -55,9 +55,9 @@ rule real_side:
         json=layout.in_evaluation("real_side.json"),
         npz=layout.in_evaluation("real_side.npz"),
     log:
-        "logs/real_side/{dataset}.log",
+        layout.log("real_side", "{dataset}"),
     benchmark:
-        "benchmarks/real_side/{dataset}.tsv"
+        layout.benchmark("real_side", "{dataset}")
     conda:
         "../envs/tables.yaml"
     params:
@@ -82,9 +82,9 @@ rule evaluate_run:
     output:
         layout.in_run("metrics.json"),
     log:
-        "logs/evaluate/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.log",
+        layout.log("evaluate", f"models/{layout.RUN_KEY}"),
     benchmark:
-        "benchmarks/evaluate/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.tsv"
+        layout.benchmark("evaluate", f"models/{layout.RUN_KEY}")
     conda:
         "../envs/tables.yaml"
     params:
@@ -110,9 +110,9 @@ for batch in EVALUATION_BATCHES:
         output:
             batch.outputs,
         log:
-            f"logs/evaluate/{batch.name}.log",
+            layout.log("evaluate", batch.name),
         benchmark:
-            f"benchmarks/evaluate/{batch.name}.tsv"
+            layout.benchmark("evaluate", batch.name)
         conda:
             "../envs/tables.yaml"
         params:
@@ -128,11 +128,11 @@ rule aggregate_metrics:
     input:
         all_metrics_files(),
     output:
-        metrics="results/tables/metrics.tsv",
-        summary="results/tables/summary.tsv",
-        key="results/tables/key_metrics.tsv",
+        metrics=layout.table("metrics"),
+        summary=layout.table("summary"),
+        key=layout.table("key_metrics"),
     log:
-        "logs/aggregate_metrics.log",
+        layout.log("aggregate_metrics"),
     localrule: True
     conda:
         "../envs/tables.yaml"

@@ -11,9 +11,9 @@ rule generate:
         raw=layout.in_run("raw.jsonl"),
         meta=layout.in_run("generation.json"),
     log:
-        "logs/generate/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.log",
+        layout.log("generate", layout.RUN_KEY),
     benchmark:
-        "benchmarks/generate/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.tsv"
+        layout.benchmark("generate", layout.RUN_KEY)
     conda:
         generate_env
     threads: 4

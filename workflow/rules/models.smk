@@ -3,7 +3,7 @@ rule prepare_model:
     output:
         layout.MODEL_FILE,
     log:
-        "logs/prepare_model/{model}.log",
+        layout.log("prepare_model", "{model}"),
     localrule: True
     conda:
         "../envs/tables.yaml"
@@ -20,9 +20,9 @@ rule check_backend:
     output:
         layout.BACKEND_CHECK,
     log:
-        "logs/check_backend/{model}.log",
+        layout.log("check_backend", "{model}"),
     benchmark:
-        "benchmarks/check_backend/{model}.tsv"
+        layout.benchmark("check_backend", "{model}")
     conda:
         generate_env
     resources:

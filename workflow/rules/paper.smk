@@ -11,9 +11,9 @@ if PAPER_RUNS:
             synthetic=paper_files("synthetic.csv"),
             examples=paper_files("examples.csv"),
         output:
-            "results/tables/paper_copy_shares.tsv",
+            layout.table("paper_copy_shares"),
         log:
-            "logs/paper/copy_shares.log",
+            layout.log("paper", "copy_shares"),
         localrule: True
         conda:
             "../envs/tables.yaml"
@@ -27,13 +27,13 @@ if PAPER_RUNS:
         """The paper's published harmonic scores and ranks beside ours (paper metrics recomputed, and our own)."""
         input:
             metrics=paper_files("metrics.json"),
-            copies="results/tables/paper_copy_shares.tsv",
-            scores=str(Path(workflow.basedir).parent / "resources" / "synllm_paper_scores.tsv"),
+            copies=layout.table("paper_copy_shares"),
+            scores=str(Path(workflow.basedir).parent / layout.PAPER_SCORES),
         output:
-            comparison="results/tables/paper_comparison.tsv",
-            rankings="results/tables/paper_rankings.tsv",
+            comparison=layout.table("paper_comparison"),
+            rankings=layout.table("paper_rankings"),
         log:
-            "logs/paper/comparison.log",
+            layout.log("paper", "comparison"),
         localrule: True
         conda:
             "../envs/tables.yaml"

@@ -9,7 +9,7 @@ rule parse:
         report=layout.in_run("parse_report.json"),
         rejects=layout.in_run("rejects.tsv"),
     log:
-        "logs/parse/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.log",
+        layout.log("parse", layout.RUN_KEY),
     conda:
         "../envs/tables.yaml"
     params:
@@ -25,9 +25,9 @@ rule model_summary:
     input:
         reports=lambda wc: run_files("parse_report.json", model=wc.model),
     output:
-        "results/models/{model}/summary.json",
+        layout.MODEL_SUMMARY,
     log:
-        "logs/model_summary/{model}.log",
+        layout.log("model_summary", "{model}"),
     localrule: True
     conda:
         "../envs/tables.yaml"

@@ -5,7 +5,7 @@ rule make_prompt:
     output:
         layout.PROMPT,
     log:
-        "logs/make_prompt/{dataset}/{prompt}/{recipe}/seed{seed}.log",
+        layout.log("make_prompt", layout.PROMPT_KEY),
     conda:
         "../envs/tables.yaml"
     params:

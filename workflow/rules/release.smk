@@ -3,9 +3,9 @@ rule release_gate:
     input:
         all_metrics_files(),
     output:
-        "results/tables/release_gate.tsv",
+        layout.table("release_gate"),
     log:
-        "logs/release_gate.log",
+        layout.log("release_gate"),
     localrule: True
     conda:
         "../envs/tables.yaml"
@@ -18,11 +18,11 @@ rule release_gate:
 rule release:
     """Copy only releasable synthetic tables to results/release/ with a manifest; fails when none qualifies."""
     input:
-        gate="results/tables/release_gate.tsv",
+        gate=layout.table("release_gate"),
     output:
-        directory("results/release"),
+        directory(layout.RELEASE_DIR),
     log:
-        "logs/release.log",
+        layout.log("release"),
     localrule: True
     conda:
         "../envs/tables.yaml"

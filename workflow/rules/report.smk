@@ -5,21 +5,21 @@
 rule report_tables:
     """Leaderboard (composite scores, intervals over seeds, Pareto front) and a recommendation per use case."""
     input:
-        metrics="results/tables/metrics.tsv",
-        gate="results/tables/release_gate.tsv",
+        metrics=layout.table("metrics"),
+        gate=layout.table("release_gate"),
     output:
         leaderboard=report(
-            "results/tables/leaderboard.tsv",
+            layout.table("leaderboard"),
             caption="../report/leaderboard.rst",
             category="Tables",
         ),
         recommendation=report(
-            "results/tables/recommendation.tsv",
+            layout.table("recommendation"),
             caption="../report/recommendation.rst",
             category="Tables",
         ),
     log:
-        "logs/report/tables.log",
+        layout.log("report", "tables"),
     localrule: True
     conda:
         "../envs/tables.yaml"
@@ -32,20 +32,20 @@ rule report_tables:
 rule report_figures:
     """Privacy-fidelity scatter, family heatmaps, utility, distributions and association differences."""
     input:
-        leaderboard="results/tables/leaderboard.tsv",
-        metrics="results/tables/metrics.tsv",
+        leaderboard=layout.table("leaderboard"),
+        metrics=layout.table("metrics"),
         holdout=layout.in_data("holdout.csv"),
         tables=dataset_tables,
     output:
         report(
-            directory("results/figures/{dataset}"),
+            directory(layout.FIGURES_DIR),
             patterns=["{name}.png"],
             caption="../report/figures.rst",
             category="Figures",
             subcategory="{dataset}",
         ),
     log:
-        "logs/report/figures/{dataset}.log",
+        layout.log("report", "figures/{dataset}"),
     conda:
         "../envs/tables.yaml"
     params:
@@ -68,17 +68,17 @@ rule report:
             f"figures_{dataset}": expand(rules.report_figures.output[0], dataset=dataset)[0]
             for dataset in CONFIG["datasets"]
         },
-        leaderboard="results/tables/leaderboard.tsv",
-        recommendation="results/tables/recommendation.tsv",
-        metrics="results/tables/metrics.tsv",
-        gate="results/tables/release_gate.tsv",
+        leaderboard=layout.table("leaderboard"),
+        recommendation=layout.table("recommendation"),
+        metrics=layout.table("metrics"),
+        gate=layout.table("release_gate"),
         meta=run_files("generation.json"),
         synthetic=run_files("synthetic.csv"),
         prompts=prompt_files(),
     output:
-        "results/report.html",
+        layout.REPORT,
     log:
-        "logs/report/report.log",
+        layout.log("report", "report"),
     localrule: True
     conda:
         "../envs/tables.yaml"

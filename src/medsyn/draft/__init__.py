@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from medsyn import layout
 from medsyn.csv_input import read_csv_cells
 from medsyn.draft.render import render
 from medsyn.draft.table import Draft, draft_table
@@ -22,7 +23,7 @@ def draft_spec(csv: str | Path, dataset: str, target: str | None = None,
     """(the spec's YAML text, the draft with its evidence, the loaded spec) for the CSV at ``csv``."""
     cells = read_csv_cells(csv)
     draft = draft_table(cells, dataset, str(csv), target=target)
-    text = render(draft, keep_path or f"config/datasets/{dataset}.yaml")
+    text = render(draft, keep_path or layout.spec_file(dataset))
     spec = spec_from_dict(yaml.safe_load(text), origin=f"the spec drafted from {csv}")
     return text, draft, spec
 

@@ -10,6 +10,7 @@ import re
 import sys
 from pathlib import Path
 
+from medsyn import layout
 from medsyn.atomic import atomic_open
 from medsyn.draft import draft_spec, summary
 from medsyn.errors import MedsynError
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     name = args.name or re.sub(r"[^a-z0-9_]+", "_", Path(args.csv).stem.lower()).strip("_")
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name or ""):
         parser.error(f"dataset id {name!r} must start with a letter and hold only a-z, 0-9 and _ (use --name)")
-    out = Path(args.out or f"config/datasets/{name}.yaml")
+    out = Path(args.out or layout.spec_file(name))
     if out.exists() and not args.force:
         print(f"error: {out} exists (a hand-written spec?); pass --force to overwrite it", file=sys.stderr)
         return 2

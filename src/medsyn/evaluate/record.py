@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 import medsyn
+from medsyn import layout
 from medsyn.data import read_table
 from medsyn.evaluate import EvalInputs
 from medsyn.evaluate.suite import evaluate_table
@@ -38,7 +39,6 @@ GENERATION_KEYS = (
 )
 LABELS = ("kind", "dataset", "generator", "prompt", "mode", "recipe", "seed")  # as metrics.json records them
 LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "sdmetrics")
-MEMO_SUFFIX = ".memo.json"
 
 
 def examples_of(table: dict, spec, train):
@@ -100,7 +100,7 @@ def fingerprint(table: dict, shared_files: list[str], families, extra: str = "")
 
 
 def memo_path(table: dict) -> Path:
-    return Path(table["metrics"]).with_name("metrics" + MEMO_SUFFIX)
+    return layout.memo(table["metrics"])
 
 
 def recall(table: dict, print_: str) -> dict | None:

@@ -105,15 +105,12 @@ def recipe_parents(config: dict) -> dict[str, str | None]:
 
 
 def _switches_off() -> dict:
-    """The recipe switch blocks with every switch off (the generation settings' own defaults)."""
-    import dataclasses
+    """The recipe switch blocks with every switch off: the schema's defaults."""
+    from medsyn.config import schema_defaults
+    from medsyn.settings import BLOCKS
 
-    from medsyn import settings as st
-
-    blocks = {"examples": st.ExampleSettings(), "novelty": st.NoveltySettings(), "outside": st.OutsideSettings(),
-              "steering": st.SteeringSettings()}
-    return {k: {f: list(v) if isinstance(v, tuple) else v for f, v in dataclasses.asdict(b).items()}
-            for k, b in blocks.items()}
+    generation = schema_defaults()["generation"]
+    return {key: generation[key] for key in BLOCKS}
 
 
 def describe_recipe(config: dict, recipe: str) -> str:

@@ -130,13 +130,27 @@ def signed_frame(n: int = 200, seed: int = 0):
 
 
 def generation_settings(mode: str = "grammar", **overrides):
-    """GenerationSettings with the paper's sampling (T 0.7, top-p 0.9, nothing else), the prefill of the mode and
-    seed 1; each test file passes its own row and call counts."""
-    from medsyn.settings import GenerationSettings
+    """GenerationSettings with the paper's sampling (T 0.7, top-p 0.9, nothing else), the prefill of the mode,
+    one call decoded at a time and seed 1, every other setting the schema's default; each test file passes its own
+    row and call counts."""
+    import dataclasses
 
-    base = dict(mode=mode, target_rows=5, max_calls=1, temperature=0.7, top_p=0.9, top_k=0, min_p=0.0,
-                repeat_penalty=1.0, max_tokens=None, free_max_tokens=200, prefill=mode == "grammar", seed=1)
-    return GenerationSettings(**{**base, **overrides})
+    from medsyn.config import schema_defaults
+    from medsyn.settings import settings_from_config
+
+    gen = schema_defaults()["generation"]
+    gen.update(target_rows=5, max_calls=1, temperature=0.7, top_p=0.9, free_max_tokens=200, parallel_sequences=1)
+    return dataclasses.replace(settings_from_config(gen, mode, seed=1), **overrides)
+
+
+def switches(block: str, **overrides):
+    """One recipe switch block's settings (examples, novelty, outside, steering): the schema's defaults with
+    ``overrides``."""
+    from medsyn.config import schema_defaults
+    from medsyn.settings import BLOCKS
+
+    values = {**schema_defaults()["generation"][block], **overrides}
+    return BLOCKS[block](**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 # --- Snakemake in a subprocess (the one helper every workflow-level test uses) ----------------------------------

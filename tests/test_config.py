@@ -68,3 +68,38 @@ def test_validation_reads_no_files(tmp_path):
         load_config(cfg)
     cfg.pop("paper_raw")
     assert load_config(cfg)["dataset_options"][cfg["datasets"][0]]["spec"].endswith(f"{cfg['datasets'][0]}.yaml")
+
+
+def test_settings_have_no_defaults_of_their_own_and_refuse_unknown_keys():
+    """The schema is the only place a default lives; a block that reaches the settings with a key they do not know
+    (or without one they need) is an error naming it, never silently dropped."""
+    import dataclasses
+
+    from medsyn.config import schema_defaults
+    from medsyn.errors import ConfigError
+    from medsyn.settings import BLOCKS, GenerationSettings, settings_from_config
+
+    for cls in (GenerationSettings, *BLOCKS.values()):
+        assert all(f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+                   for f in dataclasses.fields(cls)), cls
+    gen = schema_defaults()["generation"]
+    assert settings_from_config(gen, "grammar", 1).steering.bins == 10  # the schema's default
+    gen["steering"]["strenght"] = 2.0
+    with pytest.raises(ConfigError, match=r"config key 'generation.steering': unknown keys \['strenght'\]"):
+        settings_from_config(gen, "grammar", 1)
+    gen = schema_defaults()["generation"]
+    del gen["novelty"]["max_retries"]
+    with pytest.raises(ConfigError, match=r"generation.novelty': missing keys \['max_retries'\]"):
+        settings_from_config(gen, "grammar", 1)
+
+
+def test_one_config_object_filled_in_place_and_recipes_override_only_what_they_name():
+    from medsyn.config import load_config, recipe_generation
+
+    raw = repo_config()
+    raw["generation"]["recipes"] = {"base": {}, "strong": {"steering": {"strength": 8.0}}}
+    assert load_config(raw) is raw  # Snakemake's config object itself, defaults filled
+    assert raw["generation"]["recipes"]["strong"] == {"steering": {"strength": 8.0}}  # nothing filled into a recipe
+    strong = recipe_generation(raw, "strong")
+    assert strong["steering"] == {**raw["generation"]["steering"], "strength": 8.0}
+    assert raw["split"] == {"holdout_fraction": 0.25, "reference_fraction": 0.15, "seed": 20250811}

@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from conftest import REPO, merged_config
-from medsyn.config import (expand_paper_raw, external_dirs, external_entry, load_config, paper_runs, runs,
-                           uses_row_hooks)
+from medsyn.config import expand_paper_raw, external_dirs, external_entry, load_config, paper_runs, runs
 from medsyn.errors import ConfigError
 from medsyn.layout import PAPER_SCORES
+from medsyn.settings import settings_from_config
 from medsyn.paper_audit import (
     COMPARISON_COLUMNS,
     COPY_COLUMNS,
@@ -49,7 +49,8 @@ def test_paper_yaml_is_the_papers_grid():
     assert cfg["generation"]["temperature"] == 0.7 and cfg["generation"]["top_p"] == 0.9
     assert cfg["generation"]["top_k"] == 0 and cfg["generation"]["repeat_penalty"] == 1.0
     # config.yaml's recipe switches (fresh examples, novelty, steering) are off in the paper's grid
-    assert not uses_row_hooks(cfg["generation"]) and not cfg["generation"]["examples"]["per_call"]
+    assert not settings_from_config(cfg["generation"], "grammar", 1).uses_row_hooks
+    assert not cfg["generation"]["examples"]["per_call"]
     assert cfg["generation"]["examples"]["placement"] == "both"  # the paper's prompt shows its examples in the request
     assert "paper" in cfg["evaluation"]["families"]
     assert len(runs(cfg)) == 3 * 4 * 2 * 5 * len(cfg["generation"]["models"])

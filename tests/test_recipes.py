@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import repo_config, spec_path
+from conftest import generation_settings, repo_config, spec_path, switches
 from medsyn.config import baseline_names, load_config, recipe_generation, runs
 from medsyn.data import load_real
 from medsyn.errors import ConfigError
@@ -32,16 +32,17 @@ def pima():
 
 def test_per_call_examples_differ_by_call_and_repeat_by_seed(pima):
     spec, train, _ = pima
-    source = ExampleSource(train, spec, n=3, run_seed=1)
+    source = ExampleSource(switches("examples"), train, spec, n=3, run_seed=1)
     calls = [tuple(source.for_call(k).index) for k in range(6)]
     assert len(set(calls)) == 6  # every call its own rows
-    assert calls == [tuple(ExampleSource(train, spec, 3, run_seed=1).for_call(k).index) for k in range(6)]
-    assert calls != [tuple(ExampleSource(train, spec, 3, run_seed=2).for_call(k).index) for k in range(6)]
+    plain = switches("examples")
+    assert calls == [tuple(ExampleSource(plain, train, spec, 3, run_seed=1).for_call(k).index) for k in range(6)]
+    assert calls != [tuple(ExampleSource(plain, train, spec, 3, run_seed=2).for_call(k).index) for k in range(6)]
 
 
 def test_stratified_examples_follow_the_target_shares(pima):
     spec, train, _ = pima
-    source = ExampleSource(train, spec, n=4, run_seed=1, stratify=True)
+    source = ExampleSource(switches("examples", stratify=True), train, spec, n=4, run_seed=1)
     positive = [int((source.for_call(k)[spec.target] == "1").sum()) for k in range(40)]
     share = (train[spec.target] == "1").mean()  # about 0.35: 4 x 0.35 = 1.4 -> 1 or 2 positives, never 0 or 4
     assert set(positive) <= {1, 2} and abs(np.mean(positive) / 4 - share) < 0.08
@@ -53,11 +54,12 @@ def test_residual_examples_come_from_the_region_generated_rows_miss(pima):
     spec, train, _ = pima
     generated = train[train[spec.target] == "0"].head(40)
     outcome_only = dataclasses.replace(spec, columns=(spec.column(spec.target),))
-    source = ExampleSource(train, outcome_only, n=3, run_seed=1, residual=True)
+    source = ExampleSource(switches("examples", residual=True), train, outcome_only, n=3, run_seed=1)
     for call in range(5):
         assert set(source.for_call(call, generated)[spec.target]) == {"1"}
     # before any row is generated the draw is the plain random one
-    assert list(source.for_call(0, None).index) == list(ExampleSource(train, outcome_only, 3, 1).for_call(0).index)
+    plain = ExampleSource(switches("examples"), train, outcome_only, 3, 1)
+    assert list(source.for_call(0, None).index) == list(plain.for_call(0).index)
 
 
 def test_neighbor_examples_are_one_patient_and_its_nearest_train_rows(pima):
@@ -67,7 +69,7 @@ def test_neighbor_examples_are_one_patient_and_its_nearest_train_rows(pima):
 
     spec, train, _ = pima
     encoded = encode(train, spec, train)
-    source = ExampleSource(train, spec, n=4, run_seed=1, stratify=True, neighbors=True)
+    source = ExampleSource(switches("examples", stratify=True, neighbors=True), train, spec, n=4, run_seed=1)
     calls, anchor_classes = [], []
     for call in range(40):
         shown = train.index.get_indexer(source.for_call(call).index)
@@ -79,9 +81,10 @@ def test_neighbor_examples_are_one_patient_and_its_nearest_train_rows(pima):
         calls.append(tuple(shown))
         anchor_classes.append(train[spec.target].iloc[anchors[0]])
     assert len(set(calls)) >= 34  # anchors drawn with replacement; mutual neighbours share a set
-    assert calls[:5] == [tuple(train.index.get_indexer(ExampleSource(train, spec, 4, 1, stratify=True, neighbors=True)
+    near = switches("examples", stratify=True, neighbors=True)
+    assert calls[:5] == [tuple(train.index.get_indexer(ExampleSource(near, train, spec, 4, 1)
                                                        .for_call(k).index)) for k in range(5)]
-    assert calls[:5] != [tuple(train.index.get_indexer(ExampleSource(train, spec, 4, 2, stratify=True, neighbors=True)
+    assert calls[:5] != [tuple(train.index.get_indexer(ExampleSource(near, train, spec, 4, 2)
                                                        .for_call(k).index)) for k in range(5)]
     positive = np.mean([c == "1" for c in anchor_classes])
     assert abs(positive - (train[spec.target] == "1").mean()) < 0.2
@@ -89,14 +92,14 @@ def test_neighbor_examples_are_one_patient_and_its_nearest_train_rows(pima):
     def spread(rows):  # mean distance between the shown rows
         return np.abs(encoded[rows][:, None] - encoded[rows][None]).sum(axis=2).mean()
 
-    at_random = ExampleSource(train, spec, n=4, run_seed=1, stratify=True)
+    at_random = ExampleSource(switches("examples", stratify=True), train, spec, n=4, run_seed=1)
     random_calls = [train.index.get_indexer(at_random.for_call(k).index) for k in range(40)]
     assert np.mean([spread(list(c)) for c in calls]) < 0.5 * np.mean([spread(c) for c in random_calls])
 
 
 def test_novelty_judge_names_each_reason(pima):
     spec, train, holdout = pima
-    judge = NoveltyJudge(spec, ["earlier", "examples", "train", "near"], train, holdout)
+    judge = NoveltyJudge(switches("novelty", reject=("earlier", "examples", "train", "near")), spec, train, holdout)
     first = row_text(train.iloc[0], spec)
     assert judge.reason(first) == "train"
     assert judge.reason(first, {first}) == "examples"  # the call's own examples are named first
@@ -117,7 +120,7 @@ def test_novelty_distance_matches_the_privacy_metric(pima):
     from medsyn.distance import categorical_slice, encode, nearest
 
     spec, train, holdout = pima
-    judge = NoveltyJudge(spec, ["near"], train, holdout)
+    judge = NoveltyJudge(switches("novelty", reject=("near",)), spec, train, holdout)
     rows = holdout.head(20)
     expected = nearest(encode(rows, spec, train), encode(train, spec, train), k=1, group=categorical_slice(spec))[0]
     got = [judge.distance_to_train(row_text(r, spec)) for _, r in rows.iterrows()]
@@ -144,7 +147,7 @@ def test_whole_table_row_texts_and_one_row_encodings_match_the_per_row_paths(dat
 def test_copula_draws_keep_the_drawn_columns_dependence(pima):
     spec, train, _ = pima
     order = spec.in_order(["Glucose", "Outcome"])
-    draws = OutsideDraws(order, train, "copula", 2, fit_seed=1)
+    draws = OutsideDraws(switches("outside", method="copula", columns=2), order, train, fit_seed=1)
     stream = draws.prefixes(seed=5)
     prefixes = [next(stream) for _ in range(300)]
     assert all(p.count(",") == 2 and p.endswith(",") for p in prefixes)
@@ -152,20 +155,20 @@ def test_copula_draws_keep_the_drawn_columns_dependence(pima):
     outcome = np.array([p.split(",")[1] == "1" for p in prefixes])
     glucose, outcome = glucose[~np.isnan(glucose)], outcome[~np.isnan(glucose)]
     assert glucose[outcome].mean() > glucose[~outcome].mean() + 15  # diabetics have higher glucose, as in train
-    again = OutsideDraws(order, train, "copula", 2, fit_seed=1).prefixes(seed=5)
+    again = OutsideDraws(switches("outside", method="copula", columns=2), order, train, fit_seed=1).prefixes(seed=5)
     assert [next(again) for _ in range(300)] == prefixes
 
 
 def test_outside_draws_need_model_columns(pima):
     spec, train, _ = pima
     with pytest.raises(ValueError, match="fewer|0 < columns"):
-        OutsideDraws(spec, train, "marginal", len(spec.columns), fit_seed=1)
+        OutsideDraws(switches("outside", method="marginal", columns=len(spec.columns)), spec, train, fit_seed=1)
 
 
 def test_without_model_baseline_keeps_only_the_drawn_dependence(pima):
     spec, train, _ = pima
     order = spec.in_order(["Glucose", "Outcome"])
-    frame = without_model(order, train, "copula", 2, 400, np.random.default_rng(3))
+    frame = without_model(switches("outside", method="copula", columns=2), order, train, 400, np.random.default_rng(3))
     assert list(frame.columns) == order.column_names
     g = pd.to_numeric(frame["Glucose"])  # missing values are NaN, skipped by mean()
     assert g[frame["Outcome"] == "1"].mean() > g[frame["Outcome"] == "0"].mean() + 15
@@ -183,7 +186,7 @@ def test_steering_pulls_toward_the_train_marginal(pima):
     spec, train, _ = pima
     order = spec.in_order(["Outcome"])
     pieces = _pieces()
-    steering = MarginalSteering(order, train, pieces, strength=2.0)
+    steering = MarginalSteering(switches("steering", strength=2.0), order, train, pieces)
     assert steering.steer(b"") is None  # nothing generated yet: running = target, no bias
     for _ in range(30):  # the model wrote only Outcome 1
         steering.observe("1," + ",".join(["1"] * (len(order.columns) - 1)))
@@ -191,7 +194,7 @@ def test_steering_pulls_toward_the_train_marginal(pima):
     by_token = dict(zip(ids.tolist(), bias.tolist()))
     assert by_token[pieces[b"0"]] > 0 > by_token[pieces[b"1"]]  # pushes toward the under-produced level
     assert by_token[pieces[b"0,"]] > 0  # a token closing the field gets the same pull
-    off = MarginalSteering(order, train, pieces, strength=0.0)
+    off = MarginalSteering(switches("steering", strength=0.0), order, train, pieces)
     off.observe("1," * (len(order.columns) - 1) + "1")
     assert off.steer(b"") is None
 
@@ -203,7 +206,7 @@ def test_a_token_closing_a_value_and_opening_the_next_level_is_steered_even_off_
     spec, train, _ = pima
     order = spec.in_order([])  # the spec's order: Outcome last, after the numeric Age
     pieces = _pieces()
-    steering = MarginalSteering(order, train, pieces, strength=2.0)
+    steering = MarginalSteering(switches("steering", strength=2.0), order, train, pieces)
     assert order.columns[-1].name == "Outcome" and order.columns[-2].name == "Age"
     row = ",".join(["1"] * (len(order.columns) - 1))
     for _ in range(30):  # the model wrote only Outcome 1
@@ -219,7 +222,7 @@ def test_a_token_closing_a_value_and_opening_the_next_level_is_steered_even_off_
 def test_steering_stops_once_the_bin_is_decided(pima):
     spec, train, _ = pima
     order = spec.in_order(["Age"])
-    steering = MarginalSteering(order, train, _pieces(), strength=2.0, bins=4)
+    steering = MarginalSteering(switches("steering", strength=2.0, bins=4), order, train, _pieces())
     for _ in range(20):
         steering.observe("22," + ",".join(["1"] * (len(order.columns) - 1)))
     assert steering.steer(b"") is not None  # the leading digit decides the age quartile
@@ -230,7 +233,7 @@ def test_a_columns_values_by_prefix_are_exactly_those_a_scan_finds(pima):
     """The bisected run of the sorted support (the hot path's lookup) is the scan's list, in the same order, for
     every prefix the decoder can hold: empty, one digit, a decided value, a value plus more, and none."""
     spec, train, _ = pima
-    steering = MarginalSteering(spec.in_order(["Age"]), train, _pieces(), strength=2.0)
+    steering = MarginalSteering(switches("steering", strength=2.0), spec.in_order(["Age"]), train, _pieces())
     for column in steering.columns:
         for partial in ["", "1", "2", "22", "0.", "22.5", "9999", "N", "x"] + column.support[:5]:
             assert column.starting_with(partial) == [v for v in column.support if v.startswith(partial)]
@@ -246,7 +249,7 @@ def test_steering_with_train_values_only_rules_out_unseen_values_from_the_first_
     order = spec.in_order(["Age"])
     pieces = _pieces()
     ages = set(train["Age"].dropna().astype(int).astype(str))
-    strict = MarginalSteering(order, train, pieces, strength=2.0, bins=4, train_values_only=True)
+    strict = MarginalSteering(switches("steering", strength=2.0, bins=4, train_values_only=True), order, train, pieces)
     ids, bias = strict.steer(b"")
     by_token = dict(zip(ids.tolist(), bias.tolist()))
     for digit in "0123456789":
@@ -254,7 +257,7 @@ def test_steering_with_train_values_only_rules_out_unseen_values_from_the_first_
         assert (by_token[pieces[digit.encode()]] == UNSEEN_BIAS) == (not leads), digit
     # 22 decides the quartile: the plain steering stops there, the support still rules out "22x" and "22,"
     # where train has no such age
-    plain = MarginalSteering(order, train, pieces, strength=2.0, bins=4)
+    plain = MarginalSteering(switches("steering", strength=2.0, bins=4), order, train, pieces)
     assert plain.steer(b"22") is None
     ids, bias = strict.steer(b"22")
     by_token = dict(zip(ids.tolist(), bias.tolist()))
@@ -276,8 +279,8 @@ def test_conditional_steering_pulls_each_parent_bin_toward_trains_share_in_it(pi
     spec, train, _ = pima
     order = spec.in_order(["Outcome", "Glucose"])
     pieces = _pieces()
-    conditional = MarginalSteering(order, train, pieces, strength=2.0, conditional=True)
-    marginal = MarginalSteering(order, train, pieces, strength=2.0)
+    conditional = MarginalSteering(switches("steering", strength=2.0, conditional=True), order, train, pieces)
+    marginal = MarginalSteering(switches("steering", strength=2.0), order, train, pieces)
     assert conditional.chain.parents[1] == 0
     rest = ",".join(["1"] * (len(order.columns) - 2))
     for outcome in ["0", "1"] * 15:
@@ -315,15 +318,14 @@ def test_the_steered_baseline_keeps_the_chains_pairs_that_marginals_lose(pima):
     spec, train, holdout = pima
     chain = Chain(spec, value_texts(train, spec))
     assert spec.columns[chain.parents[spec.column_names.index("Age")]].name == "Pregnancies"
-    drawn = {"method": "none", "columns": 0, "column_order": [],
-             "steering": {"strength": 4.0, "bins": 10, "conditional": True}}
-    steered = make_baseline("steered-r8", spec, train, holdout, 400, 1, drawn=drawn)
+    recipe = generation_settings(steering=switches("steering", strength=4.0, conditional=True))
+    steered = make_baseline("steered-r8", spec, train, holdout, 400, 1, recipe)
     independent = make_baseline("marginals", spec, train, holdout, 400, 1)
     corr = lambda frame: frame[["Pregnancies", "Age"]].astype(float).corr().iloc[0, 1]  # noqa: E731
     assert corr(train) > 0.4 and corr(steered) > 0.7 * corr(train) and abs(corr(independent)) < 0.15
     for name in spec.column_names:
         assert set(steered[name].dropna()) <= set(train[name].dropna())
-    assert steered.equals(make_baseline("steered-r8", spec, train, holdout, 400, 1, drawn=drawn))
+    assert steered.equals(make_baseline("steered-r8", spec, train, holdout, 400, 1, recipe))
 
 
 def test_the_pull_without_the_model_matches_each_marginal_closer_than_resampling(pima):
@@ -333,14 +335,16 @@ def test_the_pull_without_the_model_matches_each_marginal_closer_than_resampling
 
     spec, train, _ = pima
     share = (train["Outcome"] == "1").mean()
-    pulled = [pull_without_model(spec, train, 100, np.random.default_rng(s), 8.0) for s in range(6)]
+    strong = switches("steering", strength=8.0)
+    pulled = [pull_without_model(strong, spec, train, 100, np.random.default_rng(s)) for s in range(6)]
     resampled = [train["Outcome"].to_numpy()[np.random.default_rng(s).integers(len(train), size=100)] for s in range(6)]
     pulled_error = [abs((p["Outcome"] == "1").sum() - 100 * share) for p in pulled]
     resampled_error = [abs((r == "1").sum() - 100 * share) for r in resampled]
     assert max(pulled_error) <= 3 and np.mean(pulled_error) < np.mean(resampled_error)
     ages = pd.concat(pulled)[["Pregnancies", "Age"]].astype(float)
     assert abs(ages.corr().iloc[0, 1]) < 0.15  # no model, no chain: independent columns
-    off = pull_without_model(spec, train, 100, np.random.default_rng(1), 0.0)  # strength 0: plain resampling
+    # strength 0: plain resampling
+    off = pull_without_model(switches("steering", strength=0.0), spec, train, 100, np.random.default_rng(1))
     assert set(off["Outcome"]) <= {"0", "1"} and len(off) == 100
 
 

@@ -9,7 +9,7 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import generation_settings, spec_path
+from conftest import generation_settings, spec_path, switches
 from medsyn import checkpoint
 from medsyn.run import Run
 from medsyn.data import load_real
@@ -20,7 +20,6 @@ from medsyn.llm.chat_template import build_prompt_text
 from medsyn.llm.decode import Call
 from medsyn.prompts import build_prompt
 from medsyn.recipes.rowtext import row_text
-from medsyn.settings import ExampleSettings, NoveltySettings, OutsideSettings, SteeringSettings
 from medsyn.spec import load_spec
 from medsyn.split import split_train_holdout
 
@@ -44,10 +43,10 @@ def backend(smollm2_path):
 
 def _all_on(**kw):
     return generation_settings("grammar", target_rows=100, max_calls=4, temperature=1.0, top_p=1.0,
-                               parallel_sequences=2, examples=ExampleSettings(per_call=True, stratify=True),
-                               novelty=NoveltySettings(reject=("earlier", "examples", "train", "near")),
-                               outside=OutsideSettings(method="copula", columns=2),
-                               steering=SteeringSettings(strength=1.0), **kw)
+                               parallel_sequences=2, examples=switches("examples", per_call=True, stratify=True),
+                               novelty=switches("novelty", reject=("earlier", "examples", "train", "near")),
+                               outside=switches("outside", method="copula", columns=2),
+                               steering=switches("steering", strength=1.0), **kw)
 
 
 def _run(backend, pima, settings, path, ckpt=None):
@@ -104,7 +103,7 @@ def test_examples_shown_only_in_the_prefill_are_each_calls_only_own_tokens(backe
 
     def examples(placement):
         return generation_settings("grammar", target_rows=8, max_calls=2, temperature=1.0, top_p=1.0,
-                                   examples=ExampleSettings(per_call=True, placement=placement))
+                                   examples=switches("examples", per_call=True, placement=placement))
 
     both = _Prompts(backend, prompt, "template", examples("both"))
     once = _Prompts(backend, prompt, "template", examples("prefill"))
@@ -113,7 +112,7 @@ def test_examples_shown_only_in_the_prefill_are_each_calls_only_own_tokens(backe
     assert backend.detokenize(once.suffix(rows)) == "".join(r + "\n" for r in rows)
     assert len(once.suffix(rows)) < len(both.suffix(rows)) - len(backend.tokenize("\n".join(rows), add_bos=False))
     # a mode that does not prefill keeps the rows in the user message (else no call would see them)
-    free = _Prompts(backend, prompt, "template", generation_settings("free", examples=ExampleSettings(
+    free = _Prompts(backend, prompt, "template", generation_settings("free", examples=switches("examples", 
         per_call=True, placement="prefill")))
     assert all(free.text.count(r) == 1 for r in rows) and free.in_user
     calls = _run(backend, pima, examples("prefill"), tmp_path / "p.jsonl")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import signed_frame, signed_spec
+from conftest import signed_frame, signed_spec, switches
 from medsyn.grammar import column_regex, row_regex
 from medsyn.recipes.outside import OutsideDraws
 from medsyn.recipes.rowtext import row_texts, text_frame, value_texts
@@ -35,13 +35,13 @@ def _biases(steering, row: bytes) -> dict[int, float]:
 
 def test_the_sign_is_a_prefix_of_the_sorted_support(signed):
     spec, train = signed
-    steering = MarginalSteering(spec, train, _pieces(), strength=2.0)
+    steering = MarginalSteering(switches("steering", strength=2.0), spec, train, _pieces())
     md = steering.columns[0]
     negative = sorted(t for t in md.support if t.startswith("-"))
     assert negative and md.starting_with("-") == negative == [t for t in md.support if float(t) < 0]
     assert md.starting_with("-1") == [t for t in md.support if t.startswith("-1")]
-    assert "-" in md.alphabet and "-" not in MarginalSteering(spec.in_order(["sex"]), train, _pieces(), 1.0) \
-        .columns[0].alphabet  # a categorical column writes no sign
+    sex_first = MarginalSteering(switches("steering", strength=1.0), spec.in_order(["sex"]), train, _pieces())
+    assert "-" in md.alphabet and "-" not in sex_first.columns[0].alphabet  # a categorical column writes no sign
     assert md.openers == ["-"] and steering.columns[3].openers[:1] == ["F"]
 
 
@@ -49,7 +49,7 @@ def test_steering_pulls_the_sign_toward_trains_share(signed):
     """Train's md is mostly negative; a run that wrote only positive values is pushed toward '-'."""
     spec, train = signed
     pieces = _pieces()
-    steering = MarginalSteering(spec, train, pieces, strength=2.0)
+    steering = MarginalSteering(switches("steering", strength=2.0), spec, train, pieces)
     assert (train["md"] < 0).mean() > 0.6
     for _ in range(30):
         steering.observe("2.0,-5,0.10,F,0")
@@ -64,7 +64,7 @@ def test_a_token_closing_a_field_and_opening_a_negative_number_gets_both_biases(
     spec, train = signed
     order = spec.in_order(["md", "z"])
     pieces = _pieces()
-    steering = MarginalSteering(order, train, pieces, strength=2.0)
+    steering = MarginalSteering(switches("steering", strength=2.0), order, train, pieces)
     for _ in range(30):
         steering.observe("-3.2,1.00,-5,F,0")
     md_texts = value_texts(train, order)[0]
@@ -79,15 +79,15 @@ def test_train_values_only_rules_out_the_sign_where_train_has_no_negatives(signe
     spec, train = signed
     pieces = _pieces()
     positive = train[train["md"] >= 0]
-    strict = MarginalSteering(spec, positive, pieces, strength=2.0, train_values_only=True)
+    strict = MarginalSteering(switches("steering", strength=2.0, train_values_only=True), spec, positive, pieces)
     assert _biases(strict, b"")[pieces[b"-"]] == UNSEEN_BIAS
-    plain = MarginalSteering(spec, train, pieces, strength=2.0, train_values_only=True)
+    plain = MarginalSteering(switches("steering", strength=2.0, train_values_only=True), spec, train, pieces)
     assert _biases(plain, b"").get(pieces[b"-"], 0.0) != UNSEEN_BIAS
 
 
 def test_the_pull_without_the_model_keeps_the_sign_share(signed):
     spec, train = signed
-    frame = pull_without_model(spec, train, 300, np.random.default_rng(0), strength=2.0)
+    frame = pull_without_model(switches("steering", strength=2.0), spec, train, 300, np.random.default_rng(0))
     assert abs((frame["md"] < 0).mean() - (train["md"] < 0).mean()) < 0.1
     assert all(row_regex(spec).fullmatch(r) for r in row_texts(frame, spec))
 
@@ -95,7 +95,7 @@ def test_the_pull_without_the_model_keeps_the_sign_share(signed):
 @pytest.mark.parametrize("method", ["marginal", "copula"])
 def test_outside_draws_of_signed_columns_are_in_the_grammar(signed, method):
     spec, train = signed
-    draws = OutsideDraws(spec, train, method, k=3, fit_seed=1)
+    draws = OutsideDraws(switches("outside", method=method, columns=3), spec, train, fit_seed=1)
     stream = draws.prefixes(seed=5)
     prefixes = [next(stream) for _ in range(300)]
     pattern = re.compile(",".join(column_regex(c) for c in spec.columns[:3]) + ",")

@@ -19,6 +19,7 @@ from medsyn.copula import GaussianCopula
 from medsyn.recipes.outside import without_model
 from medsyn.recipes.steering import pull_without_model
 from medsyn.seeds import derive_seed
+from medsyn.settings import GenerationSettings
 from medsyn.spec import DatasetSpec
 
 BASELINES = ("holdout", "marginals", "copula", "bootstrap")
@@ -47,10 +48,12 @@ def copula_baseline(train: pd.DataFrame, spec: DatasetSpec, n: int, rng: np.rand
 
 def make_baseline(
     name: str, spec: DatasetSpec, train: pd.DataFrame, reference: pd.DataFrame, n: int, seed: int,
-    drawn: dict | None = None,
+    recipe: GenerationSettings | None = None, order: list[str] | tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """``drawn`` (for ``drawn-<recipe>``): the recipe's outside draws (method, columns, column_order); for
-    ``steered-<recipe>`` (the recipe's steering without the model) its column_order and steering settings."""
+    """``recipe`` (for ``drawn-<recipe>`` and ``steered-<recipe>``): the recipe's settings, the very object its
+    generation runs with, and ``order`` its generation column order (``target`` resolved). The drawn baseline
+    keeps the recipe's outside draws and resamples the other columns; the steered one applies its steering to
+    train's marginals instead of the model."""
     rng = _rng(seed, name)
     if name == "holdout":  # unseen real rows: as many as asked for, at most the reference split's
         frame = holdout_baseline(reference, min(n, len(reference)), rng)
@@ -60,12 +63,10 @@ def make_baseline(
         frame = bootstrap_baseline(train, n, rng)
     elif name == "copula":
         frame = copula_baseline(train, spec, n, rng)
-    elif name.startswith("drawn-") and drawn:
-        frame = without_model(spec.in_order(drawn["column_order"]), train, drawn["method"], drawn["columns"], n, rng)
-    elif name.startswith("steered-") and drawn:
-        st = drawn["steering"]
-        frame = pull_without_model(spec.in_order(drawn["column_order"]), train, n, rng, st["strength"], st["bins"],
-                                   st["conditional"])
+    elif name.startswith("drawn-") and recipe:
+        frame = without_model(recipe.outside, spec.in_order(order), train, n, rng)
+    elif name.startswith("steered-") and recipe:
+        frame = pull_without_model(recipe.steering, spec.in_order(order), train, n, rng)
     else:
         raise ValueError(f"unknown baseline {name!r}; expected one of {BASELINES}")
     return frame[spec.column_names].reset_index(drop=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import os
 from pathlib import Path
@@ -13,33 +14,12 @@ import yaml
 from medsyn import layout, paths
 from medsyn.errors import ConfigError
 from medsyn.run import Run
+from medsyn.settings import settings_from_config
 from medsyn.spec import load_spec
 
 def _schema() -> dict:
     with open(paths.schema("config")) as fh:
         return yaml.safe_load(fh)
-
-
-def _fill_defaults(value, schema: dict):
-    """Fill schema defaults recursively (jsonschema validates but never fills). A schema marked
-    ``x-fill-defaults: false`` (a recipe's overrides) is left as written."""
-    if schema.get("x-fill-defaults") is False:
-        return value
-    if schema.get("type") == "object" or "properties" in schema:
-        if value is None and "default" in schema:
-            value = copy.deepcopy(schema["default"])
-        if isinstance(value, dict):
-            for key, sub in schema.get("properties", {}).items():
-                if key not in value and "default" in sub:
-                    value[key] = copy.deepcopy(sub["default"])
-                if key in value:
-                    value[key] = _fill_defaults(value[key], sub)
-            extra = schema.get("additionalProperties")
-            if isinstance(extra, dict):
-                for key in value:
-                    if key not in schema.get("properties", {}):
-                        value[key] = _fill_defaults(value[key] if value[key] is not None else {}, extra)
-    return value
 
 
 def _error_message(exc: jsonschema.ValidationError) -> str:
@@ -52,22 +32,39 @@ def _error_message(exc: jsonschema.ValidationError) -> str:
 
 
 def load_config(config: dict) -> dict:
-    """What the workflow runs on: ``validate_config`` (keys and values, no file read) then ``resolve_files``."""
+    """What the workflow runs on: ``validate_config`` (keys and values, no file read) then ``resolve_files``. Both
+    fill ``config`` in place: the workflow keeps one config object (Snakemake's own)."""
     return resolve_files(validate_config(config))
 
 
+def schema_defaults() -> dict:
+    """A config with nothing set but what the schema requires, its defaults filled: what a key left out means
+    (the switches-off state of the recipe switches, for instance). A fresh copy each call."""
+    return copy.deepcopy(_schema_defaults())
+
+
+@functools.lru_cache(maxsize=1)
+def _schema_defaults() -> dict:
+    model = {"source": {"path": "none.gguf"}, "sha256": "0" * 64}  # the registry needs one entry to validate
+    return validate_config({"datasets": ["none"], "seeds": [1], "models": {"none": model},
+                            "generation": {"models": []}})
+
+
 def validate_config(config: dict) -> dict:
-    """A validated copy with every default filled in. Raises ConfigError naming the key at fault.
+    """``config`` validated against the schema, with every default filled in place (``snakemake.utils.validate``
+    with ``set_default``: the schema is the only place a default lives), then the checks across keys (models,
+    grid, recipes, external). Raises ConfigError naming the key at fault.
 
     Pure: reads no file but the schema (the files the config names are found by ``resolve_files``).
     """
-    config = copy.deepcopy(config or {})
+    from snakemake.utils import validate  # snakemake's import is slow; only a config load needs it
+
     schema = _schema()
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
-    if errors:
+    if errors:  # our message names the key; snakemake's would name only the schema rule
         raise ConfigError("; ".join(_error_message(e) for e in errors[:5]))
-    config = _fill_defaults(config, schema)
+    validate(config, str(paths.schema("config")), set_default=True)
     for model in config["generation"]["models"]:
         if model not in config["models"]:
             raise ConfigError(
@@ -85,8 +82,7 @@ def validate_config(config: dict) -> dict:
 
 def resolve_files(config: dict) -> dict:
     """A validated config with the files it names found: the paper's raw outputs under ``paper_raw`` become
-    external generators, and each dataset gets its spec path (``find_spec``)."""
-    config = copy.deepcopy(config)
+    external generators, and each dataset gets its spec path (``find_spec``). Filled in place."""
     config["external"].update(expand_paper_raw(config))
     options = config["dataset_options"]
     for name in config["datasets"]:
@@ -155,11 +151,6 @@ def check_writable(folder: str | Path) -> None:
         ) from None
 
 
-RECIPE_KEYS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "column_order", "examples", "novelty",
-               "outside", "steering")  # what a recipe may override (the schema's $defs/recipe says the same)
-ROW_HOOK_KEYS = ("novelty", "outside", "steering")
-
-
 def recipe_generation(config: dict, recipe: str) -> dict:
     """The generation block of one recipe: the base ``generation`` keys with the recipe's overrides (nested
     blocks such as ``novelty`` are merged key by key)."""
@@ -170,14 +161,10 @@ def recipe_generation(config: dict, recipe: str) -> dict:
     return gen
 
 
-def uses_row_hooks(gen: dict) -> bool:
-    return bool(gen["novelty"]["reject"]) or gen["outside"]["method"] != "none" or gen["steering"]["strength"] != 0
-
-
 def check_recipes(config: dict) -> None:
     """Recipes that cannot run: row-level switches in free mode (free text has no reliable row boundaries)."""
     for name in sorted({run.recipe for run in runs(config) if run.mode == "free"}):
-        if uses_row_hooks(recipe_generation(config, name)):
+        if settings_from_config(recipe_generation(config, name), "free", seed=0).uses_row_hooks:
             raise ConfigError(
                 f"config key 'generation.recipes.{name}': novelty, outside draws and steering act on grammar rows; "
                 "they cannot run in free mode (turn them off in this recipe, or leave free mode out of its runs with grid)"

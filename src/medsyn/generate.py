@@ -133,17 +133,15 @@ class _Recipe:
         if needs_real and real is None:
             raise GenerationError("this recipe (per-call examples, novelty, outside draws or steering) needs the "
                                   "train rows; pass RealRows")
-        self.examples = ExampleSource(real.train, spec, len(prompt.example_rows), s.seed, s.examples.stratify,
-                                      s.examples.residual, s.examples.neighbors) if s.examples.per_call else None
-        self.outside = OutsideDraws(self.spec, real.train, s.outside.method, s.outside.columns,
+        self.examples = ExampleSource(s.examples, real.train, spec, len(prompt.example_rows),
+                                      s.seed) if s.examples.per_call else None
+        self.outside = OutsideDraws(s.outside, self.spec, real.train,
                                     derive_seed("outside-fit", *run.call_key)) if s.outside.method != "none" else None
         self.rows = None
         if s.uses_row_hooks:
-            novelty = NoveltyJudge(self.spec, s.novelty.reject, real.train, real.holdout,
-                                   s.novelty.near_quantile) if s.novelty.reject else None
-            steering = MarginalSteering(self.spec, real.train, backend.pieces(), s.steering.strength,
-                                        s.steering.bins, s.steering.train_values_only,
-                                        s.steering.conditional) if s.steering.strength else None
+            novelty = NoveltyJudge(s.novelty, self.spec, real.train, real.holdout) if s.novelty.reject else None
+            steering = MarginalSteering(s.steering, self.spec, real.train,
+                                        backend.pieces()) if s.steering.strength else None
             self.rows = RunRows(novelty, steering)
         self.max_retries = s.novelty.max_retries
 

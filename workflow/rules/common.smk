@@ -19,43 +19,43 @@ from medsyn.config import (
     runs,
 )
 
-CONFIG = load_config(config)
-check_dataset_specs(CONFIG)
-RUNS = runs(CONFIG)
-PAPER_RUNS = paper_runs(CONFIG)  # the SynLLM paper's imported raw outputs (config paper_raw), see paper.smk
+load_config(config)  # validated and filled in place: the one config object (schema defaults, spec paths)
+check_dataset_specs(config)
+RUNS = runs(config)
+PAPER_RUNS = paper_runs(config)  # the SynLLM paper's imported raw outputs (config paper_raw), see paper.smk
 
 
 wildcard_constraints:
-    model="|".join(re.escape(m) for m in CONFIG["models"]),
-    dataset="|".join(re.escape(d) for d in CONFIG["datasets"]),
+    model="|".join(re.escape(m) for m in config["models"]),
+    dataset="|".join(re.escape(d) for d in config["datasets"]),
     prompt="[A-D]",
     mode="grammar|free",
-    recipe="|".join(re.escape(r) for r in CONFIG["generation"]["recipes"]),
+    recipe="|".join(re.escape(r) for r in config["generation"]["recipes"]),
     seed=r"\d+",
-    baseline="|".join(re.escape(b) for b in baseline_names(CONFIG)),
-    generator="|".join(re.escape(g) for g in external_names(CONFIG)) or "NO_EXTERNAL",
+    baseline="|".join(re.escape(b) for b in baseline_names(config)),
+    generator="|".join(re.escape(g) for g in external_names(config)) or "NO_EXTERNAL",
 
 
 def run_files(name, model=None):
     """One file per run (model x dataset x prompt x mode x seed); ``model`` restricts to one model."""
-    return [f"{run.dir}/{name}" for run in runs(CONFIG, model)]
+    return [f"{run.dir}/{name}" for run in runs(config, model)]
 
 
 def all_metrics_files():
     """Every table the evaluation scores: LLM runs, baselines and imported generators."""
     return (
         run_files("metrics.json")
-        + [f"{d}/metrics.json" for d in baseline_dirs(CONFIG)]
-        + [f"{d}/metrics.json" for d in external_dirs(CONFIG)]
+        + [f"{d}/metrics.json" for d in baseline_dirs(config)]
+        + [f"{d}/metrics.json" for d in external_dirs(config)]
     )
 
 
 def baseline_rows():
-    return CONFIG["evaluation"]["baseline_rows"] or CONFIG["generation"]["target_rows"]
+    return config["evaluation"]["baseline_rows"] or config["generation"]["target_rows"]
 
 
 def external_run(wildcards):
-    return external_entry(CONFIG, wildcards.generator, wildcards.dataset)["runs"][wildcards.label]
+    return external_entry(config, wildcards.generator, wildcards.dataset)["runs"][wildcards.label]
 
 
 def external_inputs(wildcards):
@@ -68,51 +68,55 @@ def split_files(wildcards):
 
 
 def dataset_params(wildcards):
-    entry = CONFIG["dataset_options"][wildcards.dataset]
+    entry = config["dataset_options"][wildcards.dataset]
     return {"spec": entry["spec"], "csv": entry.get("csv")}
 
 
 def dataset_csv(wildcards):
-    return CONFIG["dataset_options"][wildcards.dataset]["csv"]
+    return config["dataset_options"][wildcards.dataset]["csv"]
 
 
 def spec_path(wildcards):
-    return CONFIG["dataset_options"][wildcards.dataset]["spec"]
+    return config["dataset_options"][wildcards.dataset]["spec"]
 
 
 def model_entry(wildcards):
-    return CONFIG["models"][wildcards.model]
+    return config["models"][wildcards.model]
 
 
 def model_source(wildcards):
     """Only what determines the file's bytes, so editing n_ctx or chat reruns generation, not materialization."""
-    entry = CONFIG["models"][wildcards.model]
+    entry = config["models"][wildcards.model]
     return {"source": entry["source"], "sha256": entry["sha256"]}
 
 
 def model_preflight(wildcards):
     """What the backend preflight depends on besides the file: editing n_ctx or chat does not rerun it."""
-    entry = CONFIG["models"][wildcards.model]
+    entry = config["models"][wildcards.model]
     return {key: entry[key] for key in ("sha256", "n_gpu_layers", "preflight_text")}
 
 
-def generation_params(wildcards):
-    """The run's recipe resolved over the base generation keys (medsyn.settings maps it to GenerationSettings)."""
-    gen = recipe_generation(CONFIG, wildcards.recipe)
+def recipe_block(recipe):
+    """A recipe resolved over the base generation keys (medsyn.settings maps it to GenerationSettings)."""
+    gen = recipe_generation(config, recipe)
     for key in ("models", "modes"):
         gen.pop(key)
     return gen
 
 
+def generation_params(wildcards):
+    return recipe_block(wildcards.recipe)
+
+
 def prompt_column_order(wildcards):
     """The recipe's generation column order; the word ``target`` is resolved by the step from the spec, which a
     drafted dataset does not have before its draft_spec job."""
-    return recipe_generation(CONFIG, wildcards.recipe)["column_order"]
+    return recipe_generation(config, wildcards.recipe)["column_order"]
 
 
 def model_mem_mb(wildcards, attempt):
     """GGUF size plus KV cache and runtime headroom; grows with each retry."""
-    entry = CONFIG["models"][wildcards.model]
+    entry = config["models"][wildcards.model]
     path = Path(layout.model_file(wildcards.model))
     size_mb = path.stat().st_size / 2**20 if path.exists() else 1200
     return int((size_mb + entry["n_ctx"] * 0.25 + 500) * attempt)
@@ -120,7 +124,7 @@ def model_mem_mb(wildcards, attempt):
 
 def model_gpu(wildcards):
     """1 GPU for a model that offloads layers (n_gpu_layers != 0), else 0: executors request GPUs from this."""
-    return int(CONFIG["models"][wildcards.model]["n_gpu_layers"] != 0)
+    return int(config["models"][wildcards.model]["n_gpu_layers"] != 0)
 
 
 def generate_runtime(wildcards, attempt):
@@ -137,7 +141,7 @@ def dataset_tables(wildcards):
     """Every synthetic table scored for one dataset: LLM runs, baselines and imports."""
     dirs = [run.dir for run in RUNS if run.dataset == wildcards.dataset]
     dirs += [
-        d for d in baseline_dirs(CONFIG) + external_dirs(CONFIG) if layout.table_key(d)["dataset"] == wildcards.dataset
+        d for d in baseline_dirs(config) + external_dirs(config) if layout.table_key(d)["dataset"] == wildcards.dataset
     ]
     return [f"{d}/synthetic.csv" for d in dirs]
 
@@ -148,7 +152,7 @@ def prompt_files():
 
 def paper_report_tables(wildcards):
     """The paper-audit tables for the report when the SynLLM raw outputs are imported (config paper_raw)."""
-    if not CONFIG.get("paper_raw"):
+    if not config.get("paper_raw"):
         return {}
     return {
         "paper_comparison": layout.table("paper_comparison"),
@@ -162,17 +166,10 @@ def paper_files(name):
     return [f"{r['dir']}/{name}" for r in PAPER_RUNS]
 
 
-def drawn_baseline_params(wildcards):
-    """For a ``drawn-<recipe>`` or ``steered-<recipe>`` baseline: the recipe's outside-draw method, column count,
-    column order and steering settings."""
+def baseline_recipe(wildcards):
+    """For a ``drawn-<recipe>`` or ``steered-<recipe>`` baseline: the recipe's generation block, the one its
+    generation runs read (the step builds the same GenerationSettings from it); None for the other baselines."""
     prefix = wildcards.baseline.split("-", 1)[0]
     if prefix not in ("drawn", "steered"):
         return None
-    recipe = wildcards.baseline.removeprefix(prefix + "-")
-    gen = recipe_generation(CONFIG, recipe)
-    return {
-        "method": gen["outside"]["method"],
-        "columns": gen["outside"]["columns"],
-        "column_order": gen["column_order"],  # ``target`` resolved by the step (prompt_column_order)
-        "steering": gen["steering"],
-    }
+    return recipe_block(wildcards.baseline.removeprefix(prefix + "-"))

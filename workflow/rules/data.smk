@@ -12,7 +12,7 @@ rule draft_spec:
     conda:
         "../envs/tables.yaml"
     params:
-        target=lambda wildcards: CONFIG["dataset_options"][wildcards.dataset].get("target"),
+        target=lambda wildcards: config["dataset_options"][wildcards.dataset].get("target"),
     script:
         "../../scripts/draft_spec.py"
 
@@ -34,6 +34,6 @@ rule prepare_data:
         "../envs/tables.yaml"
     params:
         dataset=dataset_params,
-        split=CONFIG["split"],
+        split=config["split"],
     script:
         "../../scripts/prepare_data.py"

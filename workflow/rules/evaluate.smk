@@ -11,7 +11,7 @@ rule make_baseline:
     params:
         spec=spec_path,
         rows=baseline_rows(),
-        drawn=drawn_baseline_params,
+        recipe=baseline_recipe,
     script:
         "../../scripts/make_baseline.py"
 
@@ -31,9 +31,9 @@ rule import_external:
         "../envs/tables.yaml"
     params:
         spec=spec_path,
-        keep_example_copies=lambda wc: external_entry(CONFIG, wc.generator, wc.dataset)["keep_example_copies"],
-        reject_duplicates=lambda wc: external_entry(CONFIG, wc.generator, wc.dataset)["reject_duplicates"],
-        keep_prompt_echo=lambda wc: external_entry(CONFIG, wc.generator, wc.dataset)["keep_prompt_echo"],
+        keep_example_copies=lambda wc: external_entry(config, wc.generator, wc.dataset)["keep_example_copies"],
+        reject_duplicates=lambda wc: external_entry(config, wc.generator, wc.dataset)["reject_duplicates"],
+        keep_prompt_echo=lambda wc: external_entry(config, wc.generator, wc.dataset)["keep_prompt_echo"],
     script:
         "../../scripts/import_external.py"
 
@@ -43,7 +43,7 @@ rule import_external:
 # batch, see medsyn.evaluate.batches), each table still to its own metrics.json.
 from medsyn.evaluate.batches import batches as evaluation_batches, llm_table
 
-EVALUATION_BATCHES = evaluation_batches(CONFIG, baseline_names(CONFIG))
+EVALUATION_BATCHES = evaluation_batches(config, baseline_names(config))
 
 
 rule real_side:
@@ -62,8 +62,8 @@ rule real_side:
         "../envs/tables.yaml"
     params:
         spec=spec_path,
-        families=CONFIG["evaluation"]["families"],
-        seed=CONFIG["split"]["seed"],
+        families=config["evaluation"]["families"],
+        seed=config["split"]["seed"],
     script:
         "../../scripts/real_side.py"
 
@@ -89,7 +89,7 @@ rule evaluate_run:
         "../envs/tables.yaml"
     params:
         spec=spec_path,
-        families=CONFIG["evaluation"]["families"],
+        families=config["evaluation"]["families"],
         tables=lambda wc: [llm_table(wc.model, wc.dataset, wc.prompt, wc.mode, wc.recipe, wc.seed)],
     script:
         "../../scripts/evaluate.py"
@@ -116,8 +116,8 @@ for batch in EVALUATION_BATCHES:
         conda:
             "../envs/tables.yaml"
         params:
-            spec=CONFIG["dataset_options"][batch.dataset]["spec"],
-            families=CONFIG["evaluation"]["families"],
+            spec=config["dataset_options"][batch.dataset]["spec"],
+            families=config["evaluation"]["families"],
             tables=list(batch.tables),
         script:
             "../../scripts/evaluate.py"

@@ -26,7 +26,7 @@ rule generate:
         model=model_entry,
         model_source=model_source,
         generation=generation_params,
-        parse=CONFIG["parse"],
-        llama_cpp=CONFIG["llama_cpp"],
+        parse=config["parse"],
+        llama_cpp=config["llama_cpp"],
     script:
         "../../scripts/generate.py"

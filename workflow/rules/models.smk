@@ -30,6 +30,6 @@ rule check_backend:
         gpu=model_gpu,
     params:
         model=model_preflight,
-        llama_cpp=CONFIG["llama_cpp"],
+        llama_cpp=config["llama_cpp"],
     script:
         "../../scripts/check_backend.py"

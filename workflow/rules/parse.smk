@@ -14,8 +14,8 @@ rule parse:
         "../envs/tables.yaml"
     params:
         spec=spec_path,
-        parse=CONFIG["parse"],
-        target_rows=CONFIG["generation"]["target_rows"],
+        parse=config["parse"],
+        target_rows=config["generation"]["target_rows"],
     script:
         "../../scripts/parse_run.py"
 

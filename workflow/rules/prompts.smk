@@ -10,8 +10,8 @@ rule make_prompt:
         "../envs/tables.yaml"
     params:
         spec=spec_path,
-        n_examples=CONFIG["prompts"]["n_examples"],
-        rows_per_call=CONFIG["generation"]["rows_per_call"],
+        n_examples=config["prompts"]["n_examples"],
+        rows_per_call=config["generation"]["rows_per_call"],
         column_order=prompt_column_order,
     script:
         "../../scripts/make_prompt.py"

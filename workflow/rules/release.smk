@@ -10,7 +10,7 @@ rule release_gate:
     conda:
         "../envs/tables.yaml"
     params:
-        thresholds=CONFIG["release_gate"],
+        thresholds=config["release_gate"],
     script:
         "../../scripts/release_gate.py"
 
@@ -27,6 +27,6 @@ rule release:
     conda:
         "../envs/tables.yaml"
     params:
-        thresholds=CONFIG["release_gate"],
+        thresholds=config["release_gate"],
     script:
         "../../scripts/release.py"

@@ -24,7 +24,7 @@ rule report_tables:
     conda:
         "../envs/tables.yaml"
     params:
-        report=CONFIG["report"],
+        report=config["report"],
     script:
         "../../scripts/report_tables.py"
 
@@ -50,7 +50,7 @@ rule report_figures:
         "../envs/tables.yaml"
     params:
         spec=spec_path,
-        min_rows=CONFIG["report"]["min_valid_rows"],
+        min_rows=config["report"]["min_valid_rows"],
     script:
         "../../scripts/report_figures.py"
 
@@ -61,12 +61,12 @@ rule report:
         unpack(paper_report_tables),
         **{
             f"{part}_{dataset}": expand(rules.prepare_data.output[part], dataset=dataset)[0]
-            for dataset in CONFIG["datasets"]
+            for dataset in config["datasets"]
             for part in ("train", "holdout", "reference", "split")
         },
         **{
             f"figures_{dataset}": expand(rules.report_figures.output[0], dataset=dataset)[0]
-            for dataset in CONFIG["datasets"]
+            for dataset in config["datasets"]
         },
         leaderboard=layout.table("leaderboard"),
         recommendation=layout.table("recommendation"),
@@ -83,7 +83,7 @@ rule report:
     conda:
         "../envs/tables.yaml"
     params:
-        config=CONFIG,
+        config=config,
         runs=[
             {
                 "key": [r.model, r.dataset, r.prompt, r.mode, r.recipe, r.seed],

@@ -23,6 +23,7 @@ import pandas as pd
 
 from medsyn.distance import encode
 from medsyn.seeds import derive_seed
+from medsyn.settings import ExampleSettings
 from medsyn.spec import DatasetSpec
 
 RESIDUAL_BINS = 10
@@ -31,15 +32,14 @@ RESIDUAL_BINS = 10
 class ExampleSource:
     """Draws ``n`` example rows of ``train`` (in spec order; the index is the train row id) for each call."""
 
-    def __init__(self, train: pd.DataFrame, spec: DatasetSpec, n: int, run_seed: int, stratify: bool = False,
-                 residual: bool = False, neighbors: bool = False):
+    def __init__(self, settings: ExampleSettings, train: pd.DataFrame, spec: DatasetSpec, n: int, run_seed: int):
         self.train = train
         self.spec = spec
         self.n = min(n, len(train))
         self.run_seed = run_seed
-        self.stratify = stratify
-        self.residual = residual
-        self.neighbors = neighbors
+        self.stratify = settings.stratify
+        self.residual = settings.residual
+        self.neighbors = settings.neighbors
         self._encoded = None  # train rows under the distance encoding, built at the first neighbour draw
         self._strata_cache = None  # (classes, shares, positions) of the stratified draw, built at its first use
 

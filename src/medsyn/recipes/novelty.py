@@ -20,17 +20,18 @@ import pandas as pd
 
 from medsyn.distance import RowEncoder, categorical_slice, encode, nearest
 from medsyn.recipes.rowtext import row_texts
+from medsyn.settings import NoveltySettings
 from medsyn.spec import MISSING_TEXT, DatasetSpec
 
 CHECKS = ("earlier", "examples", "train", "near")
-NEAR_COPY_QUANTILE = 0.05  # the privacy metrics' near_copy_threshold uses the same quantile (the default here)
 
 
 class NoveltyJudge:
     """Keeps the run's accepted rows; ``reason(row, examples)`` says why a row is not new (None: it is)."""
 
-    def __init__(self, spec: DatasetSpec, checks, train: pd.DataFrame | None = None,
-                 holdout: pd.DataFrame | None = None, near_quantile: float = NEAR_COPY_QUANTILE):
+    def __init__(self, settings: NoveltySettings, spec: DatasetSpec, train: pd.DataFrame | None = None,
+                 holdout: pd.DataFrame | None = None):
+        checks, near_quantile = settings.reject, settings.near_quantile
         unknown = sorted(set(checks) - set(CHECKS))
         if unknown:
             raise ValueError(f"unknown novelty checks {unknown}; expected some of {list(CHECKS)}")

@@ -22,6 +22,7 @@ import pandas as pd
 from medsyn.copula import GaussianCopula
 from medsyn.recipes.rowtext import value_texts
 from medsyn.seeds import derive_seed
+from medsyn.settings import OutsideSettings
 from medsyn.spec import DatasetSpec
 
 METHODS = ("none", "marginal", "copula")
@@ -36,7 +37,8 @@ def drawn_spec(spec: DatasetSpec, k: int) -> DatasetSpec:
 class OutsideDraws:
     """Draws the first ``k`` columns of ``spec`` (generation order) with ``method``, fitted on ``train``."""
 
-    def __init__(self, spec: DatasetSpec, train: pd.DataFrame, method: str, k: int, fit_seed: int):
+    def __init__(self, settings: OutsideSettings, spec: DatasetSpec, train: pd.DataFrame, fit_seed: int):
+        method, k = settings.method, settings.columns
         if method not in METHODS[1:]:
             raise ValueError(f"unknown outside-draw method {method!r}; expected one of {list(METHODS[1:])}")
         if not 0 < k < len(spec.columns):
@@ -63,12 +65,12 @@ class OutsideDraws:
                 yield ",".join(parts) + ","
 
 
-def without_model(spec: DatasetSpec, train: pd.DataFrame, method: str, k: int, n: int,
+def without_model(settings: OutsideSettings, spec: DatasetSpec, train: pd.DataFrame, n: int,
                   rng: np.random.Generator) -> pd.DataFrame:
     """The recipe's draws for the first k columns with every other column resampled from its train marginal."""
-    draws = OutsideDraws(spec, train, method, k, fit_seed=int(rng.integers(1, 2**31 - 1)))
+    draws = OutsideDraws(settings, spec, train, fit_seed=int(rng.integers(1, 2**31 - 1)))
     drawn = draws.sample(n, rng)
-    rest = [c.name for c in spec.columns[k:]]
+    rest = [c.name for c in spec.columns[settings.columns:]]
     frame = drawn.copy()
     for name in rest:
         frame[name] = train[name].to_numpy()[rng.integers(0, len(train), size=n)]

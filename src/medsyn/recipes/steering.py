@@ -45,6 +45,7 @@ import pandas as pd
 
 from medsyn.recipes.rowtext import value_texts
 from medsyn.recipes.steering_counts import FLOOR, PSEUDO_ROWS, Chain, ColumnCounts
+from medsyn.settings import SteeringSettings
 from medsyn.spec import DatasetSpec
 
 UNSEEN_BIAS = -30.0  # logit bias of a token leading off the train support (e^-30: never sampled in practice)
@@ -54,14 +55,14 @@ class MarginalSteering:
     """Biases for the decoder (``steer``), fed with every accepted row (``observe``). ``spec`` is in the order
     the rows are written in; ``pieces`` maps token bytes to token ids (``LlamaBackend.pieces``)."""
 
-    def __init__(self, spec: DatasetSpec, train: pd.DataFrame, pieces: dict[bytes, int], strength: float,
-                 bins: int = 10, train_values_only: bool = False, conditional: bool = False):
-        self.strength = strength
-        self.train_values_only = train_values_only
+    def __init__(self, settings: SteeringSettings, spec: DatasetSpec, train: pd.DataFrame,
+                 pieces: dict[bytes, int]):
+        self.strength = settings.strength
+        self.train_values_only = settings.train_values_only
         self.pieces = pieces
         texts = value_texts(train, spec)
-        self.columns = [ColumnCounts(col, t, bins) for col, t in zip(spec.columns, texts)]
-        self.chain = Chain(spec, texts) if conditional else None
+        self.columns = [ColumnCounts(col, t, settings.bins) for col, t in zip(spec.columns, texts)]
+        self.chain = Chain(spec, texts) if settings.conditional else None
         self._candidates: dict[tuple[int, str], list[tuple[int, tuple]]] = {}
         self._biases: dict[tuple[int, str], tuple[np.ndarray, np.ndarray] | None] = {}
         self._decided_at: dict[tuple[int, str], bool] = {}  # (column, field text so far) -> bin decided
@@ -197,17 +198,18 @@ class MarginalSteering:
 
 
 
-def pull_without_model(spec: DatasetSpec, train: pd.DataFrame, n: int, rng: np.random.Generator, strength: float,
-                       bins: int = 10, conditional: bool = False) -> pd.DataFrame:
+def pull_without_model(settings: SteeringSettings, spec: DatasetSpec, train: pd.DataFrame, n: int,
+                       rng: np.random.Generator) -> pd.DataFrame:
     """The steering's pull with the model replaced by train's own marginals (the ``steered-<recipe>`` baseline):
     row by row, each column's bin (level, or numeric quantile bin as the steering cuts it) is drawn with
     probability ~ target x (target / running)^strength, the same pull the decoder adds to the model's logits, and
     its value from the train rows in that bin. The columns are independent, except that with ``conditional`` the
     target and the running counts are those of the column's parent bin (so the chain's pairs are train's). What the
     recipe's table scores above this, the model added; a table at or below it owes its scores to the pull."""
+    strength = settings.strength
     texts = value_texts(train, spec)
-    columns = [ColumnCounts(col, t, bins) for col, t in zip(spec.columns, texts)]
-    chain = Chain(spec, texts) if conditional else None
+    columns = [ColumnCounts(col, t, settings.bins) for col, t in zip(spec.columns, texts)]
+    chain = Chain(spec, texts) if settings.conditional else None
     codes = [np.array([column.bin_of[t] for t in column_texts]) for column, column_texts in zip(columns, texts)]
     pools: list[dict] = [{} for _ in spec.columns]  # column -> parent key (None: all rows) -> bin -> positions
     for j, column_codes in enumerate(codes):

@@ -6,13 +6,11 @@ All numbers come from the leaderboard (means over seeds with 95% intervals); not
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 
-from medsyn import settings as st
-from medsyn.config import recipe_generation
+from medsyn.config import recipe_generation, schema_defaults
+from medsyn.settings import BLOCKS
 from medsyn.report.scores import FLOOR_BASELINE
 
 # the metrics a recipe is judged on, in the order the report shows them: (leaderboard column, title, better)
@@ -107,11 +105,9 @@ def recipe_parents(config: dict) -> dict[str, str | None]:
 
 
 def _switches_off() -> dict:
-    """The recipe switch blocks with every switch off (the generation settings' own defaults)."""
-    blocks = {"examples": st.ExampleSettings(), "novelty": st.NoveltySettings(), "outside": st.OutsideSettings(),
-              "steering": st.SteeringSettings()}
-    return {k: {f: list(v) if isinstance(v, tuple) else v for f, v in dataclasses.asdict(b).items()}
-            for k, b in blocks.items()}
+    """The recipe switch blocks with every switch off: the schema's defaults."""
+    generation = schema_defaults()["generation"]
+    return {key: generation[key] for key in BLOCKS}
 
 
 def describe_recipe(config: dict, recipe: str) -> str:

@@ -76,13 +76,14 @@ def model_path(model_id: str, entry: dict, cache: Path) -> Path:
 
 def build(dataset: str, cfg: dict, data_dir: Path, prompt_type: str, seed: int, recipe: str):
     """Spec, real split and prompt exactly as prepare_data + make_prompt build them (the recipe's column order)."""
-    from medsyn.config import column_order
+    from medsyn import paths
+    from medsyn.config import recipe_generation, resolve_column_order
     from medsyn.data import load_real
     from medsyn.prompts import build_prompt
     from medsyn.spec import load_spec
     from medsyn.split import split_real
 
-    spec = load_spec(REPO / "config" / "datasets" / f"{dataset}.yaml")
+    spec = load_spec(paths.shipped_specs() / f"{dataset}.yaml")
     if spec.source.get("csv") is not None or not spec.source.get("loader"):
         spec = spec.with_csv(str(data_dir / f"{dataset}.csv"))
     split = cfg["split"]
@@ -90,7 +91,8 @@ def build(dataset: str, cfg: dict, data_dir: Path, prompt_type: str, seed: int, 
                        split.get("seed", 1))
     prompt = build_prompt(spec, parts["train"], prompt_type, seed=seed, n_examples=cfg["prompts"]["n_examples"],
                           rows_per_call=cfg["generation"]["rows_per_call"],
-                          column_order=column_order(cfg, recipe, spec.target))
+                          column_order=resolve_column_order(recipe_generation(cfg, recipe)["column_order"],
+                                                            spec.target))
     return spec, prompt, parts
 
 
@@ -99,14 +101,14 @@ def settings(cfg: dict, recipe: str, mode: str, seed: int, target_rows: int, max
     paper's way (free mode) keeps the paper's sampling and no recipe switch."""
     import dataclasses
 
-    from medsyn.config import recipe_generation
-    from medsyn.settings import settings_from_config
+    from medsyn.config import recipe_generation, schema_defaults
+    from medsyn.settings import BLOCKS, settings_from_config
 
     gen = recipe_generation(cfg, recipe)
     gen.update(target_rows=target_rows, max_calls=max_calls, parallel_sequences=parallel)
-    if mode == "free":
-        gen.update(temperature=0.7, top_p=0.9, top_k=0, min_p=0.0, column_order=[],
-                   examples={}, novelty={}, outside={}, steering={})
+    if mode == "free":  # every recipe switch off: the schema's defaults
+        off = schema_defaults()["generation"]
+        gen.update(temperature=0.7, top_p=0.9, top_k=0, min_p=0.0, column_order=[], **{k: off[k] for k in BLOCKS})
     st = settings_from_config(gen, mode, seed)
     return st if mode == "grammar" else dataclasses.replace(st, parallel_sequences=1)
 

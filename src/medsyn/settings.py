@@ -87,17 +87,25 @@ def _build(cls, values: dict, where: str):
     names = [f.name for f in fields(cls)]
     unknown = sorted(set(values) - set(names))
     missing = [n for n in names if n not in values]
-    if unknown or missing:
-        raise ConfigError(f"config key '{where}': " + "; ".join(
-            part for part in (f"unknown keys {unknown}" if unknown else "",
-                              f"missing keys {missing} (a block must reach the settings with the schema's "
-                              "defaults filled: medsyn.config.validate_config)" if missing else "") if part))
+    problems = []
+    if unknown:
+        problems.append(f"unknown keys {unknown}")
+    if missing:
+        problems.append(f"missing keys {missing} (a block must reach the settings with the schema's defaults "
+                        "filled: medsyn.config.validate_config)")
+    if problems:
+        raise ConfigError(f"config key '{where}': " + "; ".join(problems))
     return cls(**{n: tuple(values[n]) if isinstance(values[n], list) else values[n] for n in names})
+
+
+def block_settings(name: str, values: dict):
+    """One recipe switch block (``examples``, ``novelty``, ``outside``, ``steering``) from its config values."""
+    return _build(BLOCKS[name], values, f"generation.{name}")
 
 
 def settings_from_config(gen: dict, mode: str, seed: int) -> GenerationSettings:
     """``gen``: one recipe's generation block (validated, defaults filled); ``prefill`` is per mode."""
     top = {k: v for k, v in gen.items() if k not in NOT_SETTINGS and k not in BLOCKS}
     top["prefill"] = gen["prefill"][mode] if isinstance(gen["prefill"], dict) else gen["prefill"]
-    blocks = {key: _build(cls, gen[key], f"generation.{key}") for key, cls in BLOCKS.items()}
+    blocks = {key: block_settings(key, gen[key]) for key in BLOCKS}
     return _build(GenerationSettings, {**top, **blocks, "mode": mode, "seed": seed}, "generation")

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import yaml
 
+from medsyn import layout
+
 REPO = Path(__file__).resolve().parents[1]
 SPLIT = {"holdout_fraction": 0.25, "reference_fraction": 0.15, "seed": 20250811}  # config/config.yaml's split
 
@@ -155,7 +157,7 @@ def workflow(args) -> None:
         log = open(work / "snakemake.log", "w")
         config["evaluation"] = {"batch_size": args.workflow_tables}
         (work / "config.yaml").write_text(yaml.safe_dump(config))
-        prepare = [f"{d}/synthetic.csv" for d in labels] + ["results/evaluation/diabetes/real_side.json"]
+        prepare = [f"{d}/synthetic.csv" for d in labels] + [layout.evaluation_file("diabetes", layout.ALL_TRAIN, "real_side.json")]
         subprocess.run(snake + prepare + ["--configfile", str(work / "config.yaml")], check=True, stdout=log,
                        stderr=subprocess.STDOUT)
         print(f"\nworkflow: {len(labels)} imported paper tables of diabetes evaluated with --cores 2; "

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import yaml
 
+from medsyn import layout
+
 from compare_runs import same  # bench/compare_runs.py: what "equal" means for two runs' values
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,12 +64,13 @@ def _config(code: Path, out: Path) -> Path:
 
 def _targets(no_llm: bool) -> list[str]:
     """metrics.tsv (every table), or with ``no_llm`` the metrics.json of the baselines and imports only (their
-    folders are the same in every layout so far; LLM run folders gained a recipe level)."""
+    folders gained a train-size level, train-all, with split.train_rows; LLM run folders a recipe level and the
+    train-size level): the current layout's paths, so both revisions compared must have the train-size level."""
     if not no_llm:
         return ["results/tables/metrics.tsv"]
     cfg = yaml.safe_load(CONFIG.read_text())
-    out = [f"results/baselines/{b}/{d}/seed{s}/metrics.json" for b in ("holdout", "marginals", "copula", "bootstrap")
-           for d in cfg["datasets"] for s in cfg["seeds"]]
+    out = [f"{layout.baseline_dir(b, d, layout.ALL_TRAIN, s)}/metrics.json"
+           for b in ("holdout", "marginals", "copula", "bootstrap") for d in cfg["datasets"] for s in cfg["seeds"]]
     raw = (REPO / cfg["paper_raw"]["root"]).resolve()
     for d in cfg["paper_raw"]["datasets"]:
         for m in cfg["paper_raw"]["models"]:

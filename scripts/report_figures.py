@@ -8,15 +8,18 @@ from medsyn.atomic import atomic_dir
 from medsyn.data import read_table
 from medsyn.report import write_figures
 from medsyn.report.context import check_declared
+from medsyn.report.scores import at_train_size
 from medsyn.spec import load_spec
+from medsyn.split import main_train_size
 from medsyn.step import run_step
 
 
 def main(snakemake, log):
     dataset = snakemake.wildcards.dataset
     spec = load_spec(snakemake.params.spec)
-    board = pd.read_csv(snakemake.input.leaderboard, sep="\t")
-    metrics = pd.read_csv(snakemake.input.metrics, sep="\t", low_memory=False)
+    main = main_train_size(snakemake.params.train_rows)  # the train size the report's dataset sections show
+    board = at_train_size(pd.read_csv(snakemake.input.leaderboard, sep="\t"), main)
+    metrics = at_train_size(pd.read_csv(snakemake.input.metrics, sep="\t", low_memory=False), main)
     check_declared(metrics[metrics["dataset"] == dataset], snakemake.input.tables)
     holdout = read_table(snakemake.input.holdout, spec)
     out = Path(snakemake.output[0])

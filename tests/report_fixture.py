@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from medsyn import layout
 from medsyn.config import load_config
 from medsyn.data import read_table
 from medsyn.gate import gate_rows
@@ -22,7 +23,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "report"
 
 def fixture_gate(metrics: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     """The privacy gate's verdicts on the fixture's tables (records rebuilt from metrics.tsv)."""
-    ids = ["kind", "dataset", "generator", "prompt", "mode", "recipe", "seed", "n_rows"]
+    ids = ["kind", "dataset", "train_rows", "generator", "prompt", "mode", "recipe", "seed", "n_rows"]
     records = [(f"{i}/metrics.json", {**{k: r[k] for k in ids},
                                       "metrics": {k: v for k, v in r.items() if k.startswith("privacy.")}})
                for i, r in metrics.iterrows()]
@@ -51,11 +52,11 @@ def render_fixture(workdir: Path, paper: dict | None = None, **report_settings) 
         drawn = write_figures(spec, board, metrics, read_table(res / "data/toy/holdout.csv", spec),
                               res / "figures" / "toy", config["report"]["min_valid_rows"])
         metas = {}
-        for p in sorted(res.glob("models/*/toy/*/*/*/seed*/generation.json")):
-            model, _, prompt, mode, recipe, seed = p.parts[-7:-1]
-            metas[(model, "toy", prompt, mode, recipe, int(seed[4:]))] = {**json.loads(p.read_text()),
-                                                                           "_written": "2026-01-01 00:00 UTC"}
-        prompts = [read_prompt(p) for p in sorted(res.glob("prompts/toy/*/*/seed*.json"))]
+        for p in sorted(res.glob("models/*/toy/*/*/*/*/seed*/generation.json")):
+            key = layout.table_key(str(p.relative_to(workdir)))
+            metas[(key["model"], "toy", key["train_rows"], key["prompt"], key["mode"], key["recipe"],
+                   int(key["seed"]))] = {**json.loads(p.read_text()), "_written": "2026-01-01 00:00 UTC"}
+        prompts = [read_prompt(p) for p in sorted(res.glob("prompts/toy/*/*/*/seed*.json"))]
         real = [read_table(res / f"data/toy/{part}.csv", spec) for part in ("train", "holdout", "reference")]
         context = build(config, {"toy": spec}, splits={"toy": json.loads((res / "data/toy/split.json").read_text())},
                         leaderboard=board, metrics=metrics, recommendation=rec,

@@ -74,8 +74,8 @@ def fake_upstream(workdir: Path, models: list[str]) -> None:
         (workdir / "results/data/pima").mkdir(parents=True, exist_ok=True)
         (workdir / "results/data/pima" / name).write_text("x\n")
     time.sleep(0.05)
-    (workdir / "results/prompts/pima/A/default").mkdir(parents=True)
-    (workdir / "results/prompts/pima/A/default/seed1.json").write_text("{}\n")
+    (workdir / "results/prompts/pima/train-all/A/default").mkdir(parents=True)
+    (workdir / "results/prompts/pima/train-all/A/default/seed1.json").write_text("{}\n")
     (workdir / "resources/models").mkdir(parents=True)
     (workdir / "results/backend").mkdir(parents=True)
     for model in models:
@@ -103,7 +103,7 @@ def submit_with_fake_scheduler(tmp_path: Path, profile: Path, submit_tool: str, 
         (bindir / name).symlink_to(tool)
     record = tmp_path / "scheduler_calls.jsonl"
     env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}", FAKE_SLURM_LOG=str(record), **env)
-    targets = [f"results/models/{m}/pima/A/grammar/default/seed1/raw.jsonl" for m in models]
+    targets = [f"results/models/{m}/pima/train-all/A/grammar/default/seed1/raw.jsonl" for m in models]
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--directory", str(workdir),
            "--workflow-profile", str(profile), *targets, "--configfile", str(config)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -197,7 +197,7 @@ def test_gpu_resource_follows_n_gpu_layers(tmp_path):
     models = {"cpu-model": 0, "gpu-model": -1, "partial-gpu": 12}
     config = small_config(tmp_path, models)
     proc = snakemake_files(tmp_path, [config], "-n", "--printshellcmds",
-                         *[f"results/models/{m}/pima/A/grammar/default/seed1/raw.jsonl" for m in models])
+                         *[f"results/models/{m}/pima/train-all/A/grammar/default/seed1/raw.jsonl" for m in models])
     jobs = {}
     for block in proc.stdout.split("\nrule generate:")[1:]:
         model = re.search(r"wildcards: model=([^,\s]+)", block)[1]
@@ -218,7 +218,7 @@ def test_editing_one_model_outdates_only_its_jobs(tmp_path):
     workdir.mkdir()
     fake_upstream(workdir, list(models))
     for model in models:  # stand-ins for a finished run's outputs
-        run = workdir / f"results/models/{model}/pima/A/grammar/default/seed1"
+        run = workdir / f"results/models/{model}/pima/train-all/A/grammar/default/seed1"
         run.mkdir(parents=True)
         for name in ("raw.jsonl", "generation.json", "synthetic.csv", "parse_report.json", "rejects.tsv"):
             (run / name).write_text("x\n")

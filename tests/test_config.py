@@ -102,4 +102,5 @@ def test_one_config_object_filled_in_place_and_recipes_override_only_what_they_n
     assert raw["generation"]["recipes"]["strong"] == {"steering": {"strength": 8.0}}  # nothing filled into a recipe
     strong = recipe_generation(raw, "strong")
     assert strong["steering"] == {**raw["generation"]["steering"], "strength": 8.0}
-    assert raw["split"] == {"holdout_fraction": 0.25, "reference_fraction": 0.15, "seed": 20250811}
+    assert raw["split"] == {"holdout_fraction": 0.25, "reference_fraction": 0.15, "seed": 20250811,
+                            "train_rows": ["all"]}

@@ -26,7 +26,7 @@ from medsyn.prompts import build_prompt
 from medsyn.spec import load_spec
 from medsyn.split import split_train_holdout
 
-RUN = "results/models/smollm2-135m-instruct/pima/A/grammar/default/seed1"
+RUN = "results/models/smollm2-135m-instruct/pima/train-all/A/grammar/default/seed1"
 FREE_RUN = Run("fake", "pima", "A", "free", "default", 1)  # the function-level tests' run (no model)
 
 

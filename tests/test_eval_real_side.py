@@ -122,7 +122,7 @@ def test_baselines_and_imports_are_batched_per_dataset_with_one_output_per_table
 def test_batch_jobs_rerun_only_the_changed_table_and_match_one_job_per_table(tmp_path):
     cfg = repo_config()
     cfg["datasets"] = ["pima"]
-    targets = [f"results/baselines/{b}/pima/seed1/metrics.json" for b in ("holdout", "marginals", "copula",
+    targets = [f"results/baselines/{b}/pima/train-all/seed1/metrics.json" for b in ("holdout", "marginals", "copula",
                                                                         "bootstrap")]
     records = {}
     for size in (2, 1):
@@ -140,10 +140,10 @@ def test_batch_jobs_rerun_only_the_changed_table_and_match_one_job_per_table(tmp
         assert a["metrics"] == b["metrics"] and a["errors"] == b["errors"], t
         assert a["synthetic"] == t.replace("metrics.json", "synthetic.csv")
         assert "privacy.mia_auc_ci95_high" in a["metrics"] and "privacy.n_effective" in a["metrics"]
-    assert (tmp_path / "batch2/results/evaluation/pima/real_side.npz").is_file()
+    assert (tmp_path / "batch2/results/evaluation/pima/train-all/real_side.npz").is_file()
     # change one table: its batch job runs again, evaluates that table only, the other one comes from its memo
     work = tmp_path / "batch2"
-    table = work / "results/baselines/copula/pima/seed1/synthetic.csv"
+    table = work / "results/baselines/copula/pima/train-all/seed1/synthetic.csv"
     lines = table.read_text().splitlines()
     lines[1] = lines[2]
     table.write_text("\n".join(lines) + "\n")
@@ -153,8 +153,8 @@ def test_batch_jobs_rerun_only_the_changed_table_and_match_one_job_per_table(tmp
     log = (work / "logs/evaluate/evaluate_baseline_pima_2.log").read_text()  # the batch of copula and bootstrap
     assert re.search(r"2 tables: 1 evaluated, 1 unchanged", log), log
     again = {t: json.loads((work / t).read_text()) for t in targets}
-    assert again["results/baselines/holdout/pima/seed1/metrics.json"] == records[2][
-        "results/baselines/holdout/pima/seed1/metrics.json"]
+    assert again["results/baselines/holdout/pima/train-all/seed1/metrics.json"] == records[2][
+        "results/baselines/holdout/pima/train-all/seed1/metrics.json"]
     assert again[targets[2]]["metrics"] != records[2][targets[2]]["metrics"]
     assert str(REPO) not in json.dumps(again)  # paths stay workflow-relative
 

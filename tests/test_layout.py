@@ -43,13 +43,16 @@ def test_every_layout_path_is_in_the_readme():
 def test_the_layout_keeps_todays_paths():
     """The patterns rules use, spelled out once here: moving a file is a decision, not a side effect."""
     assert layout.log("generate", layout.RUN_KEY) == (
-        "logs/generate/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.log")
+        "logs/generate/{model}/{dataset}/train-{train_rows}/{prompt}/{mode}/{recipe}/seed{seed}.log")
     assert layout.benchmark("evaluate", f"models/{layout.RUN_KEY}") == (
-        "benchmarks/evaluate/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}.tsv")
+        "benchmarks/evaluate/models/{model}/{dataset}/train-{train_rows}/{prompt}/{mode}/{recipe}/seed{seed}.tsv")
     assert layout.log("aggregate_metrics") == "logs/aggregate_metrics.log"
     assert layout.table("release_gate") == "results/tables/release_gate.tsv"
     assert layout.in_run("raw.jsonl") == (
-        "results/models/{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}/raw.jsonl")
+        "results/models/{model}/{dataset}/train-{train_rows}/{prompt}/{mode}/{recipe}/seed{seed}/raw.jsonl")
+    assert layout.train_file("pima", "all") == "results/data/pima/train.csv"
+    assert layout.train_file("pima", 50) == "results/data/pima/train-50.csv"
+    assert layout.evaluation_file("pima", "25", "real_side.json") == "results/evaluation/pima/train-25/real_side.json"
     assert str(layout.temporary("a/raw.jsonl")) == "a/raw.jsonl.tmp"
     assert str(layout.checkpoint("a/raw.jsonl")) == "a/raw.jsonl.checkpoint"
     assert str(layout.memo("a/metrics.json")) == "a/metrics.memo.json"

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from medsyn import layout
 from medsyn.report.context import HIDDEN_ROW
 from medsyn.report.scores import add_scores, pareto_front, recommend
 from report_fixture import FIXTURE, render_fixture
@@ -112,7 +113,7 @@ def board_releasable(info, label):
 
 def test_prompts_hide_real_example_rows_unless_asked(fixture_report, tmp_path):
     html, _ = fixture_report
-    prompt = json.loads((FIXTURE / "results/prompts/toy/A/default/seed1.json").read_text())
+    prompt = json.loads((FIXTURE / layout.prompt_file("toy", layout.ALL_TRAIN, "A", "default", 1)).read_text())
     example = html_escape(prompt["example_rows"][0])
     assert HIDDEN_ROW in html and example not in html
     shown_html, _ = render_fixture(tmp_path, show_real_rows=True)
@@ -177,6 +178,7 @@ def _board(rows):
     b = pd.DataFrame([{"n_rows": 50, "n_seeds": 2, "releasable_seeds": 2, **r} for r in rows])
     b["kind"] = np.where(b["role"] == "candidate", "llm", "baseline")
     b["dataset"] = "d"
+    b["train_rows"] = "all"
     b["label"] = b["generator"]
     b["balanced_score"] = 2 * b.fidelity_score * b.privacy_score / (b.fidelity_score + b.privacy_score)
     return b

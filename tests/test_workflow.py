@@ -58,7 +58,7 @@ def test_dry_run_and_lint_write_nothing(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".snakemake", "test_config.yaml"]
 
 
-GENERATED = "results/models/smollm2-135m-instruct/pima/A/grammar/default/seed1/raw.jsonl"
+GENERATED = "results/models/smollm2-135m-instruct/pima/train-all/A/grammar/default/seed1/raw.jsonl"
 
 
 def _finished_generation(workdir):
@@ -67,7 +67,7 @@ def _finished_generation(workdir):
     cfg["datasets"] = ["pima"]
     cfg["prompts"]["types"] = ["A"]
     snakemake(workdir, cfg, "resources/models/smollm2-135m-instruct.gguf",
-              "results/prompts/pima/A/default/seed1.json")
+              "results/prompts/pima/train-all/A/default/seed1.json")
     run = workdir / GENERATED
     run.parent.mkdir(parents=True)
     for name in ("raw.jsonl", "generation.json"):
@@ -119,7 +119,7 @@ def test_tiny_end_to_end_run(tmp_path, shared_data):
     assert "holdout (baseline)" in board and "smollm2-135m-instruct A grammar" in board
     for ds in ("pima", "stroke"):
         for p in ("A", "D"):
-            run = tmp_path / f"results/models/smollm2-135m-instruct/{ds}/{p}/grammar/default/seed1"
+            run = tmp_path / f"results/models/smollm2-135m-instruct/{ds}/train-all/{p}/grammar/default/seed1"
             report = yaml.safe_load((run / "parse_report.json").read_text())
             assert report["candidate_rows"] >= 4 and report["spec_valid_share"] == 1.0
             assert (run / "synthetic.csv").read_text().startswith(

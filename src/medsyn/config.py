@@ -16,6 +16,7 @@ from medsyn.errors import ConfigError
 from medsyn.run import Run
 from medsyn.settings import settings_from_config
 from medsyn.spec import load_spec
+from medsyn.split import train_sizes
 
 def _schema() -> dict:
     with open(paths.schema("config")) as fh:
@@ -193,9 +194,11 @@ def baseline_names(config: dict) -> list[str]:
 
 
 def baseline_dirs(config: dict) -> list[str]:
+    """Every baseline table: each baseline at each dataset, train size and seed."""
     return [
-        layout.baseline_dir(b, d, s)
-        for b, d, s in itertools.product(baseline_names(config), config["datasets"], config["seeds"])
+        layout.baseline_dir(b, d, n, s)
+        for b, d, n, s in itertools.product(baseline_names(config), config["datasets"],
+                                            train_sizes(config["split"]), config["seeds"])
     ]
 
 
@@ -272,7 +275,8 @@ def expand_paper_raw(config: dict) -> dict:
     return out
 
 
-GRID_AXES = {"models": ("generation", "models"), "datasets": (None, "datasets"), "prompts": ("prompts", "types"),
+GRID_AXES = {"models": ("generation", "models"), "datasets": (None, "datasets"),
+             "train_rows": ("split", "train_rows"), "prompts": ("prompts", "types"),
              "modes": ("generation", "modes"), "recipes": ("generation", "recipes")}
 
 
@@ -285,24 +289,26 @@ def check_grid(config: dict) -> None:
     """Every value a ``grid`` block names must be configured (a typo would silently drop runs)."""
     for i, block in enumerate(config.get("grid") or []):
         for name, values in block.items():
-            unknown = [v for v in values if v not in _axis(config, name)]
+            configured = [str(v) for v in _axis(config, name)]
+            unknown = [v for v in values if str(v) not in configured]
             if unknown:
                 raise ConfigError(f"config key 'grid.{i}.{name}': {unknown} not in the configured {name} "
                                   f"{_axis(config, name)}")
 
 
 def runs(config: dict, model: str | None = None) -> list[Run]:
-    """The LLM runs: the cross product of models, datasets, prompt types, modes, recipes and seeds, or, when
-    ``grid`` is set, the union of its blocks' cross products (an axis a block does not name is taken whole)."""
+    """The LLM runs: the cross product of models, datasets, train sizes, prompt types, modes, recipes and seeds,
+    or, when ``grid`` is set, the union of its blocks' cross products (an axis a block does not name is taken
+    whole)."""
     blocks = config.get("grid") or [{}]
     out: dict[Run, None] = {}
     for block in blocks:
         axes = [block.get(name, _axis(config, name)) for name in GRID_AXES]
-        for m, d, p, mode, r in itertools.product(*axes):
+        for m, d, n, p, mode, r in itertools.product(*axes):
             if model and m != model:
                 continue
             for s in config["seeds"]:
-                out.setdefault(Run(m, d, p, mode, r, s))
+                out.setdefault(Run(m, d, p, mode, r, s, str(n)))
     return list(out)
 
 

@@ -56,7 +56,7 @@ DEFAULTS = {
 }
 REAL_DATA = "real data (the holdout baseline is unseen real patients): never released"
 METRIC_COLUMNS = list(dict.fromkeys(k for metric, _, checked in CHECKS.values() for k in (metric, checked)))
-COLUMNS = ["kind", "dataset", "generator", "prompt", "mode", "recipe", "seed", "releasable", "reasons", "synthetic",
+COLUMNS = ["kind", "dataset", "train_rows", "generator", "prompt", "mode", "recipe", "seed", "releasable", "reasons", "synthetic",
            "n_rows", "excess"] + METRIC_COLUMNS
 
 
@@ -128,6 +128,7 @@ def gate_rows(records: list[tuple[str, dict]], thresholds: dict) -> list[dict]:
         row = {
             "kind": record.get("kind"),
             "dataset": record.get("dataset"),
+            "train_rows": record.get("train_rows"),
             "generator": record.get("generator"),
             "prompt": record.get("prompt"),
             "mode": record.get("mode"),
@@ -193,9 +194,11 @@ def build_release(rows: list[dict], thresholds: dict, out_dir: str | Path, root:
             with open(dest) as fh:
                 n_rows = max(0, sum(1 for _ in fh) - 1)
             manifest.append({"file": str(rel), "sha256": sha256_file(dest), "rows": n_rows,
-                             **{k: row[k] for k in ("kind", "dataset", "generator", "prompt", "mode", "seed")},
+                             **{k: row[k] for k in ("kind", "dataset", "train_rows", "generator", "prompt", "mode",
+                                                    "seed")},
                              "source": row["synthetic"]})
-        fields = ["file", "sha256", "rows", "kind", "dataset", "generator", "prompt", "mode", "seed", "source"]
+        fields = ["file", "sha256", "rows", "kind", "dataset", "train_rows", "generator", "prompt", "mode", "seed",
+                  "source"]
         with open(tmp / "manifest.tsv", "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=fields, delimiter="\t", lineterminator="\n")
             writer.writeheader()

@@ -20,22 +20,28 @@ LOGS = "logs"
 BENCHMARKS = "benchmarks"
 
 # the wildcards that name one job's table; a table's folder, log and benchmark share them
-RUN_KEY = "{model}/{dataset}/{prompt}/{mode}/{recipe}/seed{seed}"
-PROMPT_KEY = "{dataset}/{prompt}/{recipe}/seed{seed}"
-BASELINE_KEY = "{baseline}/{dataset}/seed{seed}"
-EXTERNAL_KEY = "{generator}/{dataset}/{label}"
+# the train-size level (config split.train_rows): `train-all` (the whole train split) or `train-<n>` (a nested,
+# stratified subsample of n rows); everything that learns from train learns from that set only
+TRAIN_LEVEL = "train-{train_rows}"
+ALL_TRAIN = "all"
+RUN_KEY = f"{{model}}/{{dataset}}/{TRAIN_LEVEL}/{{prompt}}/{{mode}}/{{recipe}}/seed{{seed}}"
+PROMPT_KEY = f"{{dataset}}/{TRAIN_LEVEL}/{{prompt}}/{{recipe}}/seed{{seed}}"
+BASELINE_KEY = f"{{baseline}}/{{dataset}}/{TRAIN_LEVEL}/seed{{seed}}"
+EXTERNAL_KEY = "{generator}/{dataset}/{label}"  # imports were generated elsewhere: scored against the whole train
+TRAIN_KEY = f"{{dataset}}/{TRAIN_LEVEL}"  # one train set: a dataset at one train size
 
 SPEC = "config/datasets/{dataset}.yaml"  # a hand-written spec: wins over a shipped or a drafted one
 DRAFTED_SPEC = f"{RESULTS}/specs/{{dataset}}.yaml"  # drafted from dataset_options.<id>.csv when no spec file exists
 DATA_DIR = f"{RESULTS}/data/{{dataset}}"
 SPLIT_PARTS = ("train", "holdout", "reference")
 GROUPS = f"{DATA_DIR}/groups.csv"  # each real row's group (spec group_column): an input of the evaluation only
+TRAIN_SUBSAMPLE = f"{DATA_DIR}/train-{{train_rows}}.csv"  # train-<n>.csv; train-all is train.csv itself (train_file)
 PROMPT = f"{RESULTS}/prompts/{PROMPT_KEY}.json"
 RUN_DIR = f"{RESULTS}/models/{RUN_KEY}"
 MODEL_SUMMARY = f"{RESULTS}/models/{{model}}/summary.json"
 BASELINE_DIR = f"{RESULTS}/baselines/{BASELINE_KEY}"
 EXTERNAL_DIR = f"{RESULTS}/external/{EXTERNAL_KEY}"
-EVALUATION_DIR = f"{RESULTS}/evaluation/{{dataset}}"  # the evaluation's real side of a dataset (real_side.json, .npz)
+EVALUATION_DIR = f"{RESULTS}/evaluation/{TRAIN_KEY}"  # the evaluation's real side of a train set (real_side.json, .npz)
 TABLES_DIR = f"{RESULTS}/tables"
 FIGURES_DIR = f"{RESULTS}/figures/{{dataset}}"
 RELEASE_DIR = f"{RESULTS}/release"
@@ -56,6 +62,7 @@ FILES = {
     "examples.csv": "the real rows the import's prompts showed (imports)",
     "metrics.json": "every metric family's scores, and why a missing one is missing",
     "train.csv": "the rows a generator may see",
+    "train-{train_rows}.csv": "a nested, stratified subsample of n train rows (config split.train_rows): all a generator at that train size sees",
     "holdout.csv": "rows no generator sees: privacy non-members, the utility test set",
     "reference.csv": "an unseen real sample scored like a generator",
     "split.json": "the split's record: seed, fractions, row ids, the spec used",
@@ -84,7 +91,8 @@ TREE = (
     (DRAFTED_SPEC, "a spec drafted from the dataset's CSV when it has no spec file (review it; keep it as "
                    f"`{SPEC}`)"),
     (f"{DATA_DIR}/", "the seeded, stratified real split (real rows: never leaves the machine): "
-                     "`train.csv`, `holdout.csv`, `reference.csv`, `split.json`, `groups.csv`"),
+                     "`train.csv`, `holdout.csv`, `reference.csv`, `split.json`, `groups.csv`, and "
+                     "`train-{train_rows}.csv` per train size of config split.train_rows"),
     (PROMPT, "one prompt: exact messages, prefill, example row ids, grammar, column order"),
     (f"{RUN_DIR}/", "one LLM run: `raw.jsonl`, `generation.json`, `synthetic.csv`, `parse_report.json`, "
                     "`rejects.tsv`, `metrics.json`"),
@@ -92,7 +100,7 @@ TREE = (
     (f"{BASELINE_DIR}/", "one classical baseline table: `synthetic.csv`, `metrics.json`"),
     (f"{EXTERNAL_DIR}/", "one imported table (config external, paper_raw): `synthetic.csv`, `parse_report.json`, "
                          "`rejects.tsv`, `examples.csv`, `metrics.json`"),
-    (f"{EVALUATION_DIR}/", "the evaluation's real side of a dataset: `real_side.json`, `real_side.npz`"),
+    (f"{EVALUATION_DIR}/", "the evaluation's real side of a train set: `real_side.json`, `real_side.npz`"),
     (f"{TABLES_DIR}/<name>.tsv", "tables over every evaluated table (below)"),
     (f"{FIGURES_DIR}/", "the report's figures of a dataset (PNG)"),
     (REPORT, "the self-contained report"),
@@ -189,16 +197,28 @@ def groups_file(dataset: str) -> str:
     return GROUPS.format(dataset=dataset)
 
 
-def prompt_file(dataset: str, prompt: str, recipe: str, seed: int) -> str:
-    return PROMPT.format(dataset=dataset, prompt=prompt, recipe=recipe, seed=seed)
+def train_file(dataset: str, train_rows: str | int) -> str:
+    """The train set of one train size: ``train.csv`` for ``all``, else ``train-<n>.csv`` (its subsample)."""
+    if str(train_rows) == ALL_TRAIN:
+        return split_file(dataset, "train")
+    return TRAIN_SUBSAMPLE.format(dataset=dataset, train_rows=train_rows)
 
 
-def run_dir(model: str, dataset: str, prompt: str, mode: str, recipe: str, seed: int) -> str:
-    return RUN_DIR.format(model=model, dataset=dataset, prompt=prompt, mode=mode, recipe=recipe, seed=seed)
+def evaluation_file(dataset: str, train_rows: str | int, name: str) -> str:
+    return in_evaluation(name).format(dataset=dataset, train_rows=train_rows)
 
 
-def baseline_dir(baseline: str, dataset: str, seed: int) -> str:
-    return BASELINE_DIR.format(baseline=baseline, dataset=dataset, seed=seed)
+def prompt_file(dataset: str, train_rows: str | int, prompt: str, recipe: str, seed: int) -> str:
+    return PROMPT.format(dataset=dataset, train_rows=train_rows, prompt=prompt, recipe=recipe, seed=seed)
+
+
+def run_dir(model: str, dataset: str, train_rows: str | int, prompt: str, mode: str, recipe: str, seed: int) -> str:
+    return RUN_DIR.format(model=model, dataset=dataset, train_rows=train_rows, prompt=prompt, mode=mode,
+                          recipe=recipe, seed=seed)
+
+
+def baseline_dir(baseline: str, dataset: str, train_rows: str | int, seed: int) -> str:
+    return BASELINE_DIR.format(baseline=baseline, dataset=dataset, train_rows=train_rows, seed=seed)
 
 
 def external_dir(generator: str, dataset: str, label: str) -> str:
@@ -223,9 +243,9 @@ _TABLES = {"llm": _pattern(RUN_DIR), "baseline": _pattern(BASELINE_DIR), "extern
 def table_key(path: str) -> dict:
     """Which table a path under results/ belongs to: kind (llm, baseline, external) and its wildcards.
 
-    ``table_key("results/models/m/pima/A/grammar/default/seed1/synthetic.csv")`` ->
-    ``{"kind": "llm", "model": "m", "dataset": "pima", "prompt": "A", "mode": "grammar", "recipe": "default",
-    "seed": "1"}``. A path of no table raises ValueError naming it.
+    ``table_key("results/models/m/pima/train-all/A/grammar/default/seed1/synthetic.csv")`` ->
+    ``{"kind": "llm", "model": "m", "dataset": "pima", "train_rows": "all", "prompt": "A", "mode": "grammar",
+    "recipe": "default", "seed": "1"}``. A path of no table raises ValueError naming it.
     """
     text = str(path).replace("\\", "/")
     start = text.find("results/")

@@ -13,6 +13,7 @@ from sklearn.model_selection import train_test_split
 from medsyn.atomic import atomic_path
 from medsyn.data import ROW_ID
 from medsyn.errors import DataError
+from medsyn.seeds import derive_seed
 from medsyn.spec import DatasetSpec
 
 
@@ -127,6 +128,54 @@ def split_real(
         return {"train": train, "holdout": unseen, "reference": unseen.iloc[:0]}
     holdout, reference = split_train_holdout(unseen, spec, reference_fraction / unseen_fraction, seed + 1, groups)
     return {"train": train, "holdout": holdout, "reference": reference}
+
+
+# --- train sizes: nested subsamples of train (config split.train_rows) -------------------------------------------
+
+
+def train_sizes(split: dict) -> list[str]:
+    """``split.train_rows`` of the config as the path level names them: "all" or a size, as strings."""
+    return [str(n) for n in split["train_rows"]]
+
+
+def main_train_size(sizes) -> str:
+    """The train size the report's per-dataset sections show: all when it is run, else the largest."""
+    sizes = [str(n) for n in sizes]
+    return "all" if "all" in sizes else max(sizes, key=int)
+
+
+def nested_order(labels: pd.Series, seed: int) -> pd.Index:
+    """The units of ``labels`` (one label each, indexed by unit) in a seeded order whose every prefix is
+    stratified: the first n hold each label's share of n to within one unit. So the train subsample of n is the
+    first n units whatever other sizes are asked for, and the 25 lie inside the 50 inside the 100.
+
+    How: each label's units are shuffled and spread evenly over (0, 1) (the i-th of m at (i + u) / m, u drawn
+    once per label); sorting all units by that position interleaves the labels in proportion."""
+    rng = np.random.default_rng(derive_seed("train_rows", seed))
+    position = pd.Series(0.0, index=labels.index)
+    for _, units in labels.groupby(labels.astype(str), sort=True):
+        shuffled = rng.permutation(units.index.to_numpy())
+        position.loc[shuffled] = (np.arange(len(shuffled)) + rng.uniform()) / len(shuffled)
+    tie_break = rng.permutation(len(position))
+    return position.index[np.lexsort((tie_break, position.to_numpy()))]
+
+
+def subsample_train(train: pd.DataFrame, spec: DatasetSpec, n: int, seed: int,
+                    groups: pd.Series | None = None) -> pd.DataFrame:
+    """The first ``n`` train rows of ``nested_order`` (stratified on the target), in row_id order; with
+    ``groups`` (each row's group id, indexed by row_id) the first ``n`` groups, stratified on their
+    ``group_labels``, with all their rows. ``n`` must be below train's size (rows or groups)."""
+    if groups is None:
+        labels, unit = train[spec.target], "rows"
+    else:
+        labels, unit = group_labels(train[spec.target], groups.loc[train.index]), f"groups ('{spec.group_column}')"
+    if n >= len(labels):
+        raise DataError(f"config key 'split.train_rows': {n} is not below the {len(labels)} train {unit} of dataset "
+                        f"'{spec.name}'; use all for the whole train split, or smaller sizes")
+    chosen = nested_order(labels, seed)[:n]
+    if groups is None:
+        return train.loc[np.sort(chosen.to_numpy())]
+    return train[groups.loc[train.index].isin(set(chosen)).to_numpy()]
 
 
 # --- group ids of the prepared split: for the evaluation only ----------------------------------------------------

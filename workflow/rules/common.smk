@@ -18,6 +18,7 @@ from medsyn.config import (
     recipe_generation,
     runs,
 )
+from medsyn.split import main_train_size
 
 load_config(config)  # validated and filled in place: the one config object (schema defaults, spec paths)
 check_dataset_specs(config)
@@ -32,6 +33,7 @@ wildcard_constraints:
     mode="grammar|free",
     recipe="|".join(re.escape(r) for r in config["generation"]["recipes"]),
     seed=r"\d+",
+    train_rows=r"all|\d+",
     baseline="|".join(re.escape(b) for b in baseline_names(config)),
     generator="|".join(re.escape(g) for g in external_names(config)) or "NO_EXTERNAL",
 
@@ -63,8 +65,16 @@ def external_inputs(wildcards):
     return {k: v for k, v in run.items() if k in ("csv", "raw", "prompt")}
 
 
+def train_set(wildcards):
+    """The train rows of a job's train size: train.csv for all, else its subsample (every consumer of train reads
+    this, never train.csv directly)."""
+    return layout.train_file(wildcards.dataset, wildcards.train_rows)
+
+
 def split_files(wildcards):
-    return {part: layout.split_file(wildcards.dataset, part) for part in layout.SPLIT_PARTS}
+    """train (of the job's train size), holdout and reference; ``wildcards``: a job's, or an evaluation Batch."""
+    return {"train": train_set(wildcards), **{part: layout.split_file(wildcards.dataset, part)
+                                              for part in layout.SPLIT_PARTS if part != "train"}}
 
 
 def dataset_params(wildcards):
@@ -146,8 +156,10 @@ def dataset_tables(wildcards):
     return [f"{d}/synthetic.csv" for d in dirs]
 
 
-def prompt_files():
-    return sorted({layout.prompt_file(r.dataset, r.prompt, r.recipe, r.seed) for r in RUNS})
+def prompt_files(train_rows=None):
+    """Every run's prompt file, or those of one train size."""
+    return sorted({layout.prompt_file(r.dataset, r.train_rows, r.prompt, r.recipe, r.seed) for r in RUNS
+                   if train_rows is None or r.train_rows == train_rows})
 
 
 def paper_report_tables(wildcards):

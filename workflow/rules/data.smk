@@ -37,3 +37,24 @@ rule prepare_data:
         split=config["split"],
     script:
         "../../scripts/prepare_data.py"
+
+
+rule subsample_train:
+    """One train size of split.train_rows: a seeded subsample of n train rows (groups, with a spec group_column),
+    stratified on the target and nested (the 25 inside the 50); all a generator at that size learns from."""
+    input:
+        train=layout.in_data("train.csv"),
+        groups=layout.GROUPS,
+    output:
+        layout.TRAIN_SUBSAMPLE,
+    log:
+        layout.log("subsample_train", layout.TRAIN_KEY),
+    wildcard_constraints:
+        train_rows=r"\d+",
+    conda:
+        "../envs/tables.yaml"
+    params:
+        spec=spec_path,
+        seed=config["split"]["seed"],
+    script:
+        "../../scripts/subsample_train.py"

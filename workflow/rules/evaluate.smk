@@ -1,5 +1,6 @@
 rule make_baseline:
-    """A classical baseline table from the train split (holdout = unseen real rows from the reference split)."""
+    """A classical baseline table fitted on the train rows of its train size (holdout = unseen real rows from the
+    reference split)."""
     input:
         unpack(split_files),
     output:
@@ -42,22 +43,23 @@ rule import_external:
 # job each; baselines and imports are evaluated in batches of evaluation.batch_size tables per job (one rule per
 # batch, see medsyn.evaluate.batches), each table still to its own metrics.json.
 from medsyn.evaluate.batches import batches as evaluation_batches, llm_table
+from medsyn.run import Run
 
 EVALUATION_BATCHES = evaluation_batches(config, baseline_names(config))
 
 
 rule real_side:
-    """Evaluation work on the real splits alone, once per dataset: train-on-real scores, real rule rates,
-    the holdout-to-train near-copy threshold, encoders and real pair statistics (JSON + NPZ, no pickle)."""
+    """Evaluation work on the real splits alone, once per dataset and train size: train-on-real scores, real rule
+    rates, the holdout-to-train near-copy threshold, encoders and real pair statistics (JSON + NPZ, no pickle)."""
     input:
         unpack(split_files),
     output:
         json=layout.in_evaluation("real_side.json"),
         npz=layout.in_evaluation("real_side.npz"),
     log:
-        layout.log("real_side", "{dataset}"),
+        layout.log("real_side", layout.TRAIN_KEY),
     benchmark:
-        layout.benchmark("real_side", "{dataset}")
+        layout.benchmark("real_side", layout.TRAIN_KEY)
     conda:
         "../envs/tables.yaml"
     params:
@@ -90,7 +92,7 @@ rule evaluate_run:
     params:
         spec=spec_path,
         families=config["evaluation"]["families"],
-        tables=lambda wc: [llm_table(wc.model, wc.dataset, wc.prompt, wc.mode, wc.recipe, wc.seed)],
+        tables=lambda wc: [llm_table(Run.from_wildcards(wc))],
     script:
         "../../scripts/evaluate.py"
 
@@ -98,13 +100,13 @@ rule evaluate_run:
 for batch in EVALUATION_BATCHES:
 
     rule:
-        """Baseline or imported tables of one dataset, evaluated in one job (one metrics.json each)."""
+        """Baseline or imported tables of one dataset and train size, evaluated in one job (one metrics.json each)."""
         name:
             batch.name
         input:
             **split_files(batch),
-            real_json=expand(rules.real_side.output.json, dataset=batch.dataset)[0],
-            real_npz=expand(rules.real_side.output.npz, dataset=batch.dataset)[0],
+            real_json=layout.evaluation_file(batch.dataset, batch.train_rows, "real_side.json"),
+            real_npz=layout.evaluation_file(batch.dataset, batch.train_rows, "real_side.npz"),
             groups=layout.groups_file(batch.dataset),
             tables=[path for table in batch.tables for path in table["inputs"].values()],
         output:

@@ -5,7 +5,7 @@ rule generate:
         model=ancient(layout.MODEL_FILE),
         backend=ancient(layout.BACKEND_CHECK),  # run after the preflight; a rerun of it regenerates nothing
         prompt=layout.PROMPT,
-        train=layout.in_data("train.csv"),
+        train=train_set,  # the run's train size: examples, steering, novelty and the near threshold learn from it
         holdout=layout.in_data("holdout.csv"),
     output:
         raw=layout.in_run("raw.jsonl"),

@@ -1,7 +1,8 @@
 rule make_prompt:
-    """Build one prompt (type A-D) from the spec and the train split, with its example rows and grammar."""
+    """Build one prompt (type A-D) from the spec and the train rows of its train size, with its example rows and
+    grammar."""
     input:
-        train=layout.in_data("train.csv"),
+        train=train_set,
     output:
         layout.PROMPT,
     log:

@@ -51,6 +51,7 @@ rule report_figures:
     params:
         spec=spec_path,
         min_rows=config["report"]["min_valid_rows"],
+        train_rows=config["split"]["train_rows"],
     script:
         "../../scripts/report_figures.py"
 
@@ -74,7 +75,7 @@ rule report:
         gate=layout.table("release_gate"),
         meta=run_files("generation.json"),
         synthetic=run_files("synthetic.csv"),
-        prompts=prompt_files(),
+        prompts=prompt_files(main_train_size(config["split"]["train_rows"])),  # the size its sections show
     output:
         layout.REPORT,
     log:
@@ -86,7 +87,7 @@ rule report:
         config=config,
         runs=[
             {
-                "key": [r.model, r.dataset, r.prompt, r.mode, r.recipe, r.seed],
+                "key": [r.model, r.dataset, r.train_rows, r.prompt, r.mode, r.recipe, r.seed],
                 "meta": f"{r.dir}/generation.json",
             }
             for r in RUNS

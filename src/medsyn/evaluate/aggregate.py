@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-ID_COLUMNS = ["kind", "dataset", "generator", "prompt", "mode", "recipe", "seed", "n_rows", "synthetic"]
-GROUP = ["kind", "dataset", "generator", "prompt", "mode", "recipe"]  # one generator configuration, over seeds
+ID_COLUMNS = ["kind", "dataset", "train_rows", "generator", "prompt", "mode", "recipe", "seed", "n_rows", "synthetic"]
+GROUP = ["kind", "dataset", "train_rows", "generator", "prompt", "mode", "recipe"]  # one configuration, over seeds
 
 
 def metrics_table(records: list[dict]) -> pd.DataFrame:
@@ -67,7 +67,7 @@ KEY_METRICS = [
 
 
 def key_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean of each key metric over seeds, one row per dataset x generator x prompt x mode."""
+    """Mean of each key metric over seeds, one row per dataset x train size x generator x prompt x mode x recipe."""
     cols = [m for m, _, _ in KEY_METRICS if m in table.columns]
     if table.empty:
         return pd.DataFrame(columns=GROUP + ["n_seeds"] + cols)

@@ -1,7 +1,7 @@
 """One table's metrics.json: read its files, evaluate it against the real splits and the real side, and the memo
 that lets a batch skip the tables whose inputs did not change.
 
-The record: ``{"kind", "dataset", "generator", "prompt", "mode", "recipe", "seed", "n_rows", "synthetic",
+The record: ``{"kind", "dataset", "train_rows", "generator", "prompt", "mode", "recipe", "seed", "n_rows", "synthetic",
 "generation", "metrics", "errors", "seconds"}``; ``synthetic`` is the path of the table it scores (the report finds
 the table there), ``generation`` the parse report's accounting (LLM runs and imports).
 
@@ -37,7 +37,7 @@ GENERATION_KEYS = (
     "resampled_rows", "resampled_earlier", "resampled_examples", "resampled_train", "resampled_near",
     "decoded_tokens_per_valid_row", "seconds_per_valid_row", "exposed_train_rows",
 )
-LABELS = ("kind", "dataset", "generator", "prompt", "mode", "recipe", "seed")  # as metrics.json records them
+LABELS = ("kind", "dataset", "train_rows", "generator", "prompt", "mode", "recipe", "seed")  # as metrics.json has them
 LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "sdmetrics")
 
 

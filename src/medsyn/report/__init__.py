@@ -21,8 +21,9 @@ from medsyn.prompts import PromptArtifact
 from medsyn.report import context as ctx
 from medsyn.report import figures as figs
 from medsyn.report import overview as ov
-from medsyn.report.scores import GROUP, RULES_TEXT, SCORES, add_gate, leaderboard, recommend
+from medsyn.report.scores import GROUP, RULES_TEXT, SCORES, add_gate, at_train_size, leaderboard, recommend
 from medsyn.spec import DatasetSpec
+from medsyn.split import main_train_size
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 TEMPLATE = "report.html.j2"
@@ -133,7 +134,12 @@ def build(config: dict, specs: dict[str, DatasetSpec], *, splits: dict[str, dict
           metas: dict[tuple, dict], prompts: dict[str, list[PromptArtifact]],
           real_frames: dict[str, list[pd.DataFrame]], gate: pd.DataFrame, paper: dict[str, pd.DataFrame] | None = None) -> dict:
     """The whole template context. ``gate``: results/tables/release_gate.tsv; ``paper``: the paper-audit tables
-    (comparison, rankings, copies) or None."""
+    (comparison, rankings, copies) or None. ``metas``: generation records by (model, dataset, train size, prompt,
+    mode, recipe, seed). The per-dataset sections show one train size (``main_train_size``: all when run)."""
+    main = main_train_size(config["split"]["train_rows"])
+    leaderboard, metrics = at_train_size(leaderboard, main), at_train_size(metrics, main)
+    recommendation, gate = at_train_size(recommendation, main), at_train_size(gate, main)
+    metas = {k: v for k, v in metas.items() if str(k[2]) == main}
     datasets = []
     for name, spec in specs.items():
         board = leaderboard[leaderboard["dataset"] == name]

@@ -141,7 +141,8 @@ def efficiency_rows(metrics: pd.DataFrame, metas: dict[tuple, dict]) -> list[dic
     out = []
     llm = metrics[metrics["kind"] == "llm"].sort_values(["generator", "prompt", "mode", "recipe", "seed"])
     for _, r in llm.iterrows():
-        meta = metas.get((r["generator"], r["dataset"], r["prompt"], r["mode"], r["recipe"], int(r["seed"])), {})
+        meta = metas.get((r["generator"], r["dataset"], str(r["train_rows"]), r["prompt"], r["mode"], r["recipe"],
+                          int(r["seed"])), {})
         requested = (meta.get("settings") or {}).get("target_rows")
 
         def g(name, digits=3):

@@ -83,7 +83,8 @@ def label(row) -> str:
 
 
 def leaderboard(table: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
-    """One row per dataset x generator x prompt x mode: mean, 95% interval and seed count of each score/metric."""
+    """One row per dataset x train size x generator x prompt x mode x recipe: mean, 95% interval and seed count of
+    each score/metric."""
     scored = add_scores(table)
     cols = SCORES + [m for m in metrics if m in scored.columns and m not in SCORES]
     rows = []
@@ -102,12 +103,23 @@ def leaderboard(table: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     board["role"] = np.where(board["kind"] != "baseline", "candidate",
                              np.where(board["generator"] == REFERENCE_BASELINE, "reference", "baseline"))
     board["pareto"] = False
-    for dataset, idx in board.groupby("dataset").groups.items():
+    for _, idx in board.groupby(["dataset", "train_rows"]).groups.items():  # a front per train set
         board.loc[pareto_front(board.loc[idx]), "pareto"] = True
     order = {"reference": 0, "baseline": 1, "candidate": 2}
     board["_o"] = board["role"].map(order)
-    board = board.sort_values(["dataset", "_o", "balanced_score"], ascending=[True, True, False])
-    return board.drop(columns="_o").reset_index(drop=True)
+    board["_n"] = board["train_rows"].map(size_order)
+    board = board.sort_values(["dataset", "_n", "_o", "balanced_score"], ascending=[True, True, True, False])
+    return board.drop(columns=["_o", "_n"]).reset_index(drop=True)
+
+
+def at_train_size(frame: pd.DataFrame, train_rows: str) -> pd.DataFrame:
+    """The rows of one train size (metrics, leaderboard, recommendation and gate tables all carry train_rows)."""
+    return frame[frame["train_rows"].astype(str) == str(train_rows)]
+
+
+def size_order(train_rows) -> float:
+    """Sort key of a train size: subsamples by size, the whole train split last."""
+    return float("inf") if str(train_rows) == "all" else float(train_rows)
 
 
 def pareto_front(board: pd.DataFrame) -> list:
@@ -153,13 +165,14 @@ def add_gate(board: pd.DataFrame, gate: pd.DataFrame) -> pd.DataFrame:
 
 
 def recommend(board: pd.DataFrame, min_rows: float) -> pd.DataFrame:
-    """One row per dataset x use case: the chosen generator (or none, with why) and the warnings that apply.
+    """One row per dataset x train size x use case: the chosen generator (or none, with why) and the warnings that
+    apply.
 
     Eligible: an LLM or imported generator whose tables hold at least ``min_rows`` valid rows on average over
     seeds (fewer rows make every score noise). Privacy-critical also needs every table of the group to pass the
     privacy gate (``releasable_seeds`` = ``n_seeds``, see ``add_gate``)."""
     out = []
-    for dataset, b in board.groupby("dataset", sort=True):
+    for (dataset, train_rows), b in board.groupby(["dataset", "train_rows"], sort=True):
         cands = b[b["role"] == "candidate"]
         eligible = cands[(cands["n_rows"] >= min_rows) & cands["fidelity_score"].notna()
                          & cands["privacy_score"].notna()]
@@ -172,7 +185,7 @@ def recommend(board: pd.DataFrame, min_rows: float) -> pd.DataFrame:
                  "privacy_critical": (private, "fidelity_score")}
         for case, title, _ in USE_CASES:
             pool, by = pools[case]
-            row = {"dataset": dataset, "use_case": case, "title": title, "generator": None, "score_name": by,
+            row = {"dataset": dataset, "train_rows": train_rows, "use_case": case, "title": title, "generator": None, "score_name": by,
                    "score": np.nan, "beats_marginals": None, "note": ""}
             if pool.empty:
                 row["note"] = ("no generator qualifies: " + (

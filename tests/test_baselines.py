@@ -39,7 +39,7 @@ def test_baselines_have_the_size_asked_for_and_holdout_the_reference_at_most(cir
     spec, parts = cirrhosis
     n = len(parts["reference"]) + 37
     sizes = {b: len(make_baseline(b, spec, parts["train"], parts["reference"], n, 1)) for b in BASELINES}
-    assert sizes == {"holdout": len(parts["reference"]), "marginals": n, "copula": n, "bootstrap": n}
+    assert sizes == {"holdout": len(parts["reference"]), "marginals": n, "copula": n, "cart": n, "bootstrap": n}
 
 
 def test_bootstrap_rows_are_train_rows_and_holdout_rows_are_unseen(cirrhosis):

@@ -4,6 +4,8 @@
              the privacy level of truly new patients. Every other score is read against it.
   marginals  each column resampled independently from train: perfect marginals, no dependence at all.
   copula     a Gaussian copula fitted on train (``medsyn.copula``).
+  cart       sequential CART as R's synthpop makes it (``medsyn.cart``): the strongest classical generator in
+             bench/classical_trial.py; its rows are train values recombined, so check its copies.
   bootstrap  train rows resampled with replacement: the privacy worst case (every row is a real patient).
 
 A recipe's own baselines, the recipe without the model, are made by the recipe's code: ``drawn-<recipe>``
@@ -15,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from medsyn.cart import SequentialCart
 from medsyn.copula import GaussianCopula
 from medsyn.recipes.outside import without_model
 from medsyn.recipes.steering import pull_without_model
@@ -22,7 +25,7 @@ from medsyn.seeds import derive_seed
 from medsyn.settings import GenerationSettings
 from medsyn.spec import DatasetSpec
 
-BASELINES = ("holdout", "marginals", "copula", "bootstrap")
+BASELINES = ("holdout", "marginals", "copula", "cart", "bootstrap")
 
 
 def _rng(seed: int, name: str) -> np.random.Generator:
@@ -46,6 +49,10 @@ def copula_baseline(train: pd.DataFrame, spec: DatasetSpec, n: int, rng: np.rand
     return GaussianCopula(train, spec, rng).sample(n, rng)
 
 
+def cart_baseline(train: pd.DataFrame, spec: DatasetSpec, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    return SequentialCart(train, spec, rng).sample(n, rng)
+
+
 def make_baseline(
     name: str, spec: DatasetSpec, train: pd.DataFrame, reference: pd.DataFrame, n: int, seed: int,
     recipe: GenerationSettings | None = None, order: list[str] | tuple[str, ...] = (),
@@ -63,6 +70,8 @@ def make_baseline(
         frame = bootstrap_baseline(train, n, rng)
     elif name == "copula":
         frame = copula_baseline(train, spec, n, rng)
+    elif name == "cart":
+        frame = cart_baseline(train, spec, n, rng)
     elif name.startswith("drawn-") and recipe:
         frame = without_model(recipe.outside, spec.in_order(order), train, n, rng)
     elif name.startswith("steered-") and recipe:

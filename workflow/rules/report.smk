@@ -3,7 +3,8 @@
 
 
 rule report_tables:
-    """Leaderboard (composite scores, intervals over seeds, Pareto front) and a recommendation per use case."""
+    """Leaderboard (composite scores, intervals over seeds, Pareto front), a recommendation per use case, and every
+    generator group per train size (the picks to compare across sizes)."""
     input:
         metrics=layout.table("metrics"),
         gate=layout.table("release_gate"),
@@ -16,6 +17,11 @@ rule report_tables:
         recommendation=report(
             layout.table("recommendation"),
             caption="../report/recommendation.rst",
+            category="Tables",
+        ),
+        train_sizes=report(
+            layout.table("train_sizes"),
+            caption="../report/train_sizes.rst",
             category="Tables",
         ),
     log:

@@ -36,11 +36,14 @@ rule report_tables:
 
 
 rule report_figures:
-    """Privacy-fidelity scatter, family heatmaps, utility, distributions and association differences."""
+    """Privacy-fidelity scatter, family heatmaps, utility, distributions and association differences; with more
+    than one train size, fidelity by train size."""
     input:
         leaderboard=layout.table("leaderboard"),
+        train_sizes=layout.table("train_sizes"),
         metrics=layout.table("metrics"),
         holdout=layout.in_data("holdout.csv"),
+        split=layout.in_data("split.json"),
         tables=dataset_tables,
     output:
         report(

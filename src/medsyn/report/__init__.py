@@ -21,7 +21,10 @@ from medsyn.prompts import PromptArtifact
 from medsyn.report import context as ctx
 from medsyn.report import figures as figs
 from medsyn.report import overview as ov
-from medsyn.report.scores import GROUP, RULES_TEXT, SCORES, add_gate, at_train_size, leaderboard, recommend
+from medsyn.report.scores import (GROUP, RULES_TEXT, SCORES, add_gate, at_train_size, leaderboard, recommend,
+                                  size_order)
+from medsyn.report.train_size_reading import section as size_section, size_tick
+from medsyn.report.train_sizes import size_table
 from medsyn.spec import DatasetSpec
 from medsyn.split import main_train_size
 
@@ -86,6 +89,17 @@ def write_figures(spec: DatasetSpec, board: pd.DataFrame, metrics: pd.DataFrame,
         written.append(figs.association_difference(spec, holdout, runs, out_dir / "association_difference.png"))
     return {"figures": [w for w in written if w], "best": None if best is None else best["label"],
             "worst": None if worst is None else worst["label"]}
+
+
+def write_train_size_figure(by_size: pd.DataFrame, dataset: str, train_rows: list, split: dict,
+                            out_dir: str | Path) -> str | None:
+    """With more than one train size (config split.train_rows): fidelity by train size of one dataset as
+    ``train_sizes.png`` in ``out_dir``, from the train-size table (``train_sizes.size_table``); else None."""
+    sizes = sorted({str(n) for n in train_rows}, key=size_order)
+    if len(sizes) < 2:
+        return None
+    return figs.train_size_curves(by_size[by_size["dataset"] == dataset], sizes, [size_tick(n, split) for n in sizes],
+                                  Path(out_dir) / "train_sizes.png")
 
 
 def data_uri(path: str | Path) -> str:

@@ -57,12 +57,12 @@ def _mark_picks(table: pd.DataFrame) -> pd.DataFrame:
         table[pick] = False
     for _, idx in table.groupby(["dataset", "train_rows"], sort=False).groups.items():
         rows = table.loc[idx]
-        for group, name in (("classical", "classical"), ("llm", "llm")):
+        for group in ("classical", "llm"):
             pool = rows[rows["group_kind"] == group]
             for suffix, candidates in (("any", pool), ("releasable", pool[pool["releasable"]])):
                 best = _best(candidates)
                 if best is not None:
-                    table.loc[best, f"best_{name}_{suffix}"] = True
+                    table.loc[best, f"best_{group}_{suffix}"] = True
     return table
 
 
@@ -84,7 +84,7 @@ def size_table(board: pd.DataFrame) -> pd.DataFrame:
     their 95% intervals, the gate's count, the picks (``PICKS``, flags) and the contribution over the pull."""
     if board.empty:
         return pd.DataFrame(columns=COLUMNS)
-    table = board.copy()
+    table = board.reset_index(drop=True)  # picks are marked by index label: one per row
     for col in SCORE_COLUMNS:
         table[col] = pd.to_numeric(table[col], errors="coerce") if col in table else np.nan
     table["train_rows"] = table["train_rows"].astype(str)

@@ -1,4 +1,5 @@
-"""The report's figures for one dataset, as PNG files in results/figures/<dataset>/."""
+"""The report's figures for one dataset, as PNG files in results/figures/<dataset>/; with more than one train size
+(config split.train_rows) also fidelity by train size (train_sizes.png, from results/tables/train_sizes.tsv)."""
 
 from pathlib import Path
 
@@ -6,12 +7,12 @@ import pandas as pd
 
 from medsyn.atomic import atomic_dir
 from medsyn.data import read_table
-from medsyn.report import write_figures
+from medsyn.report import write_figures, write_train_size_figure
 from medsyn.report.context import check_declared
 from medsyn.report.scores import at_train_size
 from medsyn.spec import load_spec
 from medsyn.split import main_train_size
-from medsyn.step import run_step
+from medsyn.step import read_json, run_step
 
 
 def main(snakemake, log):
@@ -26,6 +27,9 @@ def main(snakemake, log):
     with atomic_dir(out) as tmp:  # moved in whole: a killed job never leaves a half-filled folder
         drawn = write_figures(spec, board[board["dataset"] == dataset], metrics[metrics["dataset"] == dataset],
                               holdout, tmp, snakemake.params.min_rows)
+        curves = write_train_size_figure(pd.read_csv(snakemake.input.train_sizes, sep="\t", dtype={"train_rows": str}),
+                                         dataset, snakemake.params.train_rows, read_json(snakemake.input.split), tmp)
+        drawn["figures"] += [curves] if curves else []
     log(f"{dataset}: {len(drawn['figures'])} figures; best {drawn['best']}, worst {drawn['worst']}")
 
 

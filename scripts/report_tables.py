@@ -1,8 +1,10 @@
-"""Leaderboard (scores with intervals over seeds, Pareto front) and the recommendation per use case, as TSV."""
+"""Leaderboard (scores with intervals over seeds, Pareto front), the recommendation per use case and every generator
+group per train size, as TSV."""
 
 import pandas as pd
 
 from medsyn.report import tables
+from medsyn.report.train_sizes import size_table
 from medsyn.step import run_step, write_tsv
 
 
@@ -12,6 +14,7 @@ def main(snakemake, log):
     board, rec = tables(metrics, gate, snakemake.params.report)
     write_tsv(board, snakemake.output.leaderboard)
     write_tsv(rec, snakemake.output.recommendation)
+    write_tsv(size_table(board), snakemake.output.train_sizes)
     for r in rec.itertuples():
         log(f"{r.dataset} {r.use_case}: {r.generator} {r.note}")
 

@@ -77,6 +77,9 @@ TABLES = {
     "release_gate": "each table releasable or not, with the reasons (rule release_gate)",
     "leaderboard": "composite scores, intervals over seeds, the Pareto front (rule report_tables)",
     "recommendation": "a pick per use case",
+    "train_sizes": "every generator group per train size: fidelity and privacy with intervals, the gate's count, "
+                   "the best classical and LLM groups (releasable and ignoring the gate), each LLM group's "
+                   "contribution over its recipe's pull (steered-<recipe>)",
     "paper_copy_shares": "per imported paper run: copies of prompt examples and of train rows (config paper_raw)",
     "paper_comparison": "the SynLLM paper's published scores beside ours (config paper_raw)",
     "paper_rankings": "models and prompts ranked per dataset, paper vs ours (config paper_raw)",

@@ -3,7 +3,8 @@
 
 
 rule report_tables:
-    """Leaderboard (composite scores, intervals over seeds, Pareto front) and a recommendation per use case."""
+    """Leaderboard (composite scores, intervals over seeds, Pareto front), a recommendation per use case, and every
+    generator group per train size (the picks to compare across sizes)."""
     input:
         metrics=layout.table("metrics"),
         gate=layout.table("release_gate"),
@@ -18,6 +19,11 @@ rule report_tables:
             caption="../report/recommendation.rst",
             category="Tables",
         ),
+        train_sizes=report(
+            layout.table("train_sizes"),
+            caption="../report/train_sizes.rst",
+            category="Tables",
+        ),
     log:
         layout.log("report", "tables"),
     localrule: True
@@ -30,11 +36,14 @@ rule report_tables:
 
 
 rule report_figures:
-    """Privacy-fidelity scatter, family heatmaps, utility, distributions and association differences."""
+    """Privacy-fidelity scatter, family heatmaps, utility, distributions and association differences; with more
+    than one train size, fidelity by train size."""
     input:
         leaderboard=layout.table("leaderboard"),
+        train_sizes=layout.table("train_sizes"),
         metrics=layout.table("metrics"),
         holdout=layout.in_data("holdout.csv"),
+        split=layout.in_data("split.json"),
         tables=dataset_tables,
     output:
         report(

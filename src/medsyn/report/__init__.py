@@ -2,6 +2,8 @@
 
 - ``scores``: composite scores, leaderboard, Pareto front, recommendation per use case (the numbers);
 - ``figures``: the matplotlib figures (PNG files under results/figures/);
+- ``train_sizes``, ``train_size_reading``: every generator group per train size, and where an LLM table beats the
+  best classical generator, in words (the section shown when the config runs more than one train size);
 - ``context``: the template's data, gathered from the workflow's files;
 - this module: assembles the context and renders the Jinja2 template with autoescaping on, so every
   data-derived string (dataset titles, levels, generator names, prompt text) is escaped.
@@ -21,7 +23,10 @@ from medsyn.prompts import PromptArtifact
 from medsyn.report import context as ctx
 from medsyn.report import figures as figs
 from medsyn.report import overview as ov
-from medsyn.report.scores import GROUP, RULES_TEXT, SCORES, add_gate, at_train_size, leaderboard, recommend
+from medsyn.report.scores import (GROUP, RULES_TEXT, SCORES, add_gate, at_train_size, leaderboard, recommend,
+                                  size_order)
+from medsyn.report.train_size_reading import section as size_section, size_tick
+from medsyn.report.train_sizes import size_table
 from medsyn.spec import DatasetSpec
 from medsyn.split import main_train_size
 
@@ -88,6 +93,17 @@ def write_figures(spec: DatasetSpec, board: pd.DataFrame, metrics: pd.DataFrame,
             "worst": None if worst is None else worst["label"]}
 
 
+def write_train_size_figure(by_size: pd.DataFrame, dataset: str, train_rows: list, split: dict,
+                            out_dir: str | Path) -> str | None:
+    """With more than one train size (config split.train_rows): fidelity by train size of one dataset as
+    ``train_sizes.png`` in ``out_dir``, from the train-size table (``train_sizes.size_table``); else None."""
+    sizes = sorted({str(n) for n in train_rows}, key=size_order)
+    if len(sizes) < 2:
+        return None
+    return figs.train_size_curves(by_size[by_size["dataset"] == dataset], sizes, [size_tick(n, split) for n in sizes],
+                                  Path(out_dir) / "train_sizes.png")
+
+
 def data_uri(path: str | Path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
@@ -137,6 +153,12 @@ def build(config: dict, specs: dict[str, DatasetSpec], *, splits: dict[str, dict
     (comparison, rankings, copies) or None. ``metas``: generation records by (model, dataset, train size, prompt,
     mode, recipe, seed). The per-dataset sections show one train size (``main_train_size``: all when run)."""
     main = main_train_size(config["split"]["train_rows"])
+    by_size = None  # the train-size section: only when the config runs more than one size
+    if len(config["split"]["train_rows"]) > 1:
+        figures = {name: data_uri(Path(figure_dirs[name]) / "train_sizes.png")
+                   if (Path(figure_dirs[name]) / "train_sizes.png").exists() else None for name in specs}
+        by_size = size_section(size_table(leaderboard), {name: spec.title for name, spec in specs.items()}, splits,
+                               figures, main)
     leaderboard, metrics = at_train_size(leaderboard, main), at_train_size(metrics, main)
     recommendation, gate = at_train_size(recommendation, main), at_train_size(gate, main)
     metas = {k: v for k, v in metas.items() if str(k[2]) == main}
@@ -154,7 +176,7 @@ def build(config: dict, specs: dict[str, DatasetSpec], *, splits: dict[str, dict
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "config": config, "provenance": ctx.provenance(config, metas), "datasets": datasets,
         "overview": ov.cross_dataset(leaderboard, recommendation) if len(specs) > 1 else None,
-        "recipes": recipes, "recipe_effects": ov.recipe_effects(leaderboard, config),
+        "recipes": recipes, "recipe_effects": ov.recipe_effects(leaderboard, config), "train_sizes": by_size,
         "recipe_metrics": [{"title": t, "better": b} for _, t, b in ov.RECIPE_METRICS],
         "score_rules": RULES_TEXT, "min_valid_rows": config["report"]["min_valid_rows"],
         "show_real_rows": config["report"]["show_real_rows"], "group_columns": GROUP,

@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -194,4 +195,94 @@ def utility_bars(board: pd.DataFrame, path: str | Path) -> str | None:
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("ROC AUC on real holdout (trained on synthetic = TSTR)")
+    return _save(fig, path)
+
+
+# train_size_curves: the generator groups' line styles; LLM groups get distinct colours, baselines greys
+LLM_COLORS = ["#1f77b4", "#9467bd", "#d62728", "#17becf", "#e377c2", "#bcbd22", "#8c564b", "#393b79"]
+CLASSICAL_STYLES = [("#555555", "s"), ("#8a8a8a", "D"), ("#333333", "^"), ("#a5a5a5", "v"), ("#6b6b6b", "P")]
+PULL_STYLES = [("#ff7f0e", "h"), ("#e6a15c", "p"), ("#c46a00", "8")]
+
+
+def _size_styles(groups: pd.DataFrame) -> dict[str, dict]:
+    """Line style per generator group (rows: label, group_kind) of the train-size figure."""
+    styles, counts = {}, {"classical": 0, "pull": 0, "llm": 0, "imported": 0}
+    for label, kind in zip(groups["label"], groups["group_kind"]):
+        i = counts.get(kind, 0)
+        counts[kind] = i + 1
+        if kind == "reference":
+            styles[label] = {"color": COLORS["reference"], "marker": "", "ls": "--"}
+        elif kind == "resampling":
+            styles[label] = {"color": "#b07aa1", "marker": "X", "ls": ":"}
+        elif kind == "classical":
+            color, marker = CLASSICAL_STYLES[i % len(CLASSICAL_STYLES)]
+            styles[label] = {"color": color, "marker": marker, "ls": ":"}
+        elif kind == "pull":
+            color, marker = PULL_STYLES[i % len(PULL_STYLES)]
+            styles[label] = {"color": color, "marker": marker, "ls": "-."}
+        else:
+            styles[label] = {"color": LLM_COLORS[(counts["llm"] + counts["imported"] - 1) % len(LLM_COLORS)],
+                             "marker": "o", "ls": "-"}
+    return styles
+
+
+def _points(ax, x, y, err, releasable, style, **kw) -> None:
+    """One group's points: filled where every seed passes the privacy gate, hollow where not."""
+    for xi, yi, ei, ok in zip(x, y, err, releasable):
+        if pd.isna(yi):
+            continue
+        ax.errorbar(xi, yi, yerr=ei, fmt=style["marker"] or "none", color=style["color"], ms=5, capsize=2, lw=0.9,
+                    mfc=style["color"] if ok else "white", mec=style["color"], zorder=3, **kw)
+
+
+def train_size_curves(table: pd.DataFrame, sizes: list[str], ticks: list[str], path: str | Path) -> str:
+    """Fidelity vs train size, one line per generator group (95% intervals as error bars; hollow markers where not
+    every seed passes the privacy gate; the holdout reference dashed), and each LLM group's contribution over its
+    recipe's pull (fidelity minus ``steered-<recipe>``) per size. ``table``: one dataset's rows of
+    ``medsyn.report.train_sizes.size_table``; ``sizes`` in order, ``ticks`` their axis labels."""
+    fig, (ax, delta) = plt.subplots(1, 2, figsize=(10.5, 4.0), gridspec_kw={"width_ratios": [1.7, 1]})
+    groups = table.drop_duplicates("label")[["label", "group_kind"]]
+    styles = _size_styles(groups)
+    position = {n: i for i, n in enumerate(sizes)}
+    spread = 0.25 / max(len(groups), 1)  # a small shift per group keeps overlapping intervals apart
+    contributions, handles = False, []
+    for k, (label, kind) in enumerate(zip(groups["label"], groups["group_kind"])):
+        rows = table[table["label"] == label].copy()
+        rows["_x"] = rows["train_rows"].astype(str).map(position)
+        rows = rows.sort_values("_x")
+        x = rows["_x"].to_numpy(dtype=float) + (k - len(groups) / 2) * spread
+        y = rows["fidelity_score"].to_numpy(dtype=float)
+        releasable = rows["releasable"].astype(str).str.lower().eq("true").to_numpy()
+        style = styles[label]
+        ax.plot(x, y, ls=style["ls"], color=style["color"], lw=1.1, zorder=2)
+        handles.append(Line2D([], [], ls=style["ls"], color=style["color"], marker=style["marker"] or None, ms=5,
+                              label=label))
+        if kind != "reference":
+            err = [_err(r, "fidelity_score") for _, r in rows.iterrows()]
+            _points(ax, x, y, err, releasable, style)
+        gain = rows["contribution"].to_numpy(dtype=float)
+        if kind == "llm" and np.isfinite(gain).any():
+            contributions = True
+            delta.plot(x, gain, ls="-", color=style["color"], lw=1.1)
+            _points(delta, x, gain, [None] * len(x), releasable, style)
+    handles.append(Line2D([], [], ls="", marker="o", mfc="white", mec="black", label="hollow: not every seed "
+                                                                                       "passes the privacy gate"))
+    for a in (ax, delta):
+        a.set_xticks(range(len(sizes)), ticks)
+        a.set_xlim(-0.5, len(sizes) - 0.5)
+        a.set_xlabel("train size (rows the generator learnt from)")
+        a.grid(alpha=0.3)
+    ax.set_ylabel("fidelity score (mean over seeds, 95% interval)")
+    ax.set_title("Fidelity by train size")
+    delta.axhline(0, color="black", lw=0.9)
+    delta.set_title("LLM contribution over its recipe's pull")
+    delta.set_ylabel("fidelity − fidelity of steered-<recipe>")
+    if not contributions:
+        why = ("no LLM group with a steered-<recipe>\nbaseline at these sizes" if (groups["group_kind"] == "llm").any()
+               else "no LLM table at these sizes")
+        delta.text(0.5, 0.5, why, ha="center", va="center", transform=delta.transAxes, color="#777777")
+        delta.set_yticks([])
+    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7,
+               frameon=False)
+    fig.tight_layout()
     return _save(fig, path)

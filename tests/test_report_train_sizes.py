@@ -215,3 +215,11 @@ def test_an_llm_releasable_where_no_classical_generator_is_is_said_in_the_answer
     assert text.startswith(NO_WIN)
     assert "With 25 train rows, though, an LLM table passes the privacy gate on every seed and no classical" in text
     assert "in 1 more only an LLM table is releasable" in across_reading(table)
+
+
+def test_where_no_classical_generator_is_releasable_the_best_ignoring_the_gate_is_named():
+    board = pd.DataFrame(baselines("25", 0.60) + baselines("all", 0.80))
+    board.loc[board["generator"].isin(["copula", "marginals"]) & (board["train_rows"] == "25"), "releasable_seeds"] = 0
+    text = dataset_reading(size_table(board), "d")
+    assert ("with 25 train rows none (the best ignoring the gate, copula, fidelity 0.600 [0.580, 0.620], passes it "
+            "on 0 of 2 seeds)") in text

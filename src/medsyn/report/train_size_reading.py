@@ -90,6 +90,14 @@ def _gate_failing_above(c: "Comparison") -> str:
             f"{int(c.llm_any['releasable_seeds'])} of {int(c.llm_any['n_seeds'])} seeds)")
 
 
+def _ignoring_gate(row) -> str:
+    """The best group ignoring the gate, with how many of its seeds pass it (for a size where none passes)."""
+    if row is None:
+        return ""
+    return (f" (the best ignoring the gate, {name(row)}, {score_text(row)}, passes it on "
+            f"{int(row['releasable_seeds'])} of {int(row['n_seeds'])} seeds)")
+
+
 @dataclass(frozen=True)
 class Comparison:
     """The picks of one dataset at one train size (rows of the size table, or None)."""
@@ -131,8 +139,8 @@ def size_sentence(c: Comparison, phrase: str) -> str:
                 f"{'above' if _num(c.llm_any, 'fidelity_score') > _num(best, 'fidelity_score') else 'at or below'} "
                 f"the best classical generator, {name(best)} ({score_text(best)}).")
     if c.classical is None:
-        return (f"With {phrase}, no classical generator passes the privacy gate on every seed, so none is there to "
-                f"beat; the best releasable LLM table is {name(c.llm)} ({score_text(c.llm)}).")
+        return (f"With {phrase}, no classical generator passes the privacy gate on every seed"
+                f"{_ignoring_gate(c.classical_any)}, so none is there to beat; the best releasable LLM table is {name(c.llm)} ({score_text(c.llm)}).")
     if c.wins:
         return (f"With {phrase}, {name(c.llm)} ({score_text(c.llm)}, releasable) beats the best classical "
                 f"generator, {name(c.classical)} ({score_text(c.classical)}), {verdict(c.llm, c.classical)}"
@@ -161,7 +169,8 @@ def dataset_reading(table: pd.DataFrame, dataset: str, split: dict | None = None
     phrases = {c.train_rows: size_phrase(c.train_rows, split) for c in comparisons}
     if all(c.llm_any is None for c in comparisons):
         best = [f"with {phrases[c.train_rows]} "
-                + (f"{name(c.classical)} ({score_text(c.classical)})" if c.classical is not None else "none")
+                + (f"{name(c.classical)} ({score_text(c.classical)})" if c.classical is not None else
+                   f"none{_ignoring_gate(c.classical_any)}")
                 for c in comparisons]
         return ("No LLM table was generated for this dataset: there is no LLM table to compare with the classical "
                 "generators. The best classical generator whose every seed passes the privacy gate: "
@@ -188,7 +197,8 @@ def across_reading(table: pd.DataFrame, splits: dict[str, dict] | None = None) -
     splits = splits or {}
     datasets = sorted(table["dataset"].unique())
     comparisons = [compare(table, d, n) for d in datasets for n in sizes(table, d)]
-    n_pairs = f"{len(datasets)} dataset{'s' if len(datasets) != 1 else ''} ({len(comparisons)} dataset x train size pairs)"
+    n_pairs = (f"{len(datasets)} dataset{'s' if len(datasets) != 1 else ''} "
+               f"({len(comparisons)} dataset x train size pairs)")
     if all(c.llm_any is None for c in comparisons):
         return f"No LLM table was generated on any of the {n_pairs}: there is no LLM table to compare."
     compared = sum(c.comparable for c in comparisons)

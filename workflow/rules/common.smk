@@ -73,8 +73,10 @@ def train_set(wildcards):
 
 def split_files(wildcards):
     """train (of the job's train size), holdout and reference; ``wildcards``: a job's, or an evaluation Batch."""
-    return {"train": train_set(wildcards), **{part: layout.split_file(wildcards.dataset, part)
-                                              for part in layout.SPLIT_PARTS if part != "train"}}
+    return {
+        "train": train_set(wildcards),
+        **{part: layout.split_file(wildcards.dataset, part) for part in layout.SPLIT_PARTS if part != "train"},
+    }
 
 
 def dataset_params(wildcards):
@@ -158,8 +160,13 @@ def dataset_tables(wildcards):
 
 def prompt_files(train_rows=None):
     """Every run's prompt file, or those of one train size."""
-    return sorted({layout.prompt_file(r.dataset, r.train_rows, r.prompt, r.recipe, r.seed) for r in RUNS
-                   if train_rows is None or r.train_rows == train_rows})
+    return sorted(
+        {
+            layout.prompt_file(r.dataset, r.train_rows, r.prompt, r.recipe, r.seed)
+            for r in RUNS
+            if train_rows is None or r.train_rows == train_rows
+        }
+    )
 
 
 def paper_report_tables(wildcards):

@@ -231,7 +231,7 @@ def test_killed_generation_resumes_from_checkpoint_and_matches_a_clean_run(tmp_p
     meta = json.loads((killed / RUN / "generation.json").read_text())
     assert meta["resumed_calls"] == n_done and meta["calls"] == 3
     assert not ckpt.exists()  # removed once raw.jsonl is published
-    log = (killed / "logs/generate/smollm2-135m-instruct/pima/A/grammar/default/seed1.log").read_text()
+    log = (killed / "logs/generate/smollm2-135m-instruct/pima/train-all/A/grammar/default/seed1.log").read_text()
     assert log.count("replayed from checkpoint") == n_done
 
     # 3. the resumed run equals the uninterrupted one: same calls in order, none duplicated or lost

@@ -56,7 +56,7 @@ def test_own_csvs_run_from_path_to_metrics_with_drafted_specs(tmp_path, shared_d
     split = json.loads((tmp_path / "results/data/stanford_heart/split.json").read_text())
     assert split["grouped_by"] == "id" and split["groups_on_two_sides"] == 0  # a drafted group column
     # the date column is generated as a year, never as a date
-    nz = pd.read_csv(next((tmp_path / "results/models").glob("*/nz_cancer_patients/A/grammar/*/seed1/synthetic.csv")))
+    nz = pd.read_csv(next((tmp_path / "results/models").glob("*/nz_cancer_patients/train-all/A/grammar/*/seed1/synthetic.csv")))
     assert nz["Diagnosis_Date"].between(2010, 2024).all()
 
 

@@ -52,7 +52,8 @@ def test_bootstrap_rows_are_train_rows_and_holdout_rows_are_unseen(cirrhosis):
     assert not set(row_keys(hold, spec)) & train_keys
 
 
-def test_copula_keeps_dependence_that_marginals_destroy(cirrhosis):
+@pytest.mark.parametrize("name", ["copula", "cart"])
+def test_copula_and_cart_keep_dependence_that_marginals_destroy(cirrhosis, name):
     spec, parts = cirrhosis
     train = parts["train"]
     num = [c.name for c in spec.columns if c.is_numeric]
@@ -62,7 +63,7 @@ def test_copula_keeps_dependence_that_marginals_destroy(cirrhosis):
         frame = make_baseline(name, spec, train, train, 2000, 1)  # a large sample: the reference cap lifted
         return np.nanmean(np.abs(frame[num].astype(float).corr(method="spearman").to_numpy() - real))
 
-    assert corr_error("copula") < 0.5 * corr_error("marginals")
+    assert corr_error(name) < 0.5 * corr_error("marginals")
     # bilirubin and copper: rank correlation ~0.6 in real data
-    cop = make_baseline("copula", spec, train, train, 2000, 1)
-    assert cop[["Bilirubin", "Copper"]].astype(float).corr(method="spearman").iloc[0, 1] > 0.4
+    table = make_baseline(name, spec, train, train, 2000, 1)
+    assert table[["Bilirubin", "Copper"]].astype(float).corr(method="spearman").iloc[0, 1] > 0.4

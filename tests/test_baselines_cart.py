@@ -98,19 +98,6 @@ def test_large_train_is_subsampled_for_fitting(pima, monkeypatch):
     assert_valid(model.sample(50, np.random.default_rng(1)), spec, 50)
 
 
-def test_keeps_dependence_that_marginals_destroy(pima):
-    spec, parts = pima
-    train = parts["train"]
-    num = [c.name for c in spec.columns if c.is_numeric]
-    real = train[num].astype(float).corr(method="spearman").to_numpy()
-
-    def corr_error(name):
-        frame = make_baseline(name, spec, train, train, 2000, 1)
-        return np.nanmean(np.abs(frame[num].astype(float).corr(method="spearman").to_numpy() - real))
-
-    assert corr_error("cart") < 0.5 * corr_error("marginals")
-
-
 @pytest.mark.parametrize("table", ["pima", "cirrhosis"])
 def test_not_a_copy_of_train(table, request):
     """cart recombines train values: far fewer whole train rows than bootstrap (which is only train rows)."""

@@ -3,7 +3,6 @@ train sets, dependence kept, and not a copy of train."""
 
 import numpy as np
 import pytest
-from sklearn.model_selection import train_test_split
 
 from conftest import spec_path
 from medsyn import cart
@@ -11,7 +10,7 @@ from medsyn.baselines import make_baseline
 from medsyn.data import load_real, write_table
 from medsyn.evaluate.encoding import row_keys
 from medsyn.spec import load_spec
-from medsyn.split import split_real
+from medsyn.split import split_real, subsample_train
 
 
 def _split(name):
@@ -44,9 +43,7 @@ def assert_valid(frame, spec, n):
 
 
 def small(train, spec, n, seed=0):
-    keep, _ = train_test_split(train.index.to_numpy(), train_size=n, random_state=seed,
-                               stratify=train[spec.target].astype(str))
-    return train.loc[np.sort(keep)]
+    return subsample_train(train, spec, n, seed)  # the workflow's own train-size subsample
 
 
 @pytest.mark.parametrize("table", ["pima", "cirrhosis"])

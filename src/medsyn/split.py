@@ -13,6 +13,7 @@ from sklearn.model_selection import train_test_split
 from medsyn.atomic import atomic_path
 from medsyn.data import ROW_ID
 from medsyn.errors import DataError
+from medsyn.layout import ALL_TRAIN
 from medsyn.seeds import derive_seed
 from medsyn.spec import DatasetSpec
 
@@ -141,7 +142,7 @@ def train_sizes(split: dict) -> list[str]:
 def main_train_size(sizes) -> str:
     """The train size the report's per-dataset sections show: all when it is run, else the largest."""
     sizes = [str(n) for n in sizes]
-    return "all" if "all" in sizes else max(sizes, key=int)
+    return ALL_TRAIN if ALL_TRAIN in sizes else max(sizes, key=int)
 
 
 def nested_order(labels: pd.Series, seed: int) -> pd.Index:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from medsyn.evaluate.aggregate import GROUP, mean_ci
+from medsyn.layout import ALL_TRAIN
 
 SCORES = ["fidelity_score", "privacy_score", "utility_score", "balanced_score"]
 REFERENCE_BASELINE = "holdout"  # unseen real rows: the reference every score is read against, never a candidate
@@ -119,7 +120,7 @@ def at_train_size(frame: pd.DataFrame, train_rows: str) -> pd.DataFrame:
 
 def size_order(train_rows) -> float:
     """Sort key of a train size: subsamples by size, the whole train split last."""
-    return float("inf") if str(train_rows) == "all" else float(train_rows)
+    return float("inf") if str(train_rows) == ALL_TRAIN else float(train_rows)
 
 
 def pareto_front(board: pd.DataFrame) -> list:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from medsyn.layout import ALL_TRAIN
 from medsyn.report.train_sizes import GROUP_KINDS, pick, sizes
 
 GATE = "releasable (every seed passes the privacy gate)"
@@ -23,7 +24,7 @@ def size_phrase(train_rows: str, split: dict | None = None) -> str:
     """``25 train rows`` (``groups`` with a spec group_column), ``all 240 train rows`` (the count from split.json)."""
     split = split or {}
     unit = "groups" if split.get("grouped_by") else "rows"
-    if str(train_rows) != "all":
+    if str(train_rows) != ALL_TRAIN:
         return f"{train_rows} train {unit}"
     total = (split.get("group_counts") or {}).get("train") if unit == "groups" else split.get("train_rows")
     return f"all {total} train {unit}" if total is not None else f"all train {unit}"
@@ -31,7 +32,7 @@ def size_phrase(train_rows: str, split: dict | None = None) -> str:
 
 def size_tick(train_rows: str, split: dict | None = None) -> str:
     """A short axis or column label: ``25``, ``all (240)``."""
-    if str(train_rows) != "all":
+    if str(train_rows) != ALL_TRAIN:
         return str(train_rows)
     split = split or {}
     total = (split.get("group_counts") or {}).get("train") if split.get("grouped_by") else split.get("train_rows")

@@ -50,10 +50,10 @@ class FakeBackend:
     def tokenize(self, text, add_bos=True):
         return list(range(len(text.split())))
 
-    def use_sequences(self, n):
+    def use_sequences(self, n, cells=None):
         self.n_seq = n
 
-    def complete_many(self, tokens, calls, grammar, max_tokens, settings, hooks=None):
+    def complete_many(self, tokens, calls, grammar, max_tokens, settings, hooks=None, language=None):
         self.groups = getattr(self, "groups", []) + [len(calls)]
         self.called += [call.seed for call in calls]
         return [CallResult(self.rows[call.seed % len(self.rows)], "stop", len(tokens), 10) for call in calls]

@@ -15,6 +15,7 @@ from medsyn.grammar import row_regex
 from medsyn.llm.backend import LlamaBackend
 from medsyn.llm.decode import Call
 from medsyn.prompts import build_prompt
+from medsyn.row_language import RowLanguage
 from medsyn.seeds import derive_seed
 from medsyn.spec import load_spec
 from medsyn.split import split_train_holdout
@@ -62,7 +63,8 @@ def _complete_call(backend, spec, prompt, call):
     tokens = backend.tokenize(text)
     calls = [Call(derive_seed("pima", "A", "grammar", 1, call))]
     return backend.complete_many(tokens, calls, prompt.grammar,
-                                 row_token_budget(backend, prompt, prompt.rows_per_call), st)[0]
+                                 row_token_budget(backend, prompt, prompt.rows_per_call), st,
+                                 language=RowLanguage(prompt.row_spec(spec)))[0]
 
 
 def _assert_grammar_rows(calls, spec, prompt):
@@ -131,16 +133,19 @@ def test_calls_decoded_together_are_valid_and_reproducible(smollm2_path, pima, t
     _assert_grammar_rows(first, spec, prompt)
 
 
-def test_groups_never_outgrow_the_context(smollm2_path, pima):
-    """Each sequence gets n_ctx / n cells: a context too small for n streams of prompt + tokens decodes fewer calls
-    together, and the context is remade for the number of sequences a run uses."""
-    from medsyn.generate import parallel_sequences
+def test_the_context_is_sized_for_the_calls_decoded_together(smollm2_path, pima, tmp_path):
+    """Each call gets its own KV stream of prompt + completion budget (rounded to 256 cells): a prompt longer than
+    n_ctx / 4 still decodes the 4 calls together, where a context split from n_ctx would have held one."""
+    from medsyn.generate import parallel_sequences, stream_cells
 
+    assert parallel_sequences(_settings(parallel_sequences=8)) == 8
+    assert stream_cells(700, 300) == 1024 and stream_cells(100, 10) == 256
+    spec, prompt = pima
     backend = LlamaBackend(smollm2_path, n_ctx=1024, n_threads=1)
-    st = _settings(parallel_sequences=8)
-    assert parallel_sequences(backend, st, n_prompt=100, max_tokens=200) == 3  # 1024 // 300
-    assert parallel_sequences(backend, st, n_prompt=400, max_tokens=700) == 1
-    assert parallel_sequences(backend, _settings(parallel_sequences=2), n_prompt=100, max_tokens=10) == 2
-    assert backend.n_seq == 1
-    backend.use_sequences(3)
-    assert backend.n_seq == 3 and backend.llm._ctx.params.n_seq_max == 3
+    st = _settings(max_calls=4, parallel_sequences=4)
+    calls = _texts(backend, spec, prompt, st, tmp_path / "c.jsonl")
+    n_prompt = calls[0]["prompt_tokens"]
+    assert 1024 // 4 < n_prompt + 1 and [c["parallel"] for c in calls] == [4] * 4  # 1024 // 4 cells would not do
+    assert backend.n_seq == 4 and backend.llm._ctx.params.n_seq_max == 4
+    assert backend.stream_cells <= 1024 and backend.llm._ctx.params.n_ctx == 4 * backend.stream_cells
+    _assert_grammar_rows(calls, spec, prompt)

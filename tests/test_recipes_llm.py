@@ -148,8 +148,14 @@ class RejectFirstAttempt:
         self.kept.setdefault(seq, []).append(row)
 
 
-def test_rolled_back_rows_are_resampled_in_place(backend, pima):
+@pytest.mark.parametrize("jump", [False, True])
+def test_rolled_back_rows_are_resampled_in_place(backend, pima, jump):
+    """Every first attempt of a row rejected: rolled back (cells, grammar, and with jump-forward the row automaton's
+    state) and resampled, so each call still ends with its rows in the language."""
+    from medsyn.row_language import RowLanguage
+
     spec, _, _, prompt = pima
+    language = RowLanguage(spec.in_order(ORDER)) if jump else None
     settings = generation_settings("grammar", temperature=1.0, top_p=1.0)
     text = build_prompt_text(prompt, "template", backend.chat_template, backend.special_text(backend.bos_token),
                              backend.special_text(backend.eos_token), True)
@@ -157,7 +163,7 @@ def test_rolled_back_rows_are_resampled_in_place(backend, pima):
     budget = row_token_budget(backend, prompt, prompt.rows_per_call) * 3
     backend.use_sequences(2)
     hooks = RejectFirstAttempt()
-    results = backend.complete_many(tokens, [Call(11), Call(12)], prompt.grammar, budget, settings, hooks)
+    results = backend.complete_many(tokens, [Call(11), Call(12)], prompt.grammar, budget, settings, hooks, language)
     pattern = row_regex(spec.in_order(ORDER))
     for result in results:
         lines = result.text.split("\n")
@@ -166,7 +172,7 @@ def test_rolled_back_rows_are_resampled_in_place(backend, pima):
         assert result.rejected_rows == {"test": prompt.rows_per_call}
         assert result.decoded_tokens > result.completion_tokens  # the rolled-back attempts were decoded too
     assert [hooks.kept[i] for i in range(2)] == [r.text.split("\n")[:-1] for r in results]
-    plain = backend.complete_many(tokens, [Call(11), Call(12)], prompt.grammar, budget, settings)
+    plain = backend.complete_many(tokens, [Call(11), Call(12)], prompt.grammar, budget, settings, language=language)
     assert [r.text for r in plain] != [r.text for r in results]  # the resampled rows differ from the first tries
 
 

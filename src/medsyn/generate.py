@@ -29,6 +29,7 @@ from medsyn.recipes.novelty import NoveltyJudge
 from medsyn.recipes.rowtext import row_texts, text_frame
 from medsyn.recipes.outside import OutsideDraws
 from medsyn.recipes.steering import MarginalSteering
+from medsyn.row_language import RowLanguage
 from medsyn.seeds import derive_seed
 from medsyn.settings import GenerationSettings
 from medsyn.spec import DatasetSpec
@@ -50,10 +51,11 @@ class Backend(Protocol):
 
     def tokenize(self, text: str, add_bos: bool = True) -> list[int]: ...
 
-    def use_sequences(self, n_seq: int) -> None: ...
+    def use_sequences(self, n_seq: int, stream_cells: int | None = None) -> None: ...
 
     def complete_many(self, prompt_tokens: list[int], calls: list[Call], grammar_text: str | None, max_tokens: int,
-                      settings: GenerationSettings, hooks: RowHooks | None = None) -> list[CallResult]: ...
+                      settings: GenerationSettings, hooks: RowHooks | None = None,
+                      language: RowLanguage | None = None) -> list[CallResult]: ...
 
 
 @dataclass
@@ -74,11 +76,16 @@ def row_token_budget(backend: Backend, prompt: PromptArtifact, rows: int) -> int
     return int(math.ceil(1.25 * longest * rows)) + 16
 
 
-def parallel_sequences(backend: Backend, settings: GenerationSettings, n_prompt: int, max_tokens: int) -> int:
-    """Calls decoded together: as many as asked for and as n_ctx holds (each sequence's stream of n_ctx / n
-    cells holds the prompt and ``max_tokens``). Depends only on the config, so a rerun groups calls the same way."""
-    fits = backend.n_ctx // (n_prompt + max_tokens)
-    return max(1, min(settings.parallel_sequences, fits))
+def parallel_sequences(settings: GenerationSettings) -> int:
+    """Calls decoded together: as many as asked for. The context is made for them (``stream_cells``): each call has
+    its own KV stream holding a copy of the prompt, evaluated once, so a long prompt costs memory, not
+    parallelism. Depends only on the config, so a rerun groups calls the same way."""
+    return max(1, settings.parallel_sequences)
+
+
+def stream_cells(n_prompt: int, max_tokens: int) -> int:
+    """KV cells of one call's stream: its prompt and completion budget, rounded up to llama.cpp's 256-cell pad."""
+    return -(-(n_prompt + max_tokens) // 256) * 256
 
 
 def group_size(parallel: int, calls_left: int, rows_wanted: int, rows_per_call: float) -> int:
@@ -211,7 +218,7 @@ class _Progress:
                 f"(total {self.valid}/{s.target_rows})")
 
     def decode(self, backend: Backend, prompts: _Prompts, prompt: PromptArtifact, grammar: str | None, max_tokens: int,
-               seeds: list[int]) -> list[str]:
+               seeds: list[int], language: RowLanguage | None = None) -> list[str]:
         """Decode one group of calls together; returns their JSONL records."""
         s, parser, recipe, log = self.settings, self.parser, self.recipe, self.log
         group = len(seeds)
@@ -220,7 +227,7 @@ class _Progress:
                  for seed, (_, rows) in zip(seeds, shown or [(None, None)] * group)]
         hooks = recipe.hooks([rows for _, rows in shown] or [prompt.example_rows] * group, seeds)
         t0 = time.perf_counter()
-        results = backend.complete_many(prompts.tokens, batch, grammar, max_tokens, s, hooks)
+        results = backend.complete_many(prompts.tokens, batch, grammar, max_tokens, s, hooks, language)
         seconds = time.perf_counter() - t0
         lines = []
         for k, (result, seed) in enumerate(zip(results, seeds)):
@@ -235,6 +242,8 @@ class _Progress:
                       "parallel": group, "rows_accepted": len(accepted)}
             if hooks is not None:
                 record.update(decoded_tokens=result.decoded_tokens, rejected_rows=result.rejected_rows)
+            if language is not None:
+                record.update(forced_tokens=result.forced_tokens)
             if shown:
                 record.update(example_row_ids=shown[k][0], example_rows=shown[k][1])
                 self.exposed.update(shown[k][0])
@@ -283,8 +292,9 @@ def run_generation(
     if checkpoint is not None and Path(checkpoint).exists() and not done:
         log(f"checkpoint {checkpoint}: no usable calls (other config or empty); starting afresh")
     saver = ckpt.Checkpoint(checkpoint, fingerprint, done) if checkpoint is not None else None
-    parallel = parallel_sequences(backend, s, n_prompt, max_tokens)
-    backend.use_sequences(parallel)
+    parallel = parallel_sequences(s)
+    backend.use_sequences(parallel, stream_cells(n_prompt, max_tokens))
+    language = RowLanguage(prompt.row_spec(spec)) if grammar is not None and s.jump_forward else None
     progress = _Progress(parser, recipe, s, log, set() if prompts.per_call else set(prompt.example_row_ids))
     started = time.perf_counter()
     try:
@@ -299,7 +309,7 @@ def run_generation(
                 if saver is not None and progress.calls < len(done):  # a group the kill cut short: decoded again whole
                     done = done[:progress.calls]
                     saver.restart(done)
-                lines = progress.decode(backend, prompts, prompt, grammar, max_tokens, seeds)
+                lines = progress.decode(backend, prompts, prompt, grammar, max_tokens, seeds, language)
                 if saver is not None:  # the whole group at once: a resumed run replays whole groups only
                     saver.append(lines)
                 fh.write("".join(lines))

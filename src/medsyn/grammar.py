@@ -123,6 +123,30 @@ def column_gbnf(column: Column) -> str:
     return " | ".join(alternatives)
 
 
+def column_alternatives(column: Column) -> list[list[frozenset[int]]]:
+    """The column's alternatives as the grammar writes them (``column_gbnf``), each a sequence of byte classes: a
+    level's or ``NA``'s bytes one by one (UTF-8), a number's atoms with '[a-b]' as the digits a..b. Read by
+    ``medsyn.row_language`` to find the text the grammar forces."""
+    def literal(text: str) -> list[frozenset[int]]:
+        return [frozenset([b]) for b in text.encode("utf-8")]
+
+    out: list[list[frozenset[int]]] = []
+    if column.is_numeric:
+        for atoms in numeric_sequences(column):
+            seq: list[frozenset[int]] = []
+            for atom in atoms:
+                if atom.startswith("["):
+                    seq.append(frozenset(range(ord(atom[1]), ord(atom[3]) + 1)))
+                else:
+                    seq += literal(atom)
+            out.append(seq)
+    else:
+        out += [literal(level) for level in column.levels]
+    if column.allow_missing:
+        out.append(literal(MISSING_TEXT))
+    return out
+
+
 def rule_name(index: int) -> str:
     return f"col{index}"
 

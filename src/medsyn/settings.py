@@ -61,7 +61,8 @@ class GenerationSettings:
     free_max_tokens: int
     prefill: bool
     seed: int
-    parallel_sequences: int  # calls decoded together as sequences of one batch (same prompt KV cells)
+    parallel_sequences: int  # calls decoded together as sequences of one batch (the prompt evaluated once)
+    jump_forward: bool  # grammar mode: text the grammar forces is appended to the next decode, not sampled
     examples: ExampleSettings
     novelty: NoveltySettings
     outside: OutsideSettings

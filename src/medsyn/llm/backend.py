@@ -161,6 +161,8 @@ class LlamaBackend:
         self.n_ctx = n_ctx
         self.n_batch = self.llm.n_batch  # most tokens one llama_decode takes
         self.n_seq = 1  # sequences the context holds (use_sequences)
+        self.stream_cells = n_ctx  # KV cells of each sequence's stream (use_sequences)
+        self.decode_calls = 0  # llama_decode calls so far (decode steps: the benchmark reads it)
         self.n_vocab = self.llm.n_vocab()
         self.vocab = self.llm._model.vocab
         self.prompt_eval_seconds = 0.0  # time spent evaluating prompts (the benchmark reads it)
@@ -179,27 +181,34 @@ class LlamaBackend:
     def memory(self):
         return self.lc.llama_get_memory(self.ctx)
 
-    def use_sequences(self, n_seq: int) -> None:
-        """Make the context hold ``n_seq`` sequences decoded together (llama-cpp-python makes it for one).
+    def use_sequences(self, n_seq: int, stream_cells: int | None = None) -> None:
+        """Make the context hold ``n_seq`` sequences decoded together, each in a KV stream of ``stream_cells`` cells
+        (default: n_ctx / n_seq, the context llama-cpp-python made split evenly).
 
-        The KV cache is split into one stream of n_ctx / n_seq cells per sequence (``kv_unified`` false), so a
-        sequence attends only to its own cells, not to masked cells of the others. Memory is the same n_ctx
-        cells as for one sequence.
+        The KV cache is split into one stream per sequence (``kv_unified`` false), so a sequence attends only to its
+        own cells, not to masked cells of the others: every stream holds a copy of the prompt (evaluated once,
+        copied by ``copy_sequence``) and its own completion. With a unified cache the prompt's cells would be
+        shared, but every token would attend over all sequences' cells, masked, which costs more per decode step
+        than the copy does once. A stream never gets more than n_ctx cells: n_ctx is the most one call uses.
         """
-        if n_seq == self.n_seq:
+        cells = min(stream_cells or self.n_ctx // n_seq, self.n_ctx)
+        if (n_seq, cells) == (self.n_seq, self.stream_cells):
             return
         from llama_cpp import _internals  # as in llama_system_info
 
         params = self.llm.context_params
         params.n_seq_max = n_seq
+        params.n_ctx = n_seq * cells
         params.kv_unified = False
         try:
             context = _internals.LlamaContext(model=self.llm._model, params=params, verbose=False)
         except ValueError as exc:
-            raise ModelError(f"llama.cpp cannot make a context for {n_seq} parallel sequences: {exc}") from None
+            raise ModelError(f"llama.cpp cannot make a context for {n_seq} parallel sequences of {cells} cells: "
+                             f"{exc}") from None
         self.llm._ctx.close()
         self.llm._ctx = context
         self.n_seq = n_seq
+        self.stream_cells = cells
         self._prompt_state = None
 
     def restore_prompt(self, tokens: list[int]) -> np.ndarray:
@@ -246,6 +255,7 @@ class LlamaBackend:
 
     def decode(self, batch) -> None:
         """Evaluate a ``llama_batch`` (see ``medsyn.llm.decode.TokenBatch``)."""
+        self.decode_calls += 1
         code = self.lc.llama_decode(self.ctx, batch)
         if code != 0:
             raise GenerationError(f"llama_decode returned {code}")
@@ -283,6 +293,14 @@ class LlamaBackend:
         wants_bos = self.llm.metadata.get("tokenizer.ggml.add_bos_token", "true") != "false"
         if add_bos and wants_bos and bos >= 0 and (not tokens or tokens[0] != bos):
             tokens = [bos] + tokens
+        return tokens
+
+    def tokens_of(self, data: bytes) -> list[int]:
+        """Tokens of generated text ``data`` (no BOS, special tokens not parsed: data is never a control token);
+        their pieces join to ``data`` exactly, else an error (a tokenizer that adds a space prefix to fragments)."""
+        tokens = self.llm.tokenize(data, add_bos=False, special=False)
+        if b"".join(self.piece(t) for t in tokens) != data:
+            raise GenerationError(f"the tokenizer does not spell {data!r} back exactly: jump-forward cannot force it")
         return tokens
 
     def piece(self, token: int) -> bytes:
@@ -351,6 +369,6 @@ class LlamaBackend:
 
     # -- generation ------------------------------------------------------------------------------------------
 
-    def complete_many(self, prompt_tokens, calls, grammar_text, max_tokens, settings, hooks=None):
+    def complete_many(self, prompt_tokens, calls, grammar_text, max_tokens, settings, hooks=None, language=None):
         """Decode ``calls`` (``medsyn.llm.decode.Call``) together after ``prompt_tokens``; see ``BatchDecoder``."""
-        return BatchDecoder(self, settings, grammar_text, max_tokens, hooks).run(prompt_tokens, calls)
+        return BatchDecoder(self, settings, grammar_text, max_tokens, hooks, language).run(prompt_tokens, calls)

@@ -14,6 +14,11 @@ rejected token. After each line break the grammar is asked whether end of text i
 (``spec_to_gbnf``: exactly ``rows_per_call`` rows) allow it only once every row is written, and then allow nothing
 else, so the sequence stops there without sampling the forced end-of-text token.
 
+Jump-forward (``language``, optional: a ``medsyn.row_language.RowLanguage``): where the grammar allows exactly one
+continuation (a separator, a fixed digit, the decimal point, a level's remaining letters), those bytes' tokens are
+accepted by the grammar and appended to the sampled token in the same ``llama_decode`` batch, with no logits and
+no sampling step of their own. Forcing stops at a row's line break, where the row hooks act.
+
 Row hooks (``RowHooks``, optional) act at row boundaries, for the generation recipes: text forced at the start of
 a row (values drawn outside the model), a logit bias at the tokens that start a value (marginal steering), and a
 judge of every completed row. A rejected row is rolled back in place (its KV cells removed, the grammar state
@@ -50,7 +55,18 @@ class CallResult:
     prompt_tokens: int
     completion_tokens: int  # tokens of the text kept
     decoded_tokens: int = 0  # every token evaluated for this call after the prompt: suffix, kept and rolled back
+    forced_tokens: int = 0  # of the decoded tokens, those the grammar forced (jump-forward: no sampling step)
     rejected_rows: dict = field(default_factory=dict)  # row judge's reason -> rows rolled back
+
+
+class RowLanguage(Protocol):
+    """The grammar's rows as a byte automaton (``medsyn.row_language.RowLanguage``)."""
+
+    start: int
+
+    def advance(self, state: int, data: bytes) -> int: ...
+
+    def forced(self, state: int) -> bytes: ...
 
 
 class RowHooks(Protocol):
@@ -84,6 +100,8 @@ class _Sequence:
     logits: np.ndarray | None = None  # logits to sample from when not in the last batch (copied or the prompt's)
     finish: str = "length"
     decoded: int = 0
+    forced: int = 0
+    lang: int = -1  # the row language's state after the tokens so far (jump-forward only)
     # row state, used with hooks only
     row: bytes = b""  # the current row's text so far
     row_begin: int = 0  # len(out) before the row (and its forced prefix)
@@ -92,6 +110,7 @@ class _Sequence:
     row_text0: bytes = b""  # the row's text at row_start (forced prefix, carried bytes)
     row_grammar: object = None  # grammar state at row_start (a llama_sampler_clone)
     row_logits: np.ndarray | None = None  # logits at row_start
+    row_lang: int = -1  # the row language's state at row_start
     snapshot: bool = False  # take the row-start copies after the next decode
     retries: int = 0
     rejected: Counter = field(default_factory=Counter)
@@ -100,13 +119,16 @@ class _Sequence:
 class BatchDecoder:
     """Decodes one group of calls. Owns its batch, candidate buffers, sampler chains and grammars."""
 
-    def __init__(self, backend, settings, grammar_text: str | None, max_tokens: int, hooks: RowHooks | None = None):
+    def __init__(self, backend, settings, grammar_text: str | None, max_tokens: int, hooks: RowHooks | None = None,
+                 language: RowLanguage | None = None):
         self.b = backend
         self.lc = backend.lc
         self.s = settings
         self.grammar_text = grammar_text
         self.max_tokens = max_tokens
         self.hooks = hooks
+        self.language = language if grammar_text else None  # forcing follows the grammar: never without one
+        self._forced_tokens: dict[bytes, list[int]] = {}
         self.eog = backend.eos_token
         self.samplers = Samplers(backend, settings, grammar_text)
         self._grammar_allows = self.samplers.allows
@@ -156,7 +178,8 @@ class BatchDecoder:
                 seq = _Sequence(number=number, chain=self.samplers.chain(call.seed), grammar=grammar,
                                 grammar_first=grammar is not None and self.s.repeat_penalty != 1.0,
                                 pending=list(call.suffix), pos=n_prompt, logits=prompt_logits,
-                                decoded=len(call.suffix))
+                                decoded=len(call.suffix),
+                                lang=self.language.start if self.language is not None else -1)
                 self.seqs.append(seq)
                 if self.hooks is not None:
                     self._start_row(seq)
@@ -169,7 +192,7 @@ class BatchDecoder:
                         self.lc.llama_sampler_free(sampler)
         return [CallResult(text=self.b.detokenize(seq.out), finish=seq.finish,
                            prompt_tokens=n_prompt + len(call.suffix), completion_tokens=len(seq.out),
-                           decoded_tokens=seq.decoded, rejected_rows=dict(seq.rejected))
+                           decoded_tokens=seq.decoded, forced_tokens=seq.forced, rejected_rows=dict(seq.rejected))
                 for call, seq in zip(calls, self.seqs)]
 
     def _loop(self, batch: TokenBatch) -> None:
@@ -188,13 +211,18 @@ class BatchDecoder:
                 if self.b.is_end_of_generation(token):
                     seq.finish = "stop"
                     continue
-                seq.out.append(token)
-                seq.decoded += 1
+                tokens = [token]
                 piece = self.b.piece(token)
+                if self.language is not None:
+                    seq.lang = self.language.advance(seq.lang, piece)
+                    if NEWLINE not in piece:  # never past a line break: the row hooks act there
+                        piece += self._force(seq, tokens)
+                seq.out.extend(tokens)
+                seq.decoded += len(tokens)
                 if self.hooks is not None:
                     seq.row += piece
                     if NEWLINE in piece:
-                        action = self._row_completed(seq, token)
+                        action = self._row_completed(seq, tokens)
                         if action == "retry":  # nothing to evaluate: the next token comes from the row start
                             still.append(i)
                         elif action == "next":  # the line break, then the next row's forced start
@@ -209,11 +237,31 @@ class BatchDecoder:
                     continue
                 if len(seq.out) >= self.max_tokens:
                     continue
-                feed.append((i, [token]))
+                feed.append((i, tokens))
                 still.append(i)
             active = still
             if feed:
                 self._evaluate(batch, feed)
+
+    def _force(self, seq: _Sequence, tokens: list[int]) -> bytes:
+        """Append to ``tokens`` the tokens of the text the grammar forces next (accepted by the grammar and the
+        chain as if sampled); returns that text."""
+        text = self.language.forced(seq.lang)
+        if not text:
+            return b""
+        forced = self._forced_tokens.get(text)
+        if forced is None:
+            forced = self._forced_tokens[text] = self.b.tokens_of(text)
+        for token in forced:
+            if not self._grammar_allows(seq.grammar, token):  # the automaton and the grammar disagree: a bug
+                raise GenerationError(f"the grammar refuses the forced text {text!r} (token {token}) after "
+                                      f"{self.b.detokenize(seq.out[-20:])!r}")
+            self.lc.llama_sampler_accept(seq.grammar, token)
+            self.lc.llama_sampler_accept(seq.chain, token)
+        tokens.extend(forced)
+        seq.forced += len(forced)
+        seq.lang = self.language.advance(seq.lang, text)
+        return text
 
     def _evaluate(self, batch: TokenBatch, feed: list[tuple[int, list[int]]]) -> None:
         """Decode every sequence's new tokens, in batches of at most n_batch tokens, with logits for each
@@ -263,9 +311,18 @@ class BatchDecoder:
             seq.pending.extend(tokens)
             seq.decoded += len(tokens)
             seq.row += prefix.encode()
+            if self.language is not None:
+                seq.lang = self.language.advance(seq.lang, prefix.encode())
+        if self.language is not None:  # the text forced after the drawn start (or at the row's first byte)
+            forced: list[int] = []
+            seq.row += self._force(seq, forced)
+            seq.out.extend(forced)
+            seq.pending.extend(forced)
+            seq.decoded += len(forced)
         seq.row_start = len(seq.out)
         seq.row_pos = seq.pos + len(seq.pending)  # the stream position of the row's first sampled token
         seq.row_text0 = seq.row
+        seq.row_lang = seq.lang
         if seq.row_grammar is not None:
             self.lc.llama_sampler_free(seq.row_grammar)
         seq.row_grammar = self.lc.llama_sampler_clone(seq.grammar) if seq.grammar is not None else None
@@ -274,7 +331,7 @@ class BatchDecoder:
         if not seq.pending:
             seq.row_logits = seq.logits
 
-    def _row_completed(self, seq: _Sequence, token: int) -> str:
+    def _row_completed(self, seq: _Sequence, tokens: list[int]) -> str:
         """A line break was sampled: judge the row. Returns "next" (kept; the next row starts), "retry" (rolled
         back to the row start) or "end" (the call ends: every row written, budget spent, or retries used up)."""
         text, _, carry = seq.row.partition(NEWLINE)
@@ -294,7 +351,7 @@ class BatchDecoder:
             return "end"
         if len(seq.out) >= self.max_tokens:
             return "end"
-        seq.pending = [token]  # the line break is evaluated first, then the next row's forced start
+        seq.pending = list(tokens)  # the line break (and what was forced with it) first, then the next row's start
         self._start_row(seq, carry)
         return "next"
 
@@ -308,4 +365,5 @@ class BatchDecoder:
             self.lc.llama_sampler_free(seq.grammar)
             seq.grammar = self.lc.llama_sampler_clone(seq.row_grammar)
         seq.row = seq.row_text0
+        seq.lang = seq.row_lang
         seq.index, seq.logits = None, seq.row_logits

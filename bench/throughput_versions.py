@@ -75,7 +75,7 @@ def _runs(out: Path, label: str, repeats: int) -> dict:
                     "rows_per_s": g["rows_per_s"], "s_per_row": g["wall"] / max(g["rows"], 1),
                     "steps_per_row": g["steps_per_row"], "forced": g["forced"] / max(g["tokens"], 1),
                     "tokens_per_row": g["tokens_per_row"], "group": g["group"],
-                    "outside": g["outside_share"],
+                    "outside": g["outside_decode_share"],
                     "vs_batched": g["rows_per_s"] * g["tokens_per_row"] / r["limits"][batched],
                     "batched_limit": r["limits"][batched], "batched_n": batched,
                     "vs_own_group": g["rows_per_s"] * g["tokens_per_row"] / r["limits"][limit_n],
@@ -86,7 +86,7 @@ def _runs(out: Path, label: str, repeats: int) -> dict:
 def summarize(out: Path, labels: list[str], repeats: int) -> None:
     runs = {label: _runs(out, label, repeats) for label in labels}
     lines = ["| dataset | prompt | version | groups of | valid rows/s | s per valid row | decode steps per row | "
-             "tokens per row (forced) | outside eval | vs batched limit (N, tok/s) |",
+             "tokens per row (forced) | outside llama_decode | vs batched limit (N, tok/s) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for case in runs[labels[0]]:
         for label in labels:

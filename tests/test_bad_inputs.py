@@ -1,4 +1,4 @@
-"""The bad-input catalogue (README "What happens with bad input"): one test per input, each asserting the exact,
+"""The bad-input catalogue (docs/errors.md): one test per input, each asserting the exact,
 actionable message (the file, column or key at fault) and, where a step would write files, that nothing is left
 behind looking complete. Function-level where possible; three small Snakemake runs for what only the workflow sees.
 """

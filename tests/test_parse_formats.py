@@ -1,4 +1,4 @@
-"""The format catalogue (README "Parsing"): each class read on invented text, and each refused ambiguity."""
+"""The format catalogue (docs/formats.md): each class read on invented text, and each refused ambiguity."""
 
 import pytest
 

@@ -371,7 +371,7 @@ def test_recipes_resolve_over_the_base_and_cross_the_grid():
 
 
 def test_the_default_recipe_is_the_ablations_r7_and_the_ladder_base_has_every_switch_off():
-    """config.yaml's generation settings are recipes.yaml's r7-prefill (what the README's table measured), the
+    """config.yaml's generation settings are recipes.yaml's r7-prefill (what docs/results.md's table measured), the
     ladder's base turns every switch off (examples in both places, as the measured rungs ran), and the variants
     config's r5-steering is the ladder's."""
     import yaml

@@ -19,9 +19,9 @@ printed):
             ``medsyn.parse``, once per --parallel N (generation.parallel_sequences). Reports valid novel rows/s
             (rows the parser keeps: spec-valid, not example copies, not duplicates), seconds per valid row,
             completion tokens per valid row and the share the grammar forced (jump-forward), ``llama_decode`` calls
-            (decode steps) per valid row, the share of wall time spent outside llama.cpp's token evaluation (prompt
-            building, grammar, sampling, parsing, Python), read from llama.cpp's own perf counters
-            (``llama_perf_context``), and the share spent evaluating the prompt (once per run).
+            (decode steps) per valid row, the share of wall time spent neither in ``llama_decode`` (each call
+            timed here) nor in the prompt's evaluation (sampling, grammar, recipes, parsing, Python), and the share
+            spent evaluating the prompt (once per run).
 3. paper    (--free-calls > 0) the paper's way through the same code: free text, no prefill, T 0.7, top-p 0.9,
             max 1000 tokens per call, one sequence per call (as the paper decoded), parsed afterwards.
 4. ratios   grammar vs limit = rows/s x tokens per row / limit tokens/s: 1.0 = the rows' tokens came out as
@@ -117,15 +117,6 @@ def settings(cfg: dict, recipe: str, mode: str, seed: int, target_rows: int, max
     return st if mode == "grammar" else dataclasses.replace(st, parallel_sequences=1)
 
 
-def perf_eval_seconds(llm) -> tuple[float, float]:
-    """llama.cpp's own cumulative (prompt, generation) evaluation seconds of this context (batches of more than
-    one token count as prompt evaluation)."""
-    import llama_cpp
-
-    data = llama_cpp.llama_perf_context(llm)
-    return data.t_p_eval_ms / 1000.0, data.t_eval_ms / 1000.0
-
-
 def decode_limit(path: str, threads: int, prompt_tokens: list[int], filler: list[int], span: int, n_seq: int = 1,
                  points: int = 4, steps: int = 24) -> float:
     """Tokens/s of llama_decode alone, continuing after the prompt (no sampling, no grammar): ``n_seq`` sequences,
@@ -184,7 +175,6 @@ def run_mode(backend, spec, prompt, parts, cfg, recipe, mode, seed, target_rows,
     run = Run("bench", dataset, prompt_type, mode, recipe, seed)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "raw.jsonl"
-        eval0 = perf_eval_seconds(backend.ctx)
         prompt0 = backend.prompt_eval_seconds
         steps, decode = [], backend.decode
 
@@ -200,10 +190,7 @@ def run_mode(backend, spec, prompt, parts, cfg, recipe, mode, seed, target_rows,
         finally:
             wall = time.perf_counter() - t0
             del backend.decode
-        eval1 = perf_eval_seconds(backend.ctx)
-        # llama.cpp counts batches of more than one token (sequences decoded together) as prompt evaluation,
-        # so the prompt's own evaluation time is taken from the backend
-        prompt_eval, evaluated = backend.prompt_eval_seconds - prompt0, eval1[0] + eval1[1] - eval0[0] - eval0[1]
+        prompt_eval = backend.prompt_eval_seconds - prompt0
         calls = [json.loads(line) for line in out.read_text().splitlines()]
     texts = {c["call"]: c["text"] for c in calls}
     _, report = parse_calls(calls, order, prompt.example_rows, prompt.user)
@@ -211,8 +198,6 @@ def run_mode(backend, spec, prompt, parts, cfg, recipe, mode, seed, target_rows,
     resampled = sum(sum((c.get("rejected_rows") or {}).values()) for c in calls)
     return {
         "wall": wall,
-        "eval": evaluated,
-        "outside_share": max(0.0, (wall - evaluated) / wall),
         "prompt_eval_share": prompt_eval / wall,
         "rows": rows,
         "rows_per_s": rows / wall,
@@ -336,7 +321,7 @@ def main() -> None:
                           f"rows/s, {g['wall'] / max(g['rows'], 1):5.2f} s/row, {g['tokens_per_row']:5.1f} tok/row "
                           f"({g['forced'] / max(g['tokens'], 1):4.0%} forced), {g['steps_per_row']:5.1f} decode "
                           f"steps/row, groups of {g['group']}, {g['tokens'] / g['wall']:6.1f} tok/s, outside llama_decode "
-                          f"{g['outside_decode_share']:5.1%} (llama.cpp's eval counters: {g['outside_share']:5.1%}), prompt eval {g['prompt_eval_share']:5.1%}; {g['rows']} kept of "
+                          f"{g['outside_decode_share']:5.1%}, prompt eval {g['prompt_eval_share']:5.1%}; {g['rows']} kept of "
                           f"{g['candidates']} candidates, spec-valid {g['spec_valid']}, copies {g['copies']}, "
                           f"duplicates {g['duplicates']}, resampled {g['resampled']}, {g['calls']} calls", flush=True)
                 if args.json:
@@ -364,7 +349,7 @@ def summarize(model_id: str, case: tuple, args, rs: list[dict], parallels: list[
         gs = [r["grammar"][n] for r in rs]
         g_rps = med([g["rows_per_s"] for g in gs])
         group = max(g["group"] for g in gs)
-        limit_n = min(groups, key=lambda m: abs(m - min(n, max(groups))))
+        limit_n = min(n, max(groups))  # the most calls this N decoded together
         # tokens the rows took per second, against llama_decode's tokens per second at the same positions
         vs_batched = med([g["rows_per_s"] * g["tokens_per_row"] / r["limits"][limit_n] for g, r in zip(gs, rs)])
         vs_limit = med([g["rows_per_s"] * g["tokens_per_row"] / r["limit"] for g, r in zip(gs, rs)])

@@ -68,8 +68,6 @@ def _runs(out: Path, label: str, repeats: int) -> dict:
             if "summary" in r:
                 continue
             for n, g in r["grammar"].items():
-                limit_n = str(min(int(k) for k in r["limits"] if int(k) >= g["group"])) \
-                    if any(int(k) >= g["group"] for k in r["limits"]) else max(r["limits"], key=int)
                 batched = max(r["limits"], key=int)
                 runs.setdefault((r["dataset"], r["prompt"]), []).append({
                     "rows_per_s": g["rows_per_s"], "s_per_row": g["wall"] / max(g["rows"], 1),
@@ -78,7 +76,6 @@ def _runs(out: Path, label: str, repeats: int) -> dict:
                     "outside": g["outside_decode_share"],
                     "vs_batched": g["rows_per_s"] * g["tokens_per_row"] / r["limits"][batched],
                     "batched_limit": r["limits"][batched], "batched_n": batched,
-                    "vs_own_group": g["rows_per_s"] * g["tokens_per_row"] / r["limits"][limit_n],
                     "rows": g["rows"], "spec_valid": g["spec_valid"], "candidates": g["candidates"]})
     return runs
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from html import escape as html_escape
+from html import escape as html_escape, unescape as html_unescape
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,7 @@ def test_fixture_report_has_every_section(fixture_report):
 def test_fixture_report_embeds_five_decodable_png_figures_and_loads_nothing_external(fixture_report):
     html, info = fixture_report
     uris = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert len(uris) == 5 == len(info["drawn"]["figures"])
+    assert len(uris) == 6 == len(info["drawn"]["figures"]) + 1  # + the overview's generator x dataset figure
     for uri in uris:
         assert base64.b64decode(uri)[:8] == b"\x89PNG\r\n\x1a\n"
     assert not re.search(r'(src|href)="(https?:)?//', html), "the report must open offline"
@@ -124,11 +124,13 @@ def test_sample_rows_never_show_a_real_patient(fixture_report):
     html, info = fixture_report
     spec, train = info["spec"], info["train"]
     sample = re.search(r"<h3>Sample of synthetic rows</h3>(.*?)</table>", html, re.S).group(1)
-    rows = re.findall(r"<tr>((?:<td>.*?</td>)+)</tr>", sample)
+    # one table row per column (the sample is shown transposed, so wide tables fit): cells are the sample rows
+    columns = re.findall(r'<tr><th class="l">(.*?)</th>((?:<td>.*?</td>)+)</tr>', sample)
+    assert [name for name, _ in columns] == [c.name for c in spec.columns]
+    rows = list(zip(*[re.findall(r"<td>(.*?)</td>", cells) for _, cells in columns]))
     assert rows, "the fixture's balanced pick has rows to show"
     real_keys = {",".join(spec.column(c).format_value(v) for c, v in r.items()) for _, r in train.iterrows()}
-    for row in rows:
-        cells = re.findall(r"<td>(.*?)</td>", row)
+    for cells in rows:
         assert ",".join(cells).replace("&lt;", "<").replace("&gt;", ">") not in real_keys
 
 
@@ -247,3 +249,17 @@ def test_report_reads_only_the_tables_its_rule_declares():
         check_declared(metrics, ["elsewhere/run1/synthetic.csv"])
     with pytest.raises(ReportError, match="no 'synthetic' column"):
         group_paths(metrics.drop(columns="synthetic"), row)
+
+
+def test_the_report_opens_with_the_release_question_before_any_dataset_section(fixture_report):
+    html, _ = fixture_report
+    headings = re.findall(r"<h2[^>]*>(.*?)</h2>", html)
+    assert headings[0] == "Which table can I release, and what does the model add?"
+    assert html.index('id="overview-reading"') < html.index("<h2 id=\"ds-toy\">") < html.index('id="provenance"')
+    reading = html_unescape(re.search(r'<div id="overview-reading" class="reading">(.*?)</div>', html, re.S).group(1))
+    assert reading.startswith("<p>On 1 of 1 datasets an LLM table gives the best releasable table (toy-llm D grammar")
+    # the fixture runs no steered-/drawn- baseline: the model's own contribution is said to be unmeasured
+    assert "No LLM group has its recipe's pull" in reading
+    card = re.search(r'<div class="card"><h3>(.*?)</h3>(.*?)</div>\n</div>', html, re.S)
+    assert "Toy cohort &lt;b&gt;&amp;&lt;/b&gt; friends" in card.group(1)
+    assert "Best releasable table, any generator" in card.group(2) and "Best LLM table" in card.group(2)

@@ -2,6 +2,7 @@
 
 - ``scores``: composite scores, leaderboard, Pareto front, recommendation per use case (the numbers);
 - ``figures``: the matplotlib figures (PNG files under results/figures/);
+- ``headline``: the opening, which table to release per dataset and what the model adds over its recipe's pull;
 - ``train_sizes``, ``train_size_reading``: every generator group per train size, and where an LLM table beats the
   best classical generator, in words (the section shown when the config runs more than one train size);
 - ``context``: the template's data, gathered from the workflow's files;
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import io
 from pathlib import Path
 
 import jinja2
@@ -23,9 +25,10 @@ from medsyn.prompts import PromptArtifact
 from medsyn.report import context as ctx
 from medsyn.report import figures as figs
 from medsyn.report import overview as ov
+from medsyn.report.headline import headline
 from medsyn.report.scores import (GROUP, RULES_TEXT, SCORES, add_gate, at_train_size, leaderboard, recommend,
                                   size_order)
-from medsyn.report.train_size_reading import section as size_section, size_tick
+from medsyn.report.train_size_reading import section as size_section, size_phrase, size_tick
 from medsyn.report.train_sizes import size_table
 from medsyn.spec import DatasetSpec
 from medsyn.split import main_train_size
@@ -104,8 +107,21 @@ def write_train_size_figure(by_size: pd.DataFrame, dataset: str, train_rows: lis
                                   Path(out_dir) / "train_sizes.png")
 
 
-def data_uri(path: str | Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+def data_uri(path: str | Path | bytes) -> str:
+    raw = path if isinstance(path, bytes) else Path(path).read_bytes()
+    return "data:image/png;base64," + base64.b64encode(raw).decode("ascii")
+
+
+def overview_section(by_size: pd.DataFrame, metrics: pd.DataFrame, titles: dict[str, str]) -> dict:
+    """The report's opening (``medsyn.report.headline``) with its generator x dataset figure, drawn in memory
+    from the same size table (no file: the report rule's declared inputs are all it reads)."""
+    opening = headline(by_size, metrics, titles)
+    opening["figure"] = None
+    if not by_size.empty and by_size["fidelity_score"].notna().any():
+        buffer = io.BytesIO()
+        figs.generator_dataset_dots(by_size, titles, buffer)
+        opening["figure"] = data_uri(buffer.getvalue())
+    return opening
 
 
 def dataset_section(spec: DatasetSpec, *, config: dict, split: dict, board: pd.DataFrame, metrics: pd.DataFrame,
@@ -153,6 +169,8 @@ def build(config: dict, specs: dict[str, DatasetSpec], *, splits: dict[str, dict
     (comparison, rankings, copies) or None. ``metas``: generation records by (model, dataset, train size, prompt,
     mode, recipe, seed). The per-dataset sections show one train size (``main_train_size``: all when run)."""
     main = main_train_size(config["split"]["train_rows"])
+    titles = {name: spec.title for name, spec in specs.items()}
+    opening = overview_section(at_train_size(size_table(leaderboard), main), at_train_size(metrics, main), titles)
     by_size = None  # the train-size section: only when the config runs more than one size
     if len(config["split"]["train_rows"]) > 1:
         figures = {name: data_uri(Path(figure_dirs[name]) / "train_sizes.png")
@@ -174,7 +192,8 @@ def build(config: dict, specs: dict[str, DatasetSpec], *, splits: dict[str, dict
                for name in config["generation"]["recipes"]]
     return {
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "config": config, "provenance": ctx.provenance(config, metas), "datasets": datasets,
+        "config": config, "provenance": ctx.provenance(config, metas), "datasets": datasets, "headline": opening,
+        "main_size": size_phrase(main),
         "overview": ov.cross_dataset(leaderboard, recommendation) if len(specs) > 1 else None,
         "recipes": recipes, "recipe_effects": ov.recipe_effects(leaderboard, config), "train_sizes": by_size,
         "recipe_metrics": [{"title": t, "better": b} for _, t, b in ov.RECIPE_METRICS],

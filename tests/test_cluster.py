@@ -189,7 +189,7 @@ def test_dry_run_plans_1200_generation_jobs(tmp_path):
     # baselines are evaluated in batches of evaluation.batch_size (20): two jobs per dataset here (25 tables each)
     assert [n for job, n in counts.items() if job.startswith("evaluate_baseline_")] == [1] * 6
     assert counts["report"] == 1 and counts["aggregate_metrics"] == 1
-    assert seconds < 60  # target: under 20 s on 2 idle cores (README); generous here for shared CI machines
+    assert seconds < 60  # target: under 20 s on 2 idle cores (docs/cluster-gpu-cpu.md); generous here for shared CI machines
 
 
 def test_gpu_resource_follows_n_gpu_layers(tmp_path):

@@ -29,7 +29,7 @@ def fingerprint(model_entry: dict, prompt: PromptArtifact, settings, run: Run) -
     key.
 
     Not the thread count: llama.cpp's CPU output does not depend on it (checked byte for byte with 1 and 2
-    threads, README "Determinism"), so a run resumed under another ``--cores`` reuses its calls.
+    threads, docs/architecture.md "Reproducibility"), so a run resumed under another ``--cores`` reuses its calls.
     """
     payload = {
         "model_sha256": model_entry.get("sha256"),

@@ -97,7 +97,7 @@ def test_the_reading_counts_who_wins_and_states_the_contribution_range():
     text = reading(cards, gains)
     assert text[0] == ("On 1 of 2 datasets a generator without an LLM gives the best releasable table (copula on "
                        "pima) and on 1 of 2 an LLM table does (smollm2 A grammar on stroke).")
-    assert "scores -0.060 fidelity against it; 1 of 1 such gap lie outside both 95% intervals." in text[1]
+    assert "scores -0.060 fidelity against it; 1 of 1 such gap lies outside both 95% intervals." in text[2]
     assert text[-1] == ("Over its recipe's pull without the model, the LLM adds -0.020 to +0.030 fidelity (2 LLM "
                         "groups); the 95% interval lies above zero for 1, below zero for 0 and spans zero for 1 of "
                         "the 2 with two or more seeds.")
@@ -121,3 +121,13 @@ def test_headline_builds_cards_in_the_given_order_without_private_keys():
     assert all(not k.startswith("_") for c in out["cards"] for k in c)
     assert out["contributions"][0]["label"] == "smollm2 A grammar" and out["contributions"][0]["value"] == "-0.020"
     assert "one seed each, so no interval" in out["reading"][-1]
+
+
+def test_a_higher_fidelity_table_that_fails_the_gate_is_named_not_hidden():
+    card = dataset_card(TABLE, "pima", "Pima")
+    # cart (0.93, 1/2 seeds) beats copula (0.90, 2/2); bootstrap and the holdout never count as such a table
+    assert card["above_gate"]["name"] == "cart" and card["above_gate"]["releasable"] == "1/2"
+    assert dataset_card(TABLE, "stroke", "Stroke")["above_gate"] is None
+    text = reading([card], [])
+    assert ("On 1 of 1 datasets a table of higher fidelity fails the privacy gate (cart on pima, 1 of 2 seeds "
+            "releasable)") in text[1]

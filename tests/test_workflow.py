@@ -114,7 +114,8 @@ def test_tiny_end_to_end_run(tmp_path, shared_data):
                 "privacy_fidelity.png"} <= names <= {"association_difference.png", "distributions.png",
                                                      "family_heatmaps.png", "privacy_fidelity.png", "utility.png"}
         pngs += names
-    assert html.count('src="data:image/png;base64,') == len(pngs)  # every figure embedded
+    # every figure embedded, and the overview's generator x dataset figure
+    assert html.count('src="data:image/png;base64,') == len(pngs) + 1
     board = (tmp_path / "results/tables/leaderboard.tsv").read_text()
     assert "holdout (baseline)" in board and "smollm2-135m-instruct A grammar" in board
     for ds in ("pima", "stroke"):

@@ -139,6 +139,15 @@ def model_gpu(wildcards):
     return int(config["models"][wildcards.model]["n_gpu_layers"] != 0)
 
 
+def generate_threads():
+    """Threads of one generation job. A small model is compute-bound in llama.cpp, and a job's second thread waits
+    while Python samples and at every op's barrier: on 2 cores, two jobs of one thread each generated the default
+    grid in 0.70 of the time one job of two threads took, with byte-identical tables (docs/performance.md). So one
+    thread on a run of at most 2 cores; 4 elsewhere (larger machines, cluster jobs), as before."""
+    cores = workflow.cores
+    return 1 if isinstance(cores, int) and cores <= 2 else 4
+
+
 def generate_runtime(wildcards, attempt):
     """Minutes of wall time for one generation job; a retry gets more."""
     return 120 * attempt

@@ -16,7 +16,7 @@ rule generate:
         layout.benchmark("generate", layout.RUN_KEY)
     conda:
         generate_env
-    threads: 4
+    threads: generate_threads()
     resources:
         mem_mb=model_mem_mb,
         runtime=generate_runtime,

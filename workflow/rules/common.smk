@@ -19,6 +19,7 @@ from medsyn.config import (
     runs,
 )
 from medsyn.split import main_train_size
+from snakemake.exceptions import WorkflowError
 
 load_config(config)  # validated and filled in place: the one config object (schema defaults, spec paths)
 check_dataset_specs(config)
@@ -144,7 +145,10 @@ def generate_threads():
     while Python samples and at every op's barrier: on 2 cores, two jobs of one thread each generated the default
     grid in 0.70 of the time one job of two threads took, with byte-identical tables (docs/performance.md). So one
     thread on a run of at most 2 cores; 4 elsewhere (larger machines, cluster jobs), as before."""
-    cores = workflow.cores
+    try:
+        cores = workflow.cores
+    except WorkflowError:  # cluster runs set no total of cores (it raises): their jobs keep 4
+        return 4
     return 1 if isinstance(cores, int) and cores <= 2 else 4
 
 

@@ -17,21 +17,17 @@ import pandas as pd
 
 from medsyn.evaluate.aggregate import mean_ci
 from medsyn.report.scores import add_scores
-from medsyn.report.train_size_reading import name, separated
+from medsyn.report.train_size_reading import join_words, name, number, separated
+from medsyn.report.train_sizes import best_index
 
 PULLS = ("steered-", "drawn-")  # the recipe's own pull without the model, in the order it is looked for
 KIND_WORDS = {"classical": "classical generator", "pull": "recipe's pull without a model", "llm": "LLM",
               "imported": "imported generator", "resampling": "resampled train rows"}
 
 
-def _num(row, col: str) -> float:
-    value = None if row is None else row.get(col)
-    return float(value) if value is not None and not pd.isna(value) else math.nan
-
-
 def _fidelity(row) -> dict:
-    lo, hi = _num(row, "fidelity_score.ci_low"), _num(row, "fidelity_score.ci_high")
-    return {"value": f"{_num(row, 'fidelity_score'):.3f}",
+    lo, hi = number(row, "fidelity_score.ci_low"), number(row, "fidelity_score.ci_high")
+    return {"value": f"{number(row, 'fidelity_score'):.3f}",
             "interval": "" if math.isnan(lo) else f"{max(lo, 0.0):.3f}–{min(hi, 1.0):.3f}"}
 
 
@@ -40,15 +36,13 @@ def _card_entry(row) -> dict | None:
         return None
     return {"name": name(row), "kind": KIND_WORDS.get(row["group_kind"], row["group_kind"]),
             "is_llm": row["group_kind"] == "llm", **_fidelity(row),
-            "privacy": "–" if math.isnan(_num(row, "privacy_score")) else f"{_num(row, 'privacy_score'):.3f}",
+            "privacy": "–" if math.isnan(number(row, "privacy_score")) else f"{number(row, 'privacy_score'):.3f}",
             "releasable": f"{int(row['releasable_seeds'])}/{int(row['n_seeds'])}"}
 
 
 def _best(rows: pd.DataFrame) -> pd.Series | None:
-    scored = rows[rows["fidelity_score"].notna()]
-    if scored.empty:
-        return None
-    return scored.sort_values(["fidelity_score", "label"], ascending=[False, True]).iloc[0]
+    label = best_index(rows)
+    return None if label is None else rows.loc[label]
 
 
 def dataset_card(table: pd.DataFrame, dataset: str, title: str) -> dict:
@@ -66,14 +60,14 @@ def dataset_card(table: pd.DataFrame, dataset: str, title: str) -> dict:
             "llm_releasable": llm_releasable,
             "holdout": _fidelity(holdout.iloc[0]) if len(holdout) else None, "gap": None, "separated": False}
     if best is not None and llm is not None and best["label"] != llm["label"]:
-        card["gap"] = f"{_num(llm, 'fidelity_score') - _num(best, 'fidelity_score'):+.3f}"
+        card["gap"] = f"{number(llm, 'fidelity_score') - number(best, 'fidelity_score'):+.3f}"
         card["separated"] = separated(llm, best)  # not "clear": Jinja would find dict.clear
     # the table a reader would pick ignoring privacy, when it is not the releasable one: said, not hidden
     candidates = rows[~rows["group_kind"].isin(["reference", "resampling"])]
     top = _best(candidates)
     above = None
     if top is not None and (best is None or (top["label"] != best["label"]
-                                             and _num(top, "fidelity_score") > _num(best, "fidelity_score"))):
+                                             and number(top, "fidelity_score") > number(best, "fidelity_score"))):
         above = top
     card["above_gate"] = _card_entry(above)
     card["_best"], card["_llm"], card["_above"] = best, llm, above  # for the reading; not shown
@@ -119,16 +113,12 @@ def contributions(metrics: pd.DataFrame, labels: dict[tuple, str]) -> list[dict]
     return out
 
 
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
 def _by_generator(cards: list[dict]) -> str:
     """``copula on cirrhosis and stroke, cart on pima``: the best releasable table's maker, datasets grouped."""
     where: dict[str, list[str]] = {}
     for c in cards:
         where.setdefault(name(c["_best"]), []).append(c["dataset"])
-    return ", ".join(f"{who} on {_join(datasets)}" for who, datasets in where.items())
+    return ", ".join(f"{who} on {join_words(datasets)}" for who, datasets in where.items())
 
 
 def reading(cards: list[dict], gains: list[dict]) -> list[str]:
@@ -154,7 +144,7 @@ def reading(cards: list[dict], gains: list[dict]) -> list[str]:
         none = n - len(with_best)
         if none:
             parts.append(f"on {none} no table passes the gate on every seed")
-        out.append(_join(parts)[0].upper() + _join(parts)[1:] + ".")
+        out.append(join_words(parts)[0].upper() + join_words(parts)[1:] + ".")
     above = [c for c in cards if c["_above"] is not None]
     if above:
         out.append(f"On {len(above)} of {n} datasets a table of higher fidelity fails the privacy gate ("
@@ -176,7 +166,7 @@ def reading(cards: list[dict], gains: list[dict]) -> list[str]:
     llm_cards = [c for c in cards if c["_llm"] is not None]
     unreleasable = [c["dataset"] for c in llm_cards if not c["llm_releasable"]]
     if unreleasable:
-        out.append(f"No LLM table passes the privacy gate on every seed on {_join(unreleasable)}.")
+        out.append(f"No LLM table passes the privacy gate on every seed on {join_words(unreleasable)}.")
     if not llm_cards:
         out.append("No LLM table was generated.")
     measured = [g for g in gains if g["n"] > 0]

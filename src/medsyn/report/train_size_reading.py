@@ -39,22 +39,22 @@ def size_tick(train_rows: str, split: dict | None = None) -> str:
     return f"all ({total})" if total is not None else "all"
 
 
-def _num(row, col: str) -> float:
+def number(row, col: str) -> float:
     value = row.get(col) if row is not None else None
     return float(value) if value is not None and not pd.isna(value) else math.nan
 
 
 def score_text(row) -> str:
     """``fidelity 0.712 [0.690, 0.734]``; intervals clipped to [0, 1] like the report's tables."""
-    lo, hi = _num(row, "fidelity_score.ci_low"), _num(row, "fidelity_score.ci_high")
+    lo, hi = number(row, "fidelity_score.ci_low"), number(row, "fidelity_score.ci_high")
     interval = "" if math.isnan(lo) or math.isnan(hi) else f" [{max(lo, 0.0):.3f}, {min(hi, 1.0):.3f}]"
-    return f"fidelity {_num(row, 'fidelity_score'):.3f}{interval}"
+    return f"fidelity {number(row, 'fidelity_score'):.3f}{interval}"
 
 
 def separated(a, b) -> bool:
     """True when both 95% fidelity intervals exist and do not overlap."""
-    a_lo, a_hi = _num(a, "fidelity_score.ci_low"), _num(a, "fidelity_score.ci_high")
-    b_lo, b_hi = _num(b, "fidelity_score.ci_low"), _num(b, "fidelity_score.ci_high")
+    a_lo, a_hi = number(a, "fidelity_score.ci_low"), number(a, "fidelity_score.ci_high")
+    b_lo, b_hi = number(b, "fidelity_score.ci_low"), number(b, "fidelity_score.ci_high")
     if any(math.isnan(v) for v in (a_lo, a_hi, b_lo, b_hi)):
         return False
     return a_lo > b_hi or b_lo > a_hi
@@ -62,10 +62,10 @@ def separated(a, b) -> bool:
 
 def verdict(a, b) -> str:
     """How far apart two groups' fidelity lies, and whether the seeds run can tell them apart."""
-    diff = abs(_num(a, "fidelity_score") - _num(b, "fidelity_score"))
+    diff = abs(number(a, "fidelity_score") - number(b, "fidelity_score"))
     if separated(a, b):
         return f"by {diff:.3f}, outside both 95% intervals (they do not overlap)"
-    n = int(min(_num(a, "n_seeds"), _num(b, "n_seeds")))
+    n = int(min(number(a, "n_seeds"), number(b, "n_seeds")))
     seeds = f"{n} seed" + ("" if n == 1 else "s")
     if n < 2:
         return f"by {diff:.3f}, with no interval from {seeds}: not distinguishable with {seeds}"
@@ -73,9 +73,9 @@ def verdict(a, b) -> str:
 
 
 def _contribution(row) -> str:
-    if row.get("pull") is None or pd.isna(row.get("pull")) or math.isnan(_num(row, "contribution")):
+    if row.get("pull") is None or pd.isna(row.get("pull")) or math.isnan(number(row, "contribution")):
         return ""
-    return f"; the model's contribution over its recipe's pull ({row['pull']}) is {_num(row, 'contribution'):+.3f}"
+    return f"; the model's contribution over its recipe's pull ({row['pull']}) is {number(row, 'contribution'):+.3f}"
 
 
 def name(row) -> str:
@@ -115,7 +115,7 @@ class Comparison:
 
     @property
     def wins(self) -> bool:
-        return self.comparable and _num(self.llm, "fidelity_score") > _num(self.classical, "fidelity_score")
+        return self.comparable and number(self.llm, "fidelity_score") > number(self.classical, "fidelity_score")
 
     @property
     def clear(self) -> bool:
@@ -137,7 +137,7 @@ def size_sentence(c: Comparison, phrase: str) -> str:
         best = c.classical if c.classical is not None else c.classical_any
         return (f"With {phrase}, no LLM table passes the privacy gate on every seed; the best ignoring the gate, "
                 f"{name(c.llm_any)} ({score_text(c.llm_any)}), would be "
-                f"{'above' if _num(c.llm_any, 'fidelity_score') > _num(best, 'fidelity_score') else 'at or below'} "
+                f"{'above' if number(c.llm_any, 'fidelity_score') > number(best, 'fidelity_score') else 'at or below'} "
                 f"the best classical generator, {name(best)} ({score_text(best)}).")
     if c.classical is None:
         return (f"With {phrase}, no classical generator passes the privacy gate on every seed"
@@ -160,7 +160,7 @@ def _clear_count(wins: list[Comparison]) -> str:
             f"them (not distinguishable with the seeds run)")
 
 
-def _join(parts: list[str]) -> str:
+def join_words(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
@@ -181,13 +181,13 @@ def dataset_reading(table: pd.DataFrame, dataset: str, split: dict | None = None
         lead = f"At no train size does an LLM table beat the best classical generator while {GATE}."
     else:
         lead = (f"An LLM table beats the best classical generator while {GATE} with "
-                f"{_join([phrases[c.train_rows] for c in wins])}"
-                + (f", not with {_join([phrases[c.train_rows] for c in comparisons if not c.wins])}"
+                f"{join_words([phrases[c.train_rows] for c in wins])}"
+                + (f", not with {join_words([phrases[c.train_rows] for c in comparisons if not c.wins])}"
                    if len(wins) < len(comparisons) else ", every train size run")
                 + f"; {_clear_count(wins)}.")
     alone = [phrases[c.train_rows] for c in comparisons if c.llm is not None and c.classical is None]
     if alone:  # no win to count, but a reader must not take "no win" for "a classical generator is as good"
-        lead += (f" With {_join(alone)}, though, an LLM table passes the privacy gate on every seed and no classical "
+        lead += (f" With {join_words(alone)}, though, an LLM table passes the privacy gate on every seed and no classical "
                  f"generator does.")
     return " ".join([lead] + [size_sentence(c, phrases[c.train_rows]) for c in comparisons])
 
@@ -213,18 +213,18 @@ def across_reading(table: pd.DataFrame, splits: dict[str, dict] | None = None) -
     where = [f"{c.dataset} with {size_phrase(c.train_rows, splits.get(c.dataset))} "
              f"({'outside both 95% intervals' if c.clear else 'not distinguishable'})" for c in wins]
     return (f"Across {n_pairs}, an LLM table beats the best classical generator while {GATE} in {len(wins)}: "
-            f"{_join(where)}" + (f"; {_clear_count(wins)}." if len(wins) > 1 else ".") + basis)
+            f"{join_words(where)}" + (f"; {_clear_count(wins)}." if len(wins) > 1 else ".") + basis)
 
 
 def _cell(row) -> dict:
-    lo, hi = _num(row, "fidelity_score.ci_low"), _num(row, "fidelity_score.ci_high")
+    lo, hi = number(row, "fidelity_score.ci_low"), number(row, "fidelity_score.ci_high")
     releasable = str(row["releasable"]).lower() == "true"
     best = [who for who, flag in (("best classical", "best_classical_releasable"), ("best LLM", "best_llm_releasable"))
             if str(row[flag]).lower() == "true"]
-    contribution = _num(row, "contribution")
-    privacy = _num(row, "privacy_score")
+    contribution = number(row, "contribution")
+    privacy = number(row, "privacy_score")
     return {"privacy": "–" if math.isnan(privacy) else f"{privacy:.3f}",
-            "value": "–" if math.isnan(_num(row, "fidelity_score")) else f"{_num(row, 'fidelity_score'):.3f}",
+            "value": "–" if math.isnan(number(row, "fidelity_score")) else f"{number(row, 'fidelity_score'):.3f}",
             "interval": "" if math.isnan(lo) or math.isnan(hi) else f"[{max(lo, 0.0):.3f}, {min(hi, 1.0):.3f}]",
             "releasable": f"{int(row['releasable_seeds'])}/{int(row['n_seeds'])}",
             "bad": not releasable and row["group_kind"] != "reference", "best": ", ".join(best),

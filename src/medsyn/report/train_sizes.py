@@ -44,7 +44,7 @@ def group_kind(kind: str, generator: str) -> str:
     return "classical"
 
 
-def _best(frame: pd.DataFrame) -> object | None:
+def best_index(frame: pd.DataFrame) -> object | None:
     """Index label of the highest fidelity (ties: the first label alphabetically), None when nothing is scored."""
     scored = frame[frame["fidelity_score"].notna()]
     if scored.empty:
@@ -60,7 +60,7 @@ def _mark_picks(table: pd.DataFrame) -> pd.DataFrame:
         for group in ("classical", "llm"):
             pool = rows[rows["group_kind"] == group]
             for suffix, candidates in (("any", pool), ("releasable", pool[pool["releasable"]])):
-                best = _best(candidates)
+                best = best_index(candidates)
                 if best is not None:
                     table.loc[best, f"best_{group}_{suffix}"] = True
     return table

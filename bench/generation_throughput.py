@@ -117,21 +117,29 @@ def settings(cfg: dict, recipe: str, mode: str, seed: int, target_rows: int, max
     return st if mode == "grammar" else dataclasses.replace(st, parallel_sequences=1)
 
 
+def backend_options(cfg: dict) -> dict:
+    """LlamaBackend options from the checkout's config that change the cost of a step: its KV cache layout, where
+    that version has the setting (``llama_cpp.kv_cache``; versions before it ran streams-f16)."""
+    kv_cache = cfg.get("llama_cpp", {}).get("kv_cache")
+    return {"kv_cache": kv_cache} if kv_cache else {}
+
+
 def decode_limit(path: str, threads: int, prompt_tokens: list[int], filler: list[int], span: int, n_seq: int = 1,
-                 points: int = 4, steps: int = 24) -> float:
+                 points: int = 4, steps: int = 24, options: dict | None = None) -> float:
     """Tokens/s of llama_decode alone, continuing after the prompt (no sampling, no grammar): ``n_seq`` sequences,
     each in its own KV stream holding a copy of the prompt (as the pipeline decodes them), one token each per
     step. Timed at ``points`` offsets spread over the ``span`` positions a call decodes (attention cost grows with
     the position): at each, the streams are first filled to the offset in big batches (untimed), then ``steps``
     steps are timed. Its own context of n_seq streams of prompt + span cells, on a backend of its own, so it
-    cannot touch the pipeline's state and works with any medsyn version (``use_sequences`` splits n_ctx evenly)."""
+    cannot touch the pipeline's state and works with any medsyn version (``use_sequences`` splits n_ctx evenly).
+    ``options``: the pipeline's backend options (``backend_options``), so the limit has the same KV cache."""
     import llama_cpp
 
     from medsyn.llm.backend import LlamaBackend
     from medsyn.llm.decode import TokenBatch
 
     cells = -(-(len(prompt_tokens) + span + steps) // 256) * 256
-    backend = LlamaBackend(path, n_ctx=n_seq * cells, n_threads=threads)
+    backend = LlamaBackend(path, n_ctx=n_seq * cells, n_threads=threads, **(options or {}))
     backend.use_sequences(n_seq)
     pos0 = len(prompt_tokens)
     batch = TokenBatch(llama_cpp, max(backend.n_batch, n_seq), n_seq)
@@ -276,6 +284,9 @@ def main() -> None:
     print(f"medsyn generation throughput, {time.strftime('%Y-%m-%d %H:%M')}, medsyn from "
           f"{Path(medsyn.__file__).parent}, llama-cpp-python {llama_cpp.__version__}, {args.threads} threads, "
           f"{os.cpu_count()} CPUs, load {load[0]:.1f}/{load[1]:.1f}")
+    # which build of llama.cpp ran: its CPU kernels (AVX2, AVX-512, AMX) set the cost of a decode step
+    print(f"llama.cpp from {Path(llama_cpp.__file__).parent}: {llama_cpp.llama_print_system_info().decode().strip()}")
+    print(f"backend options: {backend_options(cfg) or 'none (KV cache: a stream per call, f16 keys)'}")
     print(f"recipe {recipe}: {json.dumps(cfg['generation']['recipes'][recipe])} over the base generation settings")
     print(f"prompts {' '.join(args.prompts)}, grammar runs: {args.rows} valid rows wanted ({rows_per_call} per call, "
           f"at most {grammar_calls} calls), parallel_sequences: {' / '.join(map(str, parallels))}; decode limits "
@@ -285,7 +296,8 @@ def main() -> None:
     for model_id in models:
         entry = cfg["models"][model_id]
         path = str(model_path(model_id, entry, Path(args.cache)))
-        backends = {n: LlamaBackend(path, n_ctx=entry["n_ctx"], n_threads=args.threads, model_id=model_id)
+        backends = {n: LlamaBackend(path, n_ctx=entry["n_ctx"], n_threads=args.threads, model_id=model_id,
+                                    **backend_options(cfg))
                     for n in parallels}
         cases = [(d, p) for d in args.datasets for p in args.prompts]
         prepared = {(d, p): build(d, cfg, Path(args.data_dir), p, seed=1, recipe=recipe) for d, p in cases}
@@ -303,7 +315,8 @@ def main() -> None:
                     grammar[n] = run_mode(backends[n], spec, prompt, parts, cfg, recipe, "grammar", rep, args.rows,
                                           grammar_calls, dataset, prompt_type, parallel=n)
                 span = int(min(grammar[parallels[0]]["tokens_per_call"], entry["n_ctx"] - len(prompt_tokens)) or 128)
-                limits = {n: decode_limit(path, args.threads, prompt_tokens, filler, span, n) for n in groups}
+                limits = {n: decode_limit(path, args.threads, prompt_tokens, filler, span, n,
+                                          options=backend_options(cfg)) for n in groups}
                 f = run_mode(one, spec, prompt, parts, cfg, recipe, "free", rep, 10**6, args.free_calls, dataset,
                              prompt_type) if args.free_calls else None
                 r = {"model": model_id, "dataset": dataset, "prompt": prompt_type, "repeat": rep, "limit": limits[1],

@@ -26,6 +26,12 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent / "generation_throughput.py"
 
 
+def python_path(checkout: Path) -> str:
+    """The checkout's src first; entries already on PYTHONPATH after it (e.g. a folder holding another build of
+    llama-cpp-python, to compare CPU kernels)."""
+    return os.pathsep.join(p for p in (str(checkout / "src"), os.environ.get("PYTHONPATH", "")) if p)
+
+
 def med(values):
     values = [v for v in values if v == v]
     return statistics.median(values) if values else float("nan")
@@ -56,7 +62,7 @@ def main() -> None:
             print(f"[{time.strftime('%H:%M:%S')}] repeat {rep} {label}: {checkout}", flush=True)
             with open(out / f"{label}-r{rep}.log", "w") as log:
                 subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONPATH": str(checkout / "src")})
+                               env={**os.environ, "PYTHONPATH": python_path(checkout)})
             Path(str(target) + ".part").rename(target)
     summarize(out, list(versions), args.repeats)
 

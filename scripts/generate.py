@@ -25,19 +25,21 @@ def main(snakemake, log):
         real = RealRows(read_table(snakemake.input.train, spec), read_table(snakemake.input.holdout, spec))
     backend = LlamaBackend(snakemake.input.model, n_ctx=entry["n_ctx"], n_threads=snakemake.threads,
                            n_gpu_layers=entry["n_gpu_layers"], model_id=run.model,
-                           extra_buffer_types=snakemake.params.llama_cpp["extra_buffer_types"])
+                           extra_buffer_types=snakemake.params.llama_cpp["extra_buffer_types"],
+                           kv_cache=snakemake.params.llama_cpp["kv_cache"])
     log(f"{run.model} on {run.dataset}/{run.prompt} ({run.mode}, recipe {run.recipe}, seed {run.seed}), "
         f"{snakemake.threads} threads")
     info = backend.system_info()
     log(f"llama-cpp-python {info['llama_cpp_python']}, GPU offload supported: {info['gpu_offload_supported']}, "
         f"n_gpu_layers: {entry['n_gpu_layers']}; system info: {info['system_info']}")
     log(f"extra buffer types {'on' if info['extra_buffer_types'] else 'off'}: {info['extra_buffer_types_reason']}")
+    log(f"KV cache: {info['kv_cache']} (llama_cpp.kv_cache)")
     # the parse step's parser (same options, same column order): the valid rows counted here are the ones it keeps
     parser = prompt_parser(prompt, spec, snakemake.params.parse)
     tmp = layout.temporary(snakemake.output.raw)
     # Not a declared output: Snakemake deletes those when a job is killed, the checkpoint must survive it.
     ckpt = layout.checkpoint(snakemake.output.raw)
-    fingerprint = checkpoint.fingerprint(entry, prompt, settings, run)
+    fingerprint = checkpoint.fingerprint(entry, prompt, settings, run, kv_cache=backend.kv_cache)
     summary = run_generation(backend, spec, prompt, chat=entry["chat"], settings=settings, run=run,
                              out_jsonl=tmp, log=log, checkpoint=ckpt, fingerprint=fingerprint, real=real,
                              parser=parser)

@@ -45,11 +45,15 @@ def test_an_unknown_setting_names_the_config_key():
 
 
 def test_the_config_defaults_to_auto_and_rejects_other_values():
-    assert validate_config(repo_config())["llama_cpp"] == {"extra_buffer_types": "auto"}
-    bad = repo_config()
-    bad["llama_cpp"] = {"extra_buffer_types": "maybe"}
-    with pytest.raises(ConfigError, match="extra_buffer_types"):
-        validate_config(bad)
+    assert validate_config(repo_config())["llama_cpp"] == {"extra_buffer_types": "auto", "kv_cache": "shared-q8_0"}
+    bare = repo_config()
+    bare["llama_cpp"] = {}  # the schema's defaults
+    assert validate_config(bare)["llama_cpp"] == {"extra_buffer_types": "auto", "kv_cache": "shared-q8_0"}
+    for key, value in (("extra_buffer_types", "maybe"), ("kv_cache", "q4_0")):
+        bad = repo_config()
+        bad["llama_cpp"] = {key: value}
+        with pytest.raises(ConfigError, match=key):
+            validate_config(bad)
 
 
 def test_a_crashing_child_becomes_an_error_naming_the_signal_the_model_and_the_way_out():

@@ -50,7 +50,7 @@ class FakeBackend:
     def tokenize(self, text, add_bos=True):
         return list(range(len(text.split())))
 
-    def use_sequences(self, n, cells=None):
+    def use_sequences(self, n, cells=None, prompt_cells=0):
         self.n_seq = n
 
     def complete_many(self, tokens, calls, grammar, max_tokens, settings, hooks=None, language=None):

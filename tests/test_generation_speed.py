@@ -111,11 +111,12 @@ def test_free_mode_stops_at_the_token_budget(smollm2_path, pima, tmp_path):
     assert calls[0]["finish_reason"] in ("stop", "length")
 
 
+@pytest.mark.parametrize("kv_cache", ["shared-q8_0", "streams-f16"])
 @pytest.mark.parametrize("repeat_penalty", [1.0, 1.1])
-def test_calls_decoded_together_are_valid_and_reproducible(smollm2_path, pima, tmp_path, repeat_penalty):
+def test_calls_decoded_together_are_valid_and_reproducible(smollm2_path, pima, tmp_path, repeat_penalty, kv_cache):
     """Four calls (the default generation.parallel_sequences) as sequences of one batch: each its own seed (no two
     alike), every row in the grammar's language, and the same config and seed give the same bytes from a fresh
-    backend."""
+    backend; with the prompt's cells shared by the calls (the default llama_cpp.kv_cache) and with a copy each."""
     from conftest import repo_config
 
     parallel = repo_config()["generation"]["parallel_sequences"]
@@ -124,7 +125,7 @@ def test_calls_decoded_together_are_valid_and_reproducible(smollm2_path, pima, t
     st = _settings(max_calls=parallel, parallel_sequences=parallel, repeat_penalty=repeat_penalty)
     runs = []
     for name in ("a", "b"):
-        backend = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1)
+        backend = LlamaBackend(smollm2_path, n_ctx=4096, n_threads=1, kv_cache=kv_cache)
         runs.append(_texts(backend, spec, prompt, st, tmp_path / f"{name}.jsonl"))
     first, second = runs
     assert [c["parallel"] for c in first] == [parallel] * parallel
@@ -133,20 +134,39 @@ def test_calls_decoded_together_are_valid_and_reproducible(smollm2_path, pima, t
     _assert_grammar_rows(first, spec, prompt)
 
 
-def test_the_context_is_sized_for_the_calls_decoded_together(smollm2_path, pima, tmp_path):
-    """Each call gets its own KV stream of prompt + completion budget (rounded to 256 cells): a prompt longer than
-    n_ctx / 4 still decodes the 4 calls together, where a context split from n_ctx would have held one."""
+@pytest.mark.parametrize("kv_cache", ["shared-q8_0", "streams-f16"])
+def test_the_context_is_sized_for_the_calls_decoded_together(smollm2_path, pima, tmp_path, kv_cache):
+    """Each call gets prompt + completion budget cells (rounded to 256): a prompt longer than n_ctx / 4 still
+    decodes the 4 calls together, where a context split from n_ctx would have held one. Shared: one cache with the
+    prompt's cells once and 4 completions, keys in q8_0; streams: 4 streams of prompt + completion, f16 keys."""
+    import llama_cpp
+
     from medsyn.generate import parallel_sequences, stream_cells
 
     assert parallel_sequences(_settings(parallel_sequences=8)) == 8
     assert stream_cells(700, 300) == 1024 and stream_cells(100, 10) == 256
     spec, prompt = pima
-    backend = LlamaBackend(smollm2_path, n_ctx=1024, n_threads=1)
+    backend = LlamaBackend(smollm2_path, n_ctx=1024, n_threads=1, kv_cache=kv_cache)
     st = _settings(max_calls=4, parallel_sequences=4)
     calls = _texts(backend, spec, prompt, st, tmp_path / "c.jsonl")
     n_prompt = calls[0]["prompt_tokens"]
     assert n_prompt > 1024 // 4  # a context split evenly into 4 streams could not hold even the prompt
     assert [c["parallel"] for c in calls] == [4] * 4
-    assert backend.n_seq == 4 and backend.llm._ctx.params.n_seq_max == 4
-    assert backend.stream_cells <= 1024 and backend.llm._ctx.params.n_ctx == 4 * backend.stream_cells
+    params = backend.llm._ctx.params
+    assert backend.n_seq == 4 and params.n_seq_max == 4
+    assert backend.stream_cells <= 1024 and backend.prompt_cells == n_prompt
+    if kv_cache == "shared-q8_0":
+        completion = backend.stream_cells - n_prompt
+        assert params.kv_unified and params.type_k == llama_cpp.GGML_TYPE_Q8_0
+        assert params.n_ctx == -(-(n_prompt + 4 * completion) // 256) * 256 < 4 * backend.stream_cells
+    else:
+        assert not params.kv_unified and params.type_k == llama_cpp.GGML_TYPE_F16
+        assert params.n_ctx == 4 * backend.stream_cells
     _assert_grammar_rows(calls, spec, prompt)
+
+
+def test_an_unknown_kv_cache_names_the_setting(smollm2_path):
+    from medsyn.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"llama_cpp.kv_cache is 'q4_0': use one of shared-q8_0, streams-f16"):
+        LlamaBackend(smollm2_path, n_ctx=256, n_threads=1, kv_cache="q4_0")

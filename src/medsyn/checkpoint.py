@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 CHECKPOINT_HEADER = "medsyn_checkpoint"
 
 
-def fingerprint(model_entry: dict, prompt: PromptArtifact, settings, run: Run) -> str:
-    """What a run's calls depend on: model bytes and handling, the exact prompt, the settings and the run's call
-    key.
+def fingerprint(model_entry: dict, prompt: PromptArtifact, settings, run: Run, kv_cache: str = "streams-f16"
+                ) -> str:
+    """What a run's calls depend on: model bytes and handling (``llama_cpp.kv_cache`` too), the exact prompt, the
+    settings and the run's call key.
 
     Not the thread count: llama.cpp's CPU output does not depend on it (checked byte for byte with 1 and 2
     threads, docs/architecture.md "Reproducibility"), so a run resumed under another ``--cores`` reuses its calls.
@@ -36,6 +37,7 @@ def fingerprint(model_entry: dict, prompt: PromptArtifact, settings, run: Run) -
         "chat": model_entry.get("chat"),
         "n_ctx": model_entry.get("n_ctx"),
         "n_gpu_layers": model_entry.get("n_gpu_layers"),
+        "kv_cache": kv_cache,
         "prompt_sha256": hashlib.sha256(json.dumps(prompt.to_dict(), sort_keys=True).encode()).hexdigest(),
         "settings": dataclasses.asdict(settings),
         "run_key": [str(k) for k in run.call_key],

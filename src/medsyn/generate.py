@@ -51,7 +51,7 @@ class Backend(Protocol):
 
     def tokenize(self, text: str, add_bos: bool = True) -> list[int]: ...
 
-    def use_sequences(self, n_seq: int, stream_cells: int | None = None) -> None: ...
+    def use_sequences(self, n_seq: int, stream_cells: int | None = None, prompt_cells: int = 0) -> None: ...
 
     def complete_many(self, prompt_tokens: list[int], calls: list[Call], grammar_text: str | None, max_tokens: int,
                       settings: GenerationSettings, hooks: RowHooks | None = None,
@@ -77,14 +77,14 @@ def row_token_budget(backend: Backend, prompt: PromptArtifact, rows: int) -> int
 
 
 def parallel_sequences(settings: GenerationSettings) -> int:
-    """Calls decoded together: as many as asked for. The context is made for them (``stream_cells``): each call has
-    its own KV stream holding a copy of the prompt, evaluated once, so a long prompt costs memory, not
-    parallelism. Depends only on the config, so a rerun groups calls the same way."""
+    """Calls decoded together: as many as asked for. The context is made for them (``stream_cells``): the prompt
+    is evaluated once and shared by the calls (or copied to each, ``llama_cpp.kv_cache``), so a long prompt does
+    not cost parallelism. Depends only on the config, so a rerun groups calls the same way."""
     return max(1, settings.parallel_sequences)
 
 
 def stream_cells(n_prompt: int, max_tokens: int) -> int:
-    """KV cells of one call's stream: its prompt and completion budget, rounded up to llama.cpp's 256-cell pad."""
+    """KV cells one call uses: its prompt and completion budget, rounded up to llama.cpp's 256-cell pad."""
     return -(-(n_prompt + max_tokens) // 256) * 256
 
 
@@ -293,7 +293,7 @@ def run_generation(
         log(f"checkpoint {checkpoint}: no usable calls (other config or empty); starting afresh")
     saver = ckpt.Checkpoint(checkpoint, fingerprint, done) if checkpoint is not None else None
     parallel = parallel_sequences(s)
-    backend.use_sequences(parallel, stream_cells(n_prompt, max_tokens))
+    backend.use_sequences(parallel, stream_cells(n_prompt, max_tokens), prompt_cells=len(prompts.tokens))
     language = RowLanguage(prompt.row_spec(spec)) if grammar is not None and s.jump_forward else None
     progress = _Progress(parser, recipe, s, log, set() if prompts.per_call else set(prompt.example_row_ids))
     started = time.perf_counter()

@@ -117,6 +117,21 @@ def _model_params_with(llama_cpp_module, **fields):
         low.llama_model_default_params = default_params
 
 
+# How calls decoded together keep their KV cache (config ``llama_cpp.kv_cache``; values always f16, a quantized V needs
+# flash attention, slower on the CPU). shared-q8_0: one unified cache, the prompt's cells once for every sequence,
+# keys in q8_0 (whose kernels batch queries; a unified f16 cache costs more than copies of the prompt). streams-f16:
+# a KV stream per sequence with its own copy of the prompt, f16 keys: medsyn's layout before (docs/performance.md).
+KV_CACHE_LAYOUTS = {"shared-q8_0": (True, "GGML_TYPE_Q8_0"), "streams-f16": (False, "GGML_TYPE_F16")}
+
+
+def kv_cache_layout(llama_cpp_module, name: str) -> tuple[bool, int]:
+    """(unified, ggml type id of the keys) of a ``llama_cpp.kv_cache`` value."""
+    if name not in KV_CACHE_LAYOUTS:
+        raise ConfigError(f"llama_cpp.kv_cache is {name!r}: use one of {', '.join(KV_CACHE_LAYOUTS)}")
+    unified, type_k = KV_CACHE_LAYOUTS[name]
+    return unified, getattr(llama_cpp_module, type_k)
+
+
 class LlamaBackend:
     """One loaded GGUF. One per job: llama-cpp-python objects are not shared between threads or jobs.
 
@@ -124,7 +139,9 @@ class LlamaBackend:
     """
 
     def __init__(self, model_path: str, n_ctx: int, n_threads: int, n_gpu_layers: int = 0, model_id: str = "",
-                 extra_buffer_types: str = "auto"):
+                 extra_buffer_types: str = "auto", kv_cache: str = "streams-f16"):
+        """``kv_cache``: the KV cache's layout and key type (``KV_CACHE_LAYOUTS``); the workflow passes the
+        config's (default shared-q8_0), the default here is llama.cpp's own f16 keys."""
         import llama_cpp  # as in llama_system_info
 
         check_llama_cpp_version(llama_cpp.__version__)
@@ -133,6 +150,7 @@ class LlamaBackend:
         if not Path(model_path).is_file():
             raise ModelError(f"model file not found: {model_path}")
         check_gguf(Path(model_path))
+        self.kv_unified, type_k = kv_cache_layout(llama_cpp, kv_cache)
         self.extra_buffer_types, self.extra_buffer_types_reason = choose_extra_buffer_types(
             llama_system_info(), extra_buffer_types
         )
@@ -144,6 +162,7 @@ class LlamaBackend:
                     n_threads=n_threads,
                     n_threads_batch=n_threads,
                     n_gpu_layers=n_gpu_layers,
+                    type_k=type_k,
                     verbose=False,
                 )
         except ValueError as exc:  # llama.cpp: "Failed to load model from file"
@@ -159,9 +178,11 @@ class LlamaBackend:
                 "(src/medsyn/llm/backend.py, _model_params_with): check the backend against this release"
             )
         self.n_ctx = n_ctx
+        self.kv_cache = kv_cache
         self.n_batch = self.llm.n_batch  # most tokens one llama_decode takes
         self.n_seq = 1  # sequences the context holds (use_sequences)
-        self.stream_cells = n_ctx  # KV cells of each sequence's stream (use_sequences)
+        self.stream_cells = n_ctx  # KV cells each sequence may use (use_sequences)
+        self.prompt_cells = 0  # of them, the prompt's, shared by the sequences (use_sequences)
         self.decode_calls = 0  # llama_decode calls so far (decode steps: the benchmark reads it)
         self.n_vocab = self.llm.n_vocab()
         self.vocab = self.llm._model.vocab
@@ -181,34 +202,37 @@ class LlamaBackend:
     def memory(self):
         return self.lc.llama_get_memory(self.ctx)
 
-    def use_sequences(self, n_seq: int, stream_cells: int | None = None) -> None:
-        """Make the context hold ``n_seq`` sequences decoded together, each in a KV stream of ``stream_cells`` cells
-        (default: n_ctx / n_seq, the context llama-cpp-python made split evenly).
+    def use_sequences(self, n_seq: int, stream_cells: int | None = None, prompt_cells: int = 0) -> None:
+        """Make the context hold ``n_seq`` sequences decoded together, each using at most ``stream_cells`` KV cells
+        (its prompt and completion; default: n_ctx / n_seq), the first ``prompt_cells`` of them the prompt every
+        sequence shares. A sequence never gets more than n_ctx cells: n_ctx is the most one call uses.
 
-        The KV cache is split into one stream per sequence (``kv_unified`` false), so a sequence attends only to its
-        own cells, not to masked cells of the others: every stream holds a copy of the prompt (evaluated once,
-        copied by ``copy_sequence``) and its own completion. With a unified cache the prompt's cells would be
-        shared, but every token would attend over all sequences' cells, masked, which costs more per decode step
-        than the copy does once. A stream never gets more than n_ctx cells: n_ctx is the most one call uses.
+        The prompt is evaluated once into sequence 0 and ``copy_sequence`` gives it to the others. With the shared
+        layout (``kv_cache`` shared-q8_0) that tags the prompt's cells with every sequence: one cache of
+        prompt_cells + n_seq x the completion cells. With streams (streams-f16) the cache is split into one stream
+        per sequence (``kv_unified`` false) and the copy is a real one: n_seq x stream_cells.
         """
         cells = min(stream_cells or self.n_ctx // n_seq, self.n_ctx)
-        if (n_seq, cells) == (self.n_seq, self.stream_cells):
+        prompt_cells = min(prompt_cells, cells)
+        if (n_seq, cells, prompt_cells) == (self.n_seq, self.stream_cells, self.prompt_cells):
             return
         from llama_cpp import _internals  # as in llama_system_info
 
         params = self.llm.context_params
         params.n_seq_max = n_seq
-        params.n_ctx = n_seq * cells
-        params.kv_unified = False
+        params.kv_unified = self.kv_unified
+        total = prompt_cells + n_seq * (cells - prompt_cells) if self.kv_unified else n_seq * cells
+        params.n_ctx = -(-total // 256) * 256  # llama.cpp pads the cache to 256 cells
         try:
             context = _internals.LlamaContext(model=self.llm._model, params=params, verbose=False)
         except ValueError as exc:
-            raise ModelError(f"llama.cpp cannot make a context for {n_seq} parallel sequences of {cells} cells: "
-                             f"{exc}") from None
+            raise ModelError(f"llama.cpp cannot make a context for {n_seq} parallel sequences of {cells} cells "
+                             f"({self.kv_cache}): {exc}") from None
         self.llm._ctx.close()
         self.llm._ctx = context
         self.n_seq = n_seq
         self.stream_cells = cells
+        self.prompt_cells = prompt_cells
         self._prompt_state = None
 
     def restore_prompt(self, tokens: list[int]) -> np.ndarray:
@@ -245,7 +269,8 @@ class LlamaBackend:
         return logits
 
     def copy_sequence(self, src: int, dst: int) -> None:
-        """Sequence ``dst`` gets a copy of ``src``'s cells (its own stream: a real copy of the prompt's KV)."""
+        """Sequence ``dst`` gets ``src``'s cells: the same cells, tagged with both (shared layout), or a copy in its
+        own stream (streams)."""
         self.lc.llama_memory_seq_cp(self.memory, src, dst, -1, -1)
 
     def remove_from(self, seq: int, pos: int) -> None:
@@ -344,6 +369,7 @@ class LlamaBackend:
             "gpu_offload_supported": bool(self.lc.llama_supports_gpu_offload()),
             "extra_buffer_types": self.extra_buffer_types,
             "extra_buffer_types_reason": self.extra_buffer_types_reason,
+            "kv_cache": self.kv_cache,
         }
 
     def greedy(self, text: str, n_tokens: int) -> tuple[str, float]:

@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 CHECKPOINT_HEADER = "medsyn_checkpoint"
 
 
-def fingerprint(model_entry: dict, prompt: PromptArtifact, settings, run: Run, kv_cache: str = "streams-f16"
-                ) -> str:
+def fingerprint(model_entry: dict, prompt: PromptArtifact, settings, run: Run, *, kv_cache: str) -> str:
     """What a run's calls depend on: model bytes and handling (``llama_cpp.kv_cache`` too), the exact prompt, the
     settings and the run's call key.
 
